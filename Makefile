@@ -1,0 +1,35 @@
+# receptorkin: every target builds and reuses .venv by itself.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: demo test bench models clean help
+
+help:
+	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
+	@echo "make test   - the whole test suite (docs examples included)"
+	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
+	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test,interop,dask]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m receptorkin.demo demo-output
+
+test: $(STAMP)
+	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+models: $(STAMP)
+	$(PY) -m receptorkin.models
+
+clean:
+	rm -rf $(VENV) demo-output bench-output .pytest_cache

@@ -1,0 +1,3 @@
+"""receptorkin: receptor kinetics for pharmacology."""
+
+__version__ = "0.1.0"

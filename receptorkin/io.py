@@ -1,0 +1,82 @@
+"""Safe output: atomic writes that never overwrite without being asked."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import OutputExistsError
+
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir"]
+
+
+def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse an existing output file unless ``force`` is true.
+
+    Returns the path as a :class:`~pathlib.Path`.  Raises
+    :class:`OutputExistsError` naming the file.
+    """
+    p = Path(path)
+    if p.exists() and not force:
+        raise OutputExistsError(f"{p}: file exists (use force=True or --force to overwrite)")
+    if p.is_dir():
+        raise OutputExistsError(f"{p}: is a directory, expected a file path")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not parent.exists():
+        raise OutputExistsError(f"{p}: directory {parent} does not exist")
+    return p
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike, force: bool = False, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place on success.
+
+    Use for writers that insist on a file name (matplotlib ``savefig``,
+    pandas ``to_csv``).  On an exception the temporary file is removed and
+    the original, if any, is untouched.
+    """
+    target = check_writable(path, force)
+    suffix = suffix if suffix is not None else target.suffix
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes, force: bool = False) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file, then ``os.replace``)."""
+    with atomic_path(path, force) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str, force: bool = False) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"), force)
+
+
+def prepare_outdir(outdir: str | os.PathLike, force: bool = False) -> Path:
+    """Create an output directory; an existing non-empty one needs ``force``.
+
+    With ``force`` the directory is kept and files in it are replaced one by
+    one as they are written (nothing else in it is deleted).
+    """
+    p = Path(outdir)
+    if p.exists():
+        if not p.is_dir():
+            raise OutputExistsError(f"{p}: exists and is not a directory")
+        if any(p.iterdir()) and not force:
+            raise OutputExistsError(f"{p}: output directory exists and is not empty (use --force)")
+    else:
+        p.mkdir(parents=True)
+    return p
+
+

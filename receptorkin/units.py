@@ -1,0 +1,99 @@
+"""Unit handling for the quantities receptorkin reads from users.
+
+Times are written with a unit suffix (``90s``, ``30min``, ``4h``, ``14d``,
+``2w``) and converted to the time unit of the model; concentrations accept
+``M``, ``mM``, ``uM``/``µM``, ``nM``, ``pM``, ``fM`` and are converted to
+the model's concentration unit (nM for every bundled model).  A bare number
+is taken to be in the model's own unit already.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import ReceptorkinError
+
+__all__ = [
+    "TIME_UNITS",
+    "CONCENTRATION_UNITS",
+    "UnitError",
+    "parse_time",
+    "parse_concentration",
+    "convert_time",
+    "time_factor",
+]
+
+#: seconds per unit
+TIME_UNITS: dict[str, float] = {
+    "s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0,
+    "min": 60.0, "minute": 60.0, "minutes": 60.0, "m": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
+    "d": 86400.0, "day": 86400.0, "days": 86400.0,
+    "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
+}
+
+#: molar per unit
+CONCENTRATION_UNITS: dict[str, float] = {
+    "M": 1.0, "mM": 1e-3, "uM": 1e-6, "µM": 1e-6, "μM": 1e-6,
+    "nM": 1e-9, "pM": 1e-12, "fM": 1e-15,
+}
+
+_NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ]*)\s*$")
+
+
+class UnitError(ReceptorkinError, ValueError):
+    """A quantity could not be read or its unit is unknown."""
+
+
+def _split(text: str, what: str) -> tuple[float, str]:
+    m = _NUMBER_UNIT.match(str(text))
+    if not m:
+        raise UnitError(f"{what}: cannot read {text!r} (expected a number with an optional unit, e.g. 24h)")
+    return float(m.group(1)), m.group(2)
+
+
+def time_factor(from_unit: str, to_unit: str) -> float:
+    """Factor that converts a time in ``from_unit`` into ``to_unit``."""
+    for u in (from_unit, to_unit):
+        if u not in TIME_UNITS:
+            raise UnitError(f"unknown time unit {u!r} (known: s, min, h, d, w)")
+    return TIME_UNITS[from_unit] / TIME_UNITS[to_unit]
+
+
+def convert_time(value: float, from_unit: str, to_unit: str) -> float:
+    """Convert ``value`` from one time unit to another."""
+    return value * time_factor(from_unit, to_unit)
+
+
+def parse_time(text: str | float, model_unit: str = "min", what: str = "time") -> float:
+    """Read a time such as ``'4h'`` and return it in ``model_unit``.
+
+    Parameters
+    ----------
+    text
+        A number (taken in ``model_unit``) or a number with a unit suffix.
+    model_unit
+        Target unit: one of :data:`TIME_UNITS`.
+    what
+        Name used in error messages (an option or column name).
+    """
+    if isinstance(text, (int, float)):
+        return float(text)
+    value, unit = _split(text, what)
+    if not unit:
+        return value
+    if unit not in TIME_UNITS:
+        raise UnitError(f"{what}: unknown time unit {unit!r} in {text!r} (known: s, min, h, d, w)")
+    return value * TIME_UNITS[unit] / TIME_UNITS[model_unit]
+
+
+def parse_concentration(text: str | float, model_unit: str = "nM", what: str = "concentration") -> float:
+    """Read a concentration such as ``'10nM'`` or ``'1e-3 uM'`` in ``model_unit``."""
+    if isinstance(text, (int, float)):
+        return float(text)
+    value, unit = _split(text, what)
+    if not unit:
+        return value
+    if unit not in CONCENTRATION_UNITS:
+        raise UnitError(f"{what}: unknown concentration unit {unit!r} in {text!r} (known: M, mM, uM, nM, pM, fM)")
+    return value * CONCENTRATION_UNITS[unit] / CONCENTRATION_UNITS[model_unit]
