@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m receptorkin.demo demo-output
+	$(PY) -m receptorkin.demo demo-output --force
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile

@@ -1,3 +1,54 @@
-"""receptorkin: receptor kinetics for pharmacology."""
+"""receptorkin: receptor kinetics for pharmacology.
+
+Simulate receptor regulation (synthesis, insertion, binding, internalization,
+recycling, degradation), fit models to dose-response and time-course data,
+design dosing that avoids desensitization, and exchange models as SBML.
+
+The public API is re-exported here and imported lazily (PEP 562), so that
+``import receptorkin`` and ``receptorkin --help`` stay instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> module that defines it
+_API: dict[str, str] = {
+    # errors
+    "ReceptorkinError": "errors", "DataError": "errors", "SBMLError": "errors", "ModelError": "errors",
+    "SimulationError": "errors", "FitError": "errors", "RegimenError": "errors", "OutputExistsError": "errors",
+    # models
+    "Model": "models.sbml", "load_model": "models.sbml", "validate": "models.sbml", "read_sbml": "models.sbml",
+    "from_antimony": "models.sbml", "library": "models",
+    # simulation
+    "Simulator": "simulation",
+    # units
+    "parse_time": "units", "parse_concentration": "units",
+}
+
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'receptorkin' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from .errors import (DataError, FitError, ModelError, OutputExistsError, ReceptorkinError, RegimenError,
+                         SBMLError, SimulationError)
+    from .models import library
+    from .models.sbml import Model, from_antimony, load_model, read_sbml, validate
+    from .simulation import Simulator
+    from .units import parse_concentration, parse_time

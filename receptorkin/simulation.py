@@ -187,6 +187,8 @@ class Simulator:
         self._params: dict[str, float] = dict(self._defaults)
         self._pushed: dict[str, float] = dict(self._defaults)  # what roadrunner holds now
         self._current_selection: tuple[str, ...] | None = None
+        self._units = {el.id: el.unit for el in self.model.elements}
+        self._known = frozenset(self._params) | frozenset(self._species) | frozenset(self._rule_ids) | frozenset(self._compartments)
         self._ss_guess: np.ndarray | None = None
         if self.model.ligand is not None and self.model.ligand not in self._settable and self.model.ligand not in self._species_index:
             raise ModelError(f"model {self.model.id!r}: ligand {self.model.ligand!r} is not a settable parameter or species")
@@ -402,7 +404,7 @@ class Simulator:
 
     def _check_selections(self, selections: Iterable[str]) -> list[str]:
         sel = list(selections)
-        known = set(self._params) | set(self._species) | set(self._rule_ids) | set(self._compartments)
+        known = self._known
         for s in sel:
             if s not in known and s != "time":
                 raise ModelError(f"model {self.model.id!r}: unknown output {s!r}{closest(s, known)}")
@@ -480,7 +482,8 @@ class Simulator:
                 seen.append(s)
         return seen
 
-    def _time(self, t: float | str, what: str) -> float:
+    def model_time(self, t: float | str, what: str = "time") -> float:
+        """A time (number in the model unit, or text with a unit) in the model's time unit."""
         value = parse_time(t, self.time_unit, what)
         if not math.isfinite(value) or value < 0:
             raise SimulationError(f"model {self.model.id!r}: {what} must be a non-negative time (got {t!r})")
@@ -496,10 +499,7 @@ class Simulator:
         return df
 
     def _unit(self, ident: str) -> str:
-        for el in self.model.elements:
-            if el.id == ident:
-                return el.unit
-        return ""
+        return self._units.get(ident, "")
 
     def timecourse(
         self,
@@ -538,14 +538,14 @@ class Simulator:
         if times is None:
             if t_end is None:
                 raise SimulationError("timecourse needs t_end or times")
-            end = self._time(t_end, "t_end")
+            end = self.model_time(t_end, "t_end")
             if end <= 0:
                 raise SimulationError(f"model {self.model.id!r}: t_end must be positive (got {t_end!r})")
             if int(n_points) < 2:
                 raise SimulationError(f"n_points must be at least 2 (got {n_points})")
             grid = np.linspace(0.0, end, int(n_points))
         else:
-            grid = np.asarray([self._time(t, "times") for t in times], dtype=float)
+            grid = np.asarray([self.model_time(t, "times") for t in times], dtype=float)
             if grid.size < 2 or np.any(np.diff(grid) <= 0):
                 raise SimulationError(f"model {self.model.id!r}: times must be at least two increasing values")
         sel = self._check_selections(selections) if selections is not None else self._default_selections()
@@ -660,7 +660,7 @@ class Simulator:
                 out[i] = self._values_row(obs)
             kind = "steady state"
         else:
-            t = self._time(readout, "readout")
+            t = self.model_time(readout, "readout")
             if t <= 0:
                 raise ModelError(f"readout time must be positive (got {readout!r})")
             grid = np.array([0.0, t])

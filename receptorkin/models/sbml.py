@@ -105,6 +105,17 @@ def _category(err) -> str:
     return err.getCategoryAsString()
 
 
+def _specific(message: str) -> str:
+    """libsbml's message, preferring its specific part (after 'Reference: ...')."""
+    lines = message.strip().splitlines()
+    for i, line in enumerate(lines):
+        if line.strip().startswith("Reference:") and i + 1 < len(lines):
+            tail = " ".join(" ".join(lines[i + 1:]).split())
+            if tail:
+                return tail
+    return " ".join(message.split())
+
+
 def validate(sbml: str, name: str = "<sbml>", units: bool = True) -> ValidationReport:
     """Validate SBML text with libsbml: syntax, consistency and (optionally) units.
 
@@ -133,7 +144,7 @@ def validate(sbml: str, name: str = "<sbml>", units: bool = True) -> ValidationR
             sev = _SEVERITY.get(e.getSeverity(), "error")
             if sev == "info":
                 continue
-            msg = " ".join(e.getMessage().split())
+            msg = _specific(e.getMessage())
             issues.append(ValidationIssue(sev, _category(e), e.getLine(), e.getErrorId(), msg))
 
     collect(doc)
@@ -181,16 +192,16 @@ def check_supported(sbml: str, name: str = "<sbml>") -> None:
     for r in model.getListOfReactions():
         if r.isSetFast() and r.getFast():
             problems.append(f"reaction {r.getId()!r} is marked fast, which is not supported")
-    owners = list(model.getListOfRules()) + list(model.getListOfInitialAssignments())
-    owners += [r.getKineticLaw() for r in model.getListOfReactions() if r.isSetKineticLaw()]
+    owners = [(f"rule for {r.getVariable() or 'an algebraic rule'!r}", r) for r in model.getListOfRules()]
+    owners += [(f"initial assignment of {a.getSymbol()!r}", a) for a in model.getListOfInitialAssignments()]
+    owners += [(f"rate law of reaction {r.getId()!r}", r.getKineticLaw()) for r in model.getListOfReactions() if r.isSetKineticLaw()]
     for ev in model.getListOfEvents():
-        owners += list(ev.getListOfEventAssignments())
+        owners += [(f"event {ev.getId()!r}", a) for a in ev.getListOfEventAssignments()]
         if ev.isSetTrigger():
-            owners.append(ev.getTrigger())
-    for owner in owners:
+            owners.append((f"trigger of event {ev.getId()!r}", ev.getTrigger()))
+    for where, owner in owners:
         if owner.isSetMath() and _has_delay(owner.getMath()):
-            target = owner.getId() or getattr(owner, "getVariable", lambda: "")() or owner.getElementName()
-            problems.append(f"delay() in {target!r} is not supported")
+            problems.append(f"delay() in the {where} is not supported")
     assigned = {ia.getSymbol() for ia in model.getListOfInitialAssignments()}
     assigned |= {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
     for s in model.getListOfSpecies():

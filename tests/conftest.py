@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+BAD = DATA / "bad"
+SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def trafficking_sim():
+    from receptorkin.simulation import Simulator
+
+    return Simulator("trafficking")
+
+
+@pytest.fixture
+def fresh_trafficking():
+    from receptorkin.simulation import Simulator
+
+    return Simulator("trafficking")
