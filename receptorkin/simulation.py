@@ -33,6 +33,17 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
 
 
+def _roundoff(amounts: np.ndarray) -> np.ndarray:
+    """Mask of amounts that are round-off, not biology: negatives down to
+    -1e-9 of the largest amount, and anything smaller in magnitude than 1e-18
+    of it.  CVODE (as libRoadRunner configures it) has failed its first step
+    from states holding values such as 8e-32 left by Newton's method."""
+    if amounts.size == 0:
+        return np.zeros(0, dtype=bool)
+    scale = max(1.0, float(np.max(np.abs(amounts))))
+    return ((amounts < 0) & (amounts > -1e-9 * scale)) | ((amounts != 0) & (np.abs(amounts) < 1e-18 * scale))
+
+
 class _StderrCapture:
     """Redirect file descriptor 2 into a temporary file around solver calls.
 
@@ -282,7 +293,7 @@ class Simulator:
     # --------------------------------------------------------------- low level
     def _configure_steady_state(self) -> None:
         solver = self._rr.getSteadyStateSolver()
-        for key, value in (("allow_presimulation", False), ("relative_tolerance", 1e-12), ("maximum_iterations", 200)):
+        for key, value in (("allow_presimulation", False), ("relative_tolerance", 1e-12), ("maximum_iterations", 100)):
             try:
                 solver.setValue(key, value)
             except (RuntimeError, AttributeError):
@@ -294,7 +305,7 @@ class Simulator:
             t = float(self._rr.model.getTime())
         except RuntimeError:
             t = float("nan")
-        params = dict(self._params)
+        params = dict(self._pushed)  # the values roadrunner actually held
         params.update({k: v for k, v in (values or {}).items()})
         shown = ", ".join(f"{k}={v:g}" for k, v in list(params.items())[:12])
         more = f", ... ({len(params) - 12} more)" if len(params) > 12 else ""
@@ -352,6 +363,7 @@ class Simulator:
                             amounts[self._species_index[k]] = self._check_value(k, v)
             for k, v in species_values.items():
                 amounts[self._species_index[k]] = self._check_value(k, v)
+            amounts[_roundoff(amounts)] = 0.0
             rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
 
     def state(self) -> np.ndarray:
@@ -390,6 +402,20 @@ class Simulator:
     def time(self) -> float:
         return float(self._rr.model.getTime())
 
+    def set_time(self, t: float) -> None:
+        """Set the model time [model time unit] without changing the state.
+
+        For simulation in segments: :meth:`advance` starts each call at its
+        first time, so a segment can be integrated on a local clock starting
+        at 0 (which keeps CVODE's first step well above the rounding of a
+        large absolute time) and the absolute time restored afterwards.  Only
+        valid for models whose equations do not use the time itself.
+        """
+        value = float(t)
+        if not math.isfinite(value):
+            raise SimulationError(f"model {self.model.id!r}: time must be finite (got {t!r})")
+        self._rr.model.setTime(value)
+
     def _select(self, selections: Sequence[str]) -> None:
         sel = tuple(selections)
         if sel != self._current_selection:
@@ -417,6 +443,8 @@ class Simulator:
         successive calls continue one trajectory (dosing in segments).
         """
         times = np.asarray(times, dtype=float)
+        if times.size == 1:  # nothing to integrate: the current values
+            return self._values_row(selections)[None, :]
         self._select(["time", *selections])
         cap = _capture()
         with cap.capture():
@@ -431,44 +459,100 @@ class Simulator:
         return np.asarray(out)[:, 1:]
 
     def _steady(self) -> None:
-        """Solve for the steady state from the current state; robust fallbacks."""
+        """Solve for the steady state from the current state, robustly.
+
+        1. Newton (NLEQ) from the current state, strict tolerance;
+        2. from the same starting state again with a looser tolerance;
+        3. integrate towards the attractor (from the saved starting state, never
+           from where a failed Newton run left it) in growing spans, polishing
+           with Newton after each, and accept an integrated state whose rates of
+           change are negligible (|dx/dt|·T < 1e-9·max(|x|, 1) over the span T).
+        A state with negative amounts is never accepted.
+        """
         rr = self._rr
+        solver = rr.getSteadyStateSolver()
         cap = _capture()
+        start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        t_start = float(rr.model.getTime())
+        first: BaseException | None = None
+        ok = False
         with cap.capture():
             try:
                 rr.steadyState()
                 ok = self._plausible()
             except RuntimeError as exc:
-                ok, first = False, exc
-            else:
-                first = None
+                first = exc
             if not ok:
-                # fall back: integrate toward the attractor, then polish
+                self._restore(start, t_start)
+                solver.setValue("relative_tolerance", 1e-9)
                 try:
-                    t0 = rr.model.getTime()
-                    horizon = 1e4 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
-                    for span in (horizon, 10 * horizon, 100 * horizon):
+                    rr.steadyState()
+                    ok = self._plausible()
+                except RuntimeError as exc:
+                    first = first or exc
+                finally:
+                    solver.setValue("relative_tolerance", 1e-12)
+            if not ok:
+                self._restore(start, t_start)
+                horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
+                t0 = t_start
+                try:
+                    for span in (horizon, 10 * horizon, 100 * horizon, 1000 * horizon):
                         rr.simulate(t0, t0 + span, 2)
                         t0 += span
+                        settled = self._settled(span)
+                        here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
                         try:
                             rr.steadyState()
                             if self._plausible():
                                 ok = True
                                 break
                         except RuntimeError:
-                            continue
+                            pass
+                        self._restore(here, t0)
+                        if settled:
+                            ok = True
+                            break
                 except RuntimeError as exc:
-                    first = exc
+                    first = first or exc
             if not ok:
                 raise self._failure("steady state", first or RuntimeError("no non-negative steady state found")) from None
         cap.clear()
 
+    def _restore(self, amounts: np.ndarray, t: float) -> None:
+        self._rr.model.setTime(t)
+        self._rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+
+    def _settled(self, span: float) -> bool:
+        """Rates of change negligible over ``span`` and amounts non-negative."""
+        m = self._rr.model
+        x = np.asarray(m.getFloatingSpeciesAmounts(), dtype=float)
+        rates = np.asarray(self._rr.getRatesOfChange(), dtype=float)
+        scale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+        return bool(np.all(np.isfinite(rates)) and np.max(np.abs(rates)) * span < 1e-9 * scale and self._plausible())
+
+    def solve_steady_state(self, selections: Sequence[str]) -> np.ndarray:
+        """Steady state reached from the current state (no reset); returns the
+        values of ``selections`` there and leaves the model in that state."""
+        self._steady()
+        return self._values_row(selections)
+
     def _plausible(self) -> bool:
-        amounts = np.asarray(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
-        if not np.all(np.isfinite(amounts)):
+        """Finite, non-negative (to round-off) amounts; round-off is set to zero."""
+        a = np.asarray(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        if a.size == 0:
+            return True
+        lo, hi = a.min(), a.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             return False
-        scale = max(1.0, float(np.max(np.abs(amounts)))) if amounts.size else 1.0
-        return bool(np.all(amounts >= -1e-7 * scale))
+        scale = max(1.0, abs(hi), abs(lo))
+        if lo < -1e-7 * scale:
+            return False
+        junk = _roundoff(a)
+        if junk.any():
+            a[junk] = 0.0
+            self._rr.model.setFloatingSpeciesAmounts(list(range(a.size)), list(a))
+        return True
 
     def _values_row(self, selections: Sequence[str]) -> np.ndarray:
         rr = self._rr
@@ -500,6 +584,14 @@ class Simulator:
 
     def _unit(self, ident: str) -> str:
         return self._units.get(ident, "")
+
+    def unit_of(self, ident: str) -> str:
+        """The unit of a model quantity as a readable string (``''`` if undeclared)."""
+        return self._unit(ident)
+
+    def check_selections(self, selections: Iterable[str]) -> list[str]:
+        """Check output ids before a run; :class:`ModelError` names an unknown one (with the closest id)."""
+        return self._check_selections(selections)
 
     def timecourse(
         self,
