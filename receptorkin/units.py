@@ -20,6 +20,7 @@ __all__ = [
     "parse_time",
     "parse_concentration",
     "convert_time",
+    "concentration_factor",
     "time_factor",
 ]
 
@@ -32,11 +33,19 @@ TIME_UNITS: dict[str, float] = {
     "w": 604800.0, "week": 604800.0, "weeks": 604800.0,
 }
 
+#: power of ten of each concentration unit, in molar
+_CONCENTRATION_EXPONENT: dict[str, int] = {"M": 0, "mM": -3, "uM": -6, "µM": -6, "μM": -6, "nM": -9, "pM": -12, "fM": -15}
+
 #: molar per unit
-CONCENTRATION_UNITS: dict[str, float] = {
-    "M": 1.0, "mM": 1e-3, "uM": 1e-6, "µM": 1e-6, "μM": 1e-6,
-    "nM": 1e-9, "pM": 1e-12, "fM": 1e-15,
-}
+CONCENTRATION_UNITS: dict[str, float] = {u: 10.0 ** e for u, e in _CONCENTRATION_EXPONENT.items()}
+
+
+def concentration_factor(from_unit: str, to_unit: str) -> float:
+    """Exact factor (a power of ten) that converts ``from_unit`` into ``to_unit``."""
+    for u in (from_unit, to_unit):
+        if u not in _CONCENTRATION_EXPONENT:
+            raise UnitError(f"unknown concentration unit {u!r} (known: M, mM, uM, nM, pM, fM)")
+    return 10.0 ** (_CONCENTRATION_EXPONENT[from_unit] - _CONCENTRATION_EXPONENT[to_unit])
 
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµμ]*)\s*$")
 
@@ -96,4 +105,4 @@ def parse_concentration(text: str | float, model_unit: str = "nM", what: str = "
         return value
     if unit not in CONCENTRATION_UNITS:
         raise UnitError(f"{what}: unknown concentration unit {unit!r} in {text!r} (known: M, mM, uM, nM, pM, fM)")
-    return value * CONCENTRATION_UNITS[unit] / CONCENTRATION_UNITS[model_unit]
+    return value * concentration_factor(unit, model_unit)

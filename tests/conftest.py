@@ -22,3 +22,10 @@ def fresh_trafficking():
     from receptorkin.simulation import Simulator
 
     return Simulator("trafficking")
+
+
+@pytest.fixture
+def trafficking_data():
+    from synthetic import synthetic_trafficking
+
+    return synthetic_trafficking(1)

@@ -1,0 +1,100 @@
+"""``receptorkin fit DATA.csv --model MODEL --estimate k1,k2 -o OUTDIR``."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_fit_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", metavar="DATA.csv", help="tidy measurements: dose, response [, time, condition, replicate, sd, observable]")
+    p.add_argument("--ligand", metavar="ID", help="species or parameter that a dose sets (default: the model's)")
+    p.add_argument("--observable", metavar="ID", help="model output that the 'response' column measures (default: the model's)")
+    p.add_argument("--bounds", action="append", metavar="ID=LO:HI", help="bounds of an estimated parameter (default value/100 : value*100)")
+    p.add_argument("--linear", metavar="ID,...", help="estimate these on a linear scale (default log10)")
+    p.add_argument("--per-condition", metavar="ID,...", help="estimate one value per condition for these")
+    p.add_argument("--conditions", metavar="COND.csv", help="conditions table: condition, pretreatment (e.g. 1000nM@0-4h), washout, parameter overrides")
+    p.add_argument("--dose-unit", default="nM", help="unit of the dose column when the file has no dose_unit column (default nM)")
+    p.add_argument("--time-unit", default="min", help="unit of the time column when the file has no time_unit column (default min)")
+    p.add_argument("--starts", type=int, default=20, metavar="N", help="multistart starts (default 20)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the starts (default 0)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    p.add_argument("--no-profiles", action="store_true", help="skip profile likelihood (Wald intervals only; faster)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="fit a mechanistic model to measurements", description=
+                       "Fit a receptor model to dose-response / time-course data by multistart least squares; "
+                       "writes fit.json, fitted.xml, fit.png and report.md into OUTDIR.")
+    add_fit_arguments(p)
+    p.add_argument("--model", required=True, metavar="MODEL", help="bundled model id or SBML/Antimony file")
+    p.add_argument("--estimate", required=True, metavar="ID,...", help="parameters to estimate")
+    p.add_argument("-o", "--outdir", required=True, metavar="OUTDIR")
+    p.add_argument("--force", action="store_true", help="write into an existing non-empty OUTDIR")
+    p.set_defaults(func=run)
+
+
+def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
+    """A FitProblem from the CLI options (shared with ``receptorkin compare``)."""
+    from ..errors import FitError
+    from ..fitting import FitProblem, Observable, ParameterSpec
+    from ..measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
+    from ..models import load_model
+    from ._common import parse_assignments
+
+    data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit)
+    m = load_model(model).with_ligand(args.ligand)
+    bounds = parse_assignments(args.bounds, "--bounds")
+    linear = {s.strip() for s in (args.linear or "").split(",") if s.strip()}
+    per_cond = {s.strip() for s in (args.per_condition or "").split(",") if s.strip()}
+    specs = []
+    params = m.parameters
+    for name in estimate:
+        if name not in params:
+            from ..models.sbml import closest
+
+            raise FitError(f"--estimate {name}: not a parameter of model {m.id!r}{closest(name, params)}")
+        v = params[name]
+        lo, hi = (v / 100.0, v * 100.0) if v > 0 else (-1.0, 1.0)
+        if name in bounds:
+            text = bounds.pop(name)
+            parts = text.split(":")
+            try:
+                lo, hi = float(parts[0]), float(parts[1])
+            except (ValueError, IndexError):
+                raise FitError(f"--bounds {name}={text}: expected LO:HI") from None
+        scale = "lin" if (name in linear or v <= 0 and name not in bounds) else "log10"
+        specs.append(ParameterSpec(name, v, lo, hi, scale=scale, per_condition=name in per_cond))
+    if bounds:
+        raise FitError(f"--bounds names parameters that are not estimated: {', '.join(bounds)}")
+    conditions = load_conditions(args.conditions, params) if args.conditions else None
+    observables = None
+    if args.observable:
+        m.element(args.observable)
+        observables = {DEFAULT_OBSERVABLE: Observable(DEFAULT_OBSERVABLE, args.observable)}
+    return FitProblem(m, data, specs, conditions=conditions, observables=observables)
+
+
+def write_outputs(result, outdir, force: bool) -> list[str]:
+    from ..io import atomic_write_text, prepare_outdir
+
+    out = prepare_outdir(outdir, force=force)
+    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md"]
+    result.to_json(paths[0], force=True)
+    result.to_sbml(paths[1], force=True)
+    result.plot(paths[2], force=True)
+    atomic_write_text(paths[3], result.report(), force=True)
+    return [str(p) for p in paths]
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..fitting import fit
+    from ..io import prepare_outdir
+
+    estimate = [s.strip() for s in args.estimate.split(",") if s.strip()]
+    problem = build_problem(args, args.model, estimate)
+    prepare_outdir(args.outdir, force=args.force)  # refuse before the (long) fit
+    result = fit(problem, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles)
+    print(result.report())
+    for p in write_outputs(result, args.outdir, force=True):
+        print(f"wrote {p}")
+    return 0

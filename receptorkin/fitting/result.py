@@ -1,0 +1,348 @@
+"""FitResult: estimates with intervals, the start table, information criteria,
+a report, a plot, JSON save/load and the fitted model as SBML."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..errors import FitError
+from ..io import atomic_path, atomic_write_text
+
+__all__ = ["FitResult", "information_criteria", "compare_fits", "f_test"]
+
+
+def information_criteria(chi2: float, n: int, k: int, noise: str, log_sd_sum: float = 0.0) -> dict[str, float]:
+    """Gaussian log-likelihood, AIC, AICc and BIC.
+
+    Parameters
+    ----------
+    chi2
+        Weighted residual sum of squares (RSS when the noise is estimated).
+    n, k
+        Number of data and of estimated quantities (noise levels included).
+    noise
+        ``'sd'``: the likelihood uses the given standard deviations
+        (``log_sd_sum`` = Σ ln sd); ``'estimate'``: σ² = RSS/n (ML).
+    """
+    if noise == "sd":
+        loglik = -0.5 * chi2 - log_sd_sum - 0.5 * n * math.log(2 * math.pi)
+    else:
+        loglik = -0.5 * n * (math.log(2 * math.pi * chi2 / n) + 1.0)
+    aic = -2 * loglik + 2 * k
+    aicc = aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
+    bic = -2 * loglik + k * math.log(n)
+    return {"loglik": loglik, "aic": aic, "aicc": aicc, "bic": bic}
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`receptorkin.fitting.fit`.
+
+    Attributes
+    ----------
+    model
+        The fitted :class:`~receptorkin.models.Model` (values as in the problem).
+    names
+        Estimated quantities (``name[condition]`` when per condition).
+    estimates, se
+        Linear-scale estimates and standard errors (delta method from the
+        Hessian covariance on the estimation scale).
+    ci
+        95% profile-likelihood intervals (linear scale).
+    wald_ci
+        95% Wald intervals (on the estimation scale, transformed back).
+    scales, units, bounds
+        Per estimated quantity.
+    chi2
+        Objective at the optimum (weighted RSS).
+    n_data, n_parameters
+        Data points and estimated parameters (noise levels not counted).
+    criteria
+        ``loglik``, ``aic``, ``aicc``, ``bic``.
+    starts
+        One row per multistart start: start values, final objective, status,
+        reason for failures.
+    correlation
+        Correlation matrix of the estimates (estimation scale).
+    warnings
+        Identifiability and numerical warnings in plain language.
+    """
+
+    model: Any
+    names: list[str]
+    estimates: dict[str, float]
+    se: dict[str, float]
+    ci: dict[str, tuple[float, float]]
+    wald_ci: dict[str, tuple[float, float]]
+    scales: dict[str, str]
+    units: dict[str, str]
+    bounds: dict[str, tuple[float, float]]
+    chi2: float
+    n_data: int
+    n_parameters: int
+    noise: str
+    noise_levels: dict[str, float]
+    criteria: dict[str, float]
+    starts: Any  # pandas.DataFrame
+    correlation: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    profiles: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    seed: int | None = None
+    data_source: str = ""
+    problem: Any = field(default=None, repr=False, compare=False)
+
+    # ----------------------------------------------------------------- views
+    @property
+    def objective(self) -> float:
+        return self.chi2
+
+    @property
+    def aicc(self) -> float:
+        return self.criteria["aicc"]
+
+    @property
+    def n_starts(self) -> int:
+        return len(self.starts)
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.starts["status"] == "failed").sum())
+
+    @property
+    def chi2_unit(self) -> float:
+        """Objective per unit of χ²: 1 with given standard deviations, σ̂² (=RSS/n)
+        when the noise is estimated, so that 'within 0.1 in χ²' means the same
+        thing for both."""
+        return 1.0 if self.noise == "sd" else self.chi2 / self.n_data
+
+    @property
+    def n_converged(self) -> int:
+        """Starts whose final objective is within 0.1 of the best (in χ² units)."""
+        ok = self.starts["status"] != "failed"
+        return int((ok & (self.starts["chi2"] <= self.chi2 + 0.1 * self.chi2_unit)).sum())
+
+    def at_bound(self, name: str) -> bool:
+        lo, hi = self.bounds[name]
+        v = self.estimates[name]
+        tol = 1e-6 * max(abs(lo), abs(hi), 1e-12)
+        if self.scales[name] == "log10":
+            return abs(math.log10(v) - math.log10(lo)) < 1e-6 or abs(math.log10(v) - math.log10(hi)) < 1e-6
+        return abs(v - lo) < tol or abs(v - hi) < tol
+
+    @property
+    def table(self):
+        """Parameter table: estimate, se, ci_low, ci_high (profile), unit, at_bound."""
+        import pandas as pd
+
+        rows = []
+        for n in self.names:
+            lo, hi = self.ci[n]
+            rows.append({"parameter": n, "estimate": self.estimates[n], "se": self.se[n], "ci_low": lo, "ci_high": hi,
+                         "unit": self.units.get(n, ""), "scale": self.scales[n], "at_bound": self.at_bound(n)})
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def correlation_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.correlation, index=self.names, columns=self.names)
+
+    # ---------------------------------------------------------------- report
+    def report(self) -> str:
+        """A Markdown report: parameters with intervals, fit quality, starts, warnings."""
+        lines = [f"# Fit of `{self.model.id}`", ""]
+        if self.data_source:
+            lines.append(f"Data: `{self.data_source}` ({self.n_data} measurements); noise: "
+                         + ("given standard deviations" if self.noise == "sd" else
+                            ", ".join(f"σ({k}) = {v:.4g} (estimated)" for k, v in self.noise_levels.items())))
+            lines.append("")
+        lines += ["| parameter | estimate | SE | 95% CI (profile) | unit | note |", "|---|---|---|---|---|---|"]
+        for n in self.names:
+            lo, hi = self.ci[n]
+            note = "at bound" if self.at_bound(n) else ""
+            lines.append(f"| {n} | {self.estimates[n]:.5g} | {self.se[n]:.3g} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
+        c = self.criteria
+        lines += ["", f"χ² = {self.chi2:.6g}; log-likelihood = {c['loglik']:.6g}; AIC = {c['aic']:.5g}; "
+                  f"AICc = {c['aicc']:.5g}; BIC = {c['bic']:.5g}", ""]
+        lines.append(f"Multistart: {self.n_starts} starts (seed {self.seed}), {self.n_failed} failed, "
+                     f"{self.n_converged} reached the best objective (within 0.1 in χ²).")
+        if len(self.names) > 1:
+            lines += ["", "Correlation of the estimates (estimation scale):", ""]
+            lines.append("| | " + " | ".join(self.names) + " |")
+            lines.append("|---" * (len(self.names) + 1) + "|")
+            for i, n in enumerate(self.names):
+                lines.append(f"| {n} | " + " | ".join(f"{self.correlation[i, j]:.3f}" for j in range(len(self.names))) + " |")
+        if self.warnings:
+            lines += ["", "## Identifiability and warnings", ""]
+            lines += [f"- {w}" for w in self.warnings]
+        else:
+            lines += ["", "No identifiability problem found: every profile is closed and no correlation exceeds 0.99."]
+        return "\n".join(lines) + "\n"
+
+    def __str__(self) -> str:
+        return self.report()
+
+    # ------------------------------------------------------------------ I/O
+    def to_dict(self) -> dict:
+        return {
+            "model": self.model.id,
+            "data": self.data_source,
+            "parameters": {n: {"estimate": self.estimates[n], "se": self.se[n], "ci_low": self.ci[n][0],
+                               "ci_high": self.ci[n][1], "wald_low": self.wald_ci[n][0], "wald_high": self.wald_ci[n][1],
+                               "unit": self.units.get(n, ""), "scale": self.scales[n], "lower": self.bounds[n][0],
+                               "upper": self.bounds[n][1], "at_bound": self.at_bound(n)} for n in self.names},
+            "objective": self.chi2,
+            "loglik": self.criteria["loglik"],
+            "aic": self.criteria["aic"],
+            "aicc": self.criteria["aicc"],
+            "bic": self.criteria["bic"],
+            "n_data": self.n_data,
+            "n_parameters": self.n_parameters,
+            "noise": self.noise,
+            "noise_levels": self.noise_levels,
+            "n_starts": self.n_starts,
+            "n_failed": self.n_failed,
+            "n_converged": self.n_converged,
+            "seed": self.seed,
+            "correlation": self.correlation.tolist(),
+            "warnings": self.warnings,
+            "starts": json.loads(self.starts.to_json(orient="records")),
+            "profiles": self.profiles,
+            "sbml": self.model.sbml,
+        }
+
+    def to_json(self, path: str | os.PathLike, force: bool = False) -> Path:
+        """Save as JSON (atomic; refuses to overwrite without ``force``)."""
+        return atomic_write_text(path, json.dumps(_finite(self.to_dict()), indent=2), force=force)
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike) -> "FitResult":
+        """Load a result written by :meth:`to_json`."""
+        import pandas as pd
+
+        from ..models.sbml import read_sbml
+
+        try:
+            d = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise FitError(f"{path}: not a receptorkin fit result ({exc})") from None
+        try:
+            model = read_sbml(d["sbml"], name=str(path))
+            names = list(d["parameters"])
+            P = d["parameters"]
+            num = lambda v: math.nan if v is None else float(v)  # noqa: E731
+            return cls(
+                model=model, names=names,
+                estimates={n: num(P[n]["estimate"]) for n in names}, se={n: num(P[n]["se"]) for n in names},
+                ci={n: (num(P[n]["ci_low"]), num(P[n]["ci_high"])) for n in names},
+                wald_ci={n: (num(P[n]["wald_low"]), num(P[n]["wald_high"])) for n in names},
+                scales={n: P[n]["scale"] for n in names}, units={n: P[n]["unit"] for n in names},
+                bounds={n: (num(P[n]["lower"]), num(P[n]["upper"])) for n in names},
+                chi2=float(d["objective"]), n_data=int(d["n_data"]), n_parameters=int(d["n_parameters"]),
+                noise=d["noise"], noise_levels=d["noise_levels"],
+                criteria={k: num(d[k]) for k in ("loglik", "aic", "aicc", "bic")},
+                starts=pd.DataFrame(d["starts"]), correlation=np.array(d["correlation"], dtype=float),
+                warnings=list(d["warnings"]), profiles=d.get("profiles", {}), seed=d.get("seed"), data_source=d.get("data", ""),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FitError(f"{path}: not a receptorkin fit result (missing or bad field: {exc})") from None
+
+    def fitted_model(self):
+        """The model with the estimates written into its parameters (per-condition
+        estimates: the first condition's value, the others in the notes)."""
+        values, notes = {}, {}
+        for n in self.names:
+            base = n.split("[", 1)[0]
+            lo, hi = self.ci[n]
+            text = f"receptorkin fit: {n} = {self.estimates[n]:.6g} (SE {self.se[n]:.3g}; 95% profile CI [{lo:.4g}, {hi:.4g}])"
+            notes[base] = (notes[base] + " " + text) if base in notes else text
+            if base in self.model.parameters and base not in values:
+                values[base] = self.estimates[n]
+        return self.model.with_values(values, notes=notes)
+
+    def to_sbml(self, path: str | os.PathLike, force: bool = False) -> Path:
+        """Write the fitted model as validated SBML (atomic, no overwrite without ``force``)."""
+        return self.fitted_model().write(path, force=force)
+
+    # ----------------------------------------------------------------- plots
+    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True):
+        """Data with the fitted curves per condition (and the 95% prediction band
+        from the parameter covariance).  Needs the fitting problem (a result
+        fresh from :func:`fit`)."""
+        from .plotting import plot_fit
+
+        if self.problem is None:
+            raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
+        fig = plot_fit(self, band=band)
+        if path is not None:
+            import matplotlib.pyplot as plt
+
+            with atomic_path(path, force) as tmp:
+                fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+            plt.close(fig)
+        return fig
+
+
+def _finite(obj):
+    """JSON has no NaN/inf: write them as null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def f_test(simple: FitResult, complex_: FitResult) -> tuple[float, float]:
+    """F test of nested models fitted to the same data: F and its p-value.
+
+    ``F = ((RSS₁ − RSS₂)/(p₂ − p₁)) / (RSS₂/(n − p₂))``.
+    """
+    from scipy import stats
+
+    if simple.n_data != complex_.n_data:
+        raise FitError("F test: the fits use different data")
+    p1, p2 = simple.n_parameters, complex_.n_parameters
+    if p2 <= p1:
+        raise FitError(f"F test: the second model must have more parameters ({p2} <= {p1})")
+    n = complex_.n_data
+    F = ((simple.chi2 - complex_.chi2) / (p2 - p1)) / (complex_.chi2 / (n - p2))
+    return float(F), float(stats.f.sf(F, p2 - p1, n - p2))
+
+
+def compare_fits(results: Sequence[FitResult], labels: Sequence[str] | None = None):
+    """Rank fits of the same data by AICc: table with χ², k, AICc, ΔAICc, Akaike
+    weight, BIC, and the F test against the simplest fit when nested."""
+    import pandas as pd
+
+    if not results:
+        raise FitError("compare: no fits given")
+    n = {r.n_data for r in results}
+    if len(n) != 1:
+        raise FitError(f"compare: the fits use different numbers of data points ({sorted(n)})")
+    labels = list(labels) if labels is not None else [r.model.id for r in results]
+    rows = []
+    for label, r in zip(labels, results):
+        rows.append({"model": label, "n_parameters": r.n_parameters, "chi2": r.chi2, "loglik": r.criteria["loglik"],
+                     "aicc": r.criteria["aicc"], "bic": r.criteria["bic"]})
+    df = pd.DataFrame(rows)
+    best = df["aicc"].min()
+    df["delta_aicc"] = df["aicc"] - best
+    w = np.exp(-0.5 * df["delta_aicc"].to_numpy())
+    df["weight"] = w / w.sum()
+    simplest = min(range(len(results)), key=lambda i: results[i].n_parameters)
+    ps = []
+    for i, r in enumerate(results):
+        if r.n_parameters > results[simplest].n_parameters:
+            ps.append(f_test(results[simplest], r)[1])
+        else:
+            ps.append(math.nan)
+    df["f_test_p_vs_simplest"] = ps
+    return df.sort_values("aicc").reset_index(drop=True)
