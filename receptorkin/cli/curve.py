@@ -1,0 +1,197 @@
+"""``receptorkin curve``: fit classic dose-response curves (drc/Prism compatible)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+_EPILOG = """\
+models: LL.2 LL.3 LL.4 LL.5 W1.3 W1.4 W2.3 W2.4 EXD.2 EXD.3 BC.4 BC.5 (drc),
+        Emax sigEmax Hill sigEmax.p Hill.p, operational, schild (4PL = LL.4)
+
+examples:
+  receptorkin curve spinach.csv --dose DOSE --response SLOPE --curve-id CURVE -o out/
+  receptorkin curve pretreatment.csv --model sigEmax -o out/      # 'condition' column: EC50 shift, Emax loss
+  receptorkin curve schild.csv --model schild --antagonist antagonist -o out/
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``curve`` subcommand."""
+    p = subparsers.add_parser(
+        "curve",
+        help="fit 4PL/LL/Weibull/Emax/operational/Schild curves; EC50s with SEs, as drc",
+        description="Fit empirical dose-response curves with drc's parametrizations and standard errors. "
+        "Writes OUTDIR/curve.json, OUTDIR/curve.png and OUTDIR/report.md.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("data", metavar="DATA.csv", help="tidy CSV, one row per observation")
+    p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
+    p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
+    p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
+    p.add_argument("--curve-id", default=None, metavar="COL",
+                   help="column naming the curve of each row (default: 'condition' if the file has it)")
+    p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
+    p.add_argument("--antagonist", default="antagonist", metavar="COL",
+                   help="antagonist concentration column for --model schild (default 'antagonist')")
+    p.add_argument("--shared", default=None, metavar="P,Q",
+                   help="parameters shared by all curves, e.g. b,c ('all' or 'none'; default: model's own)")
+    p.add_argument("--fixed", default=None, metavar="P=V,...", help="parameters held fixed, e.g. c=0")
+    p.add_argument("--ed", default="50", metavar="P,...", help="ED levels to report (default 50)")
+    p.add_argument("--ed-type", default="relative", choices=["relative", "absolute"],
+                   help="ED levels as percent of the curve's span (relative) or as response levels (absolute)")
+    p.add_argument("--reference", default=None, metavar="CURVE",
+                   help="reference curve for EC50 shifts and potency ratios (default: the first)")
+    p.add_argument("--compare", default=None, metavar="M1,M2",
+                   help="also fit these models and compare (AICc, BIC, F test for nested ones)")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--no-profile", action="store_true", help="skip profile-likelihood intervals of the EC50")
+    p.add_argument("-o", "--outdir", required=True, metavar="OUTDIR", help="output directory")
+    p.add_argument("--force", action="store_true", help="replace files in an existing OUTDIR")
+    p.set_defaults(func=run)
+
+
+def _usage(message: str) -> int:
+    print(f"receptorkin curve: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _floats(text: str, what: str) -> list[float]:
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        if part:
+            out.append(float(part))
+    if not out:
+        raise ValueError(f"{what}: no values")
+    return out
+
+
+def _header(path: str) -> list[str]:
+    """Column names of a CSV file (first non-comment line), or [] if unreadable."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            for line in fh:
+                if line.strip() and not line.lstrip().startswith("#"):
+                    delim = max((",", ";", "\t"), key=line.count)
+                    return [h.strip() for h in next(csv.reader([line], delimiter=delim))]
+    except OSError:
+        return []
+    return []
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
+    import json
+
+    from .. import __version__
+    from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
+    from ..curves.report import markdown_table
+    from ..curves.result import to_jsonable
+    from ..errors import FitError
+    from ..io import atomic_write_text, prepare_outdir
+    from ..plots_curves import plot_curve_fit
+
+    # ---------------------------------------------------------------- arguments
+    try:
+        model = get_model(args.model)
+    except FitError:
+        return _usage(f"unknown model {args.model!r} (known: {', '.join(MODELS)}, 4PL, 5PL)")
+    try:
+        ed_levels = _floats(args.ed, "--ed")
+    except ValueError:
+        return _usage(f"--ed: expected numbers separated by commas (got {args.ed!r})")
+    if args.ed_type == "relative" and any(not 0 < v < 100 for v in ed_levels):
+        return _usage(f"--ed: relative levels must be between 0 and 100 (got {args.ed})")
+    fixed: dict[str, float] = {}
+    if args.fixed:
+        for item in args.fixed.split(","):
+            name, sep, value = item.partition("=")
+            try:
+                fixed[name.strip()] = float(value)
+            except ValueError:
+                return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
+            if not sep:
+                return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
+    shared = None
+    if args.shared is not None:
+        shared = [] if args.shared.strip().lower() == "none" else [s.strip() for s in args.shared.split(",") if s.strip()]
+        if shared and shared != ["all"]:
+            bad = [s for s in shared if s not in model.parameters]
+            if bad:
+                return _usage(f"--shared: {model.name} has no free parameter {', '.join(map(repr, bad))} "
+                              f"(parameters: {', '.join(model.parameters)})")
+    for name in fixed:
+        if name not in model.family.parameters:
+            return _usage(f"--fixed: {model.name} has no parameter {name!r} "
+                          f"(parameters: {', '.join(model.family.parameters)})")
+    if not 0 < args.level < 1:
+        return _usage(f"--level must be between 0 and 1 (got {args.level})")
+    compare = [m.strip() for m in args.compare.split(",") if m.strip()] if args.compare else []
+    for name in compare:
+        if name not in MODELS and name not in ("4PL", "5PL"):
+            return _usage(f"--compare: unknown model {name!r} (known: {', '.join(MODELS)})")
+
+    outdir = Path(args.outdir)
+    if outdir.exists():
+        prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
+
+    curve_col = args.curve_id
+    if model.name == "schild":
+        curve_col = args.antagonist
+    elif curve_col is None and "condition" in _header(args.data):
+        curve_col = "condition"
+
+    # ---------------------------------------------------------------- fit
+    if model.name == "schild":
+        result = fit_schild(args.data, dose=args.dose, response=args.response, antagonist=args.antagonist,
+                            fixed=fixed or None, level=args.level)
+    else:
+        result = fit_curve(args.data, model, dose=args.dose, response=args.response, curve=curve_col,
+                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
+
+    reference = args.reference
+    if reference is not None and reference not in result.curves:
+        raise FitError(f"--reference: no curve {reference!r} (curves: {', '.join(result.curves)})")
+    summary = result.to_dict(ed=ed_levels, ed_type=args.ed_type, profile=not args.no_profile)
+    summary = {"receptorkin_version": __version__, "input": str(args.data), **summary}
+    if result.design.m > 1:
+        summary["reference"] = reference or result.curves[0]
+        summary["ed_ratios"] = result.ed_ratio(50, reference=reference or result.curves[0]).to_dict("records")
+        summary["shift"] = result.shift_table(reference=reference).to_dict("records")
+        if model.family.name == "operational" and "tau" not in result.design.shared and "tau" not in result.design.fixed:
+            summary["receptor_fraction"] = result.parameter_ratio("tau", reference).to_dict("records")
+    comparison = None
+    if compare:
+        names = [model.name] + [m for m in compare if m != model.name]
+        comparison = compare_models(args.data, names, dose=args.dose, response=args.response,
+                                    curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
+                                    level=args.level)
+        summary["comparison"] = comparison.to_dict("records")
+
+    report = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile)
+    if comparison is not None:
+        report += "\n## Model comparison\n\n" + markdown_table(comparison.dropna(axis=1, how="all")) + "\n"
+    report += "\n![data and fitted curves](curve.png)\n"
+
+    # ---------------------------------------------------------------- write
+    if not outdir.exists():
+        prepare_outdir(outdir, False)
+    atomic_write_text(outdir / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
+                      force=args.force)
+    plot_curve_fit(result, outdir / "curve.png", force=args.force)
+    atomic_write_text(outdir / "report.md", report, force=args.force)
+
+    # ---------------------------------------------------------------- stdout
+    eds = result.ed(50)
+    print(f"{result.model.name}: {result.n} points, {len(result.curves)} curve(s), "
+          f"rse {result.rse:.4g} on {result.df} df")
+    for row in eds.itertuples():
+        label = f"  {row.curve}: " if result.design.m > 1 else "  "
+        print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
+    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
+    return 0

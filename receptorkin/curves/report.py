@@ -1,0 +1,108 @@
+"""Markdown report of a curve fit."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Sequence
+
+import pandas as pd
+
+from ..errors import FitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .result import CurveFitResult
+
+__all__ = ["render_report", "markdown_table"]
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return "NA"
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            return "NA"
+        return f"{v:.5g}"
+    return str(v)
+
+
+def markdown_table(df: pd.DataFrame, columns: Sequence[str] | None = None) -> str:
+    """A DataFrame as a Markdown (GitHub) table, numbers to 5 significant digits."""
+    cols = list(columns or df.columns)
+    out = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for _, row in df[cols].iterrows():
+        out.append("| " + " | ".join(_cell(row[c]) for c in cols) + " |")
+    return "\n".join(out)
+
+
+def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90), ed_type: str = "relative",
+                  reference: str | None = None, shift: bool | None = None, profile: bool = True) -> str:
+    """Markdown text: data, model, parameter table, ED values, ratios/shifts, fit statistics, notes."""
+    d = result.design
+    lines = [f"# Dose-response fit: {result.model.name}", ""]
+    lines += [f"- data: `{d.source}` ({result.n} observations, {d.m} curve{'s' if d.m != 1 else ''}"
+              + (f" by column `{result.curve_column}`" if result.curve_column else "") + ")",
+              f"- dose column `{result.dose_column}`, response column `{result.response_column}`"
+              + (" (weighted by 1/sd)" if d.weighted else ""),
+              f"- model: {result.model.description}: `{result.model.formula}`"]
+    if d.shared:
+        lines.append(f"- shared by all curves: {', '.join(d.shared)}")
+    extra_fixed = {k: v for k, v in d.fixed.items() if k not in result.model.fixed}
+    if extra_fixed:
+        lines.append("- fixed: " + ", ".join(f"{k} = {v:g}" for k, v in extra_fixed.items()))
+    lines += ["", "## Parameters", "",
+              f"Estimates with standard errors from the Hessian of the residual sum of squares (as drc) "
+              f"and {100 * result.level:g} % t-intervals (df = {result.df}).", ""]
+    lines.append(markdown_table(result.table))
+    if len(ed):
+        eds = result.ed(list(ed), type=ed_type)
+        lines += ["", f"## Effective doses ({ed_type})", ""]
+        if profile:
+            prof = []
+            for r in eds.itertuples():
+                if ed_type == "relative" and r.p == 50:
+                    try:
+                        lo, hi = result.profile_ed(r.p, r.curve)
+                    except (FitError, ValueError, RuntimeError):
+                        lo = hi = float("nan")
+                else:
+                    lo = hi = float("nan")
+                prof.append((lo, hi))
+            eds = eds.assign(profile_low=[p[0] for p in prof], profile_high=[p[1] for p in prof])
+        lines.append("Delta-method standard errors and intervals"
+                     + ("; profile-likelihood interval of the EC50 (ED50) in the last two columns."
+                        if profile else "."))
+        lines += ["", markdown_table(eds)]
+    if d.m > 1:
+        show_shift = shift if shift is not None else True
+        try:
+            if show_shift:
+                st = result.shift_table(reference=reference)
+                ref = reference or d.curves[0]
+                lines += ["", f"## EC50 shift and Emax change versus `{ref}`", "",
+                          "Fold shift = EC50 / EC50(reference); Emax = asymptote - control level; "
+                          "delta-method SEs.", "", markdown_table(st)]
+            if d.family.name == "operational" and "tau" not in d.shared and "tau" not in d.fixed:
+                ref = reference or d.curves[0]
+                lines += ["", f"## Functional receptors left (tau / tau of `{ref}`)", "",
+                          "tau is proportional to the receptor density (Furchgott analysis).", "",
+                          markdown_table(result.parameter_ratio("tau", reference))]
+            ratios = result.ed_ratio(50, reference=reference or d.curves[0])
+            lines += ["", "## Relative potency (ratio of ED50 values, drc's EDcomp)", "",
+                      markdown_table(ratios)]
+        except (FitError, ValueError) as exc:
+            lines += ["", f"(shift and potency tables not available: {exc})"]
+    lines += ["", "## Fit", "",
+              f"- residual standard error {_cell(result.rse)} on {result.df} degrees of freedom "
+              f"(RSS {_cell(result.rss)})",
+              f"- logLik {_cell(result.loglik)}, AIC {_cell(result.aic)}, AICc {_cell(result.aicc)}, "
+              f"BIC {_cell(result.bic)}",
+              f"- optimizer: {'converged' if result.converged else 'NOT converged'} ({result.message})"]
+    lof = result.lack_of_fit()
+    if lof is not None:
+        lines.append(f"- lack-of-fit test against one-way ANOVA: F({lof.df1}, {lof.df2}) = "
+                     f"{_cell(lof.statistic)}, p = {_cell(lof.p_value)}")
+    else:
+        lines.append("- lack-of-fit test: not available (no replicated doses)")
+    if result.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
+    return "\n".join(lines) + "\n"
