@@ -27,6 +27,15 @@ _API: dict[str, str] = {
     "Simulator": "simulation",
     # units
     "parse_time": "units", "parse_concentration": "units",
+    # data
+    "read_table": "data", "load_measurements": "measurements", "load_conditions": "measurements",
+    "Measurements": "measurements", "Condition": "measurements", "Exposure": "measurements",
+    # classic curves
+    "fit_curve": "curves", "CurveFitResult": "curves", "compare_models": "curves", "fit_operational": "curves",
+    "fit_schild": "curves",
+    # mechanistic fitting
+    "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
+    "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
 }
 
 __all__ = ["__version__", *_API]
@@ -52,3 +61,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .models.sbml import Model, from_antimony, load_model, read_sbml, validate
     from .simulation import Simulator
     from .units import parse_concentration, parse_time
+    from .curves import CurveFitResult, compare_models, fit_curve, fit_operational, fit_schild
+    from .data import read_table
+    from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
+    from .measurements import Condition, Exposure, Measurements, load_conditions, load_measurements

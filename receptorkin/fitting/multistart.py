@@ -59,24 +59,38 @@ def _setup(payload: bytes) -> FitProblem:
     return problem
 
 
-def _run_start(problem: FitProblem, task: tuple[int, np.ndarray, dict, int]) -> dict[str, Any]:
-    index, x0, sigma, max_nfev = task
+def _run_start(problem: FitProblem, task: tuple[int, np.ndarray, dict, int, bool]) -> dict[str, Any]:
+    index, x0, sigma, max_nfev, irls = task
     problem._sigma = dict(sigma)
     lo, hi = problem.bounds()
     try:
         x, chi2, nfev, success, message = local_fit(problem.residuals, x0, lo, hi, max_nfev=max_nfev)
+        if irls:
+            # iteratively reweighted least squares: one noise level per observable,
+            # sigma^2 = RSS/n at the optimum (maximum likelihood), in this worker
+            for _ in range(10):
+                old = problem.noise_levels
+                new = problem.update_noise(x)
+                x, chi2, more, success, message = local_fit(problem.residuals, x, lo, hi, max_nfev=max_nfev)
+                nfev += more
+                if all(abs(new[k] - old[k]) <= 1e-4 * max(old[k], 1e-300) for k in new):
+                    break
+            problem.update_noise(x)
+            chi2 = problem.chi2(x)
         if not math.isfinite(chi2):
             raise FitError("objective is not finite")
         return {"start": index, "x0": list(map(float, x0)), "x": list(map(float, x)), "chi2": chi2, "nfev": nfev,
-                "status": "converged" if success else "stopped", "reason": "" if success else message}
+                "status": "converged" if success else "stopped", "reason": "" if success else message,
+                "sigma": problem.noise_levels, "neg2ll": problem.neg2_loglik(x) if irls else chi2}
     except (ReceptorkinError, FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
         reason = " ".join(str(exc).split())[:300]
         return {"start": index, "x0": list(map(float, x0)), "x": [math.nan] * len(x0), "chi2": math.inf, "nfev": 0,
-                "status": "failed", "reason": reason}
+                "status": "failed", "reason": reason, "sigma": dict(sigma), "neg2ll": math.inf}
 
 
-def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bool | None, max_nfev: int) -> list[dict]:
-    tasks = [(i, s, problem.noise_levels, max_nfev) for i, s in enumerate(starts)]
+def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bool | None, max_nfev: int,
+                irls: bool) -> list[dict]:
+    tasks = [(i, s, problem.noise_levels, max_nfev, irls) for i, s in enumerate(starts)]
     payload = pickle.dumps(problem)
     return run_tasks(_run_start, tasks, setup=_setup, setup_args=(payload,), jobs=jobs, progress=progress,
                      desc=f"fitting {problem.model.id}")
@@ -116,37 +130,24 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
     irls = problem.noise == "estimate" and len(problem.noise_levels) > 1
     if irls:
         problem.initial_noise()
-    records = _run_starts(problem, starts, jobs, progress, max_nfev)
-    best = _best(records)
+    records = _run_starts(problem, starts, jobs, progress, max_nfev, irls)
+    best = _best(records, "neg2ll")
     if best is None:
         table = pd.DataFrame(records)[["start", "status", "reason"]]
         raise FitError(f"all {len(records)} starts failed:\n{table.to_string(index=False)}")
     x = np.array(best["x"])
     if irls:
-        # iteratively reweighted least squares from the best start: one noise
-        # level per observable, sigma^2 = RSS/n at the optimum (maximum likelihood)
-        lo, hi = problem.bounds()
-        for _ in range(10):
-            old = problem.noise_levels
-            new = problem.update_noise(x)
-            x, *_ = local_fit(problem.residuals, x, lo, hi, max_nfev=max_nfev)
-            if all(abs(new[k] - old[k]) <= 1e-4 * max(old[k], 1e-300) for k in new):
-                break
-        problem.update_noise(x)
-        for rec in records:  # every start's end point judged with the final noise levels
+        # judge every start's end point with the best start's noise levels
+        problem._sigma = dict(best["sigma"])
+        for rec in records:
             if rec["status"] != "failed":
-                r = problem.residuals(np.array(rec["x"]))
-                rec["chi2"] = float(r @ r)
-        best_chi2 = problem.chi2(x)
-        if best_chi2 <= min(rec["chi2"] for rec in records if rec["status"] != "failed"):
-            best["x"], best["chi2"] = list(map(float, x)), best_chi2
-        x = np.array(_best(records)["x"])
+                rec["chi2"] = problem.chi2(np.array(rec["x"]))
     return _summarise(problem, x, records, seed, profiles)
 
 
-def _best(records: list[dict]) -> dict | None:
+def _best(records: list[dict], key: str = "chi2") -> dict | None:
     ok = [r for r in records if r["status"] != "failed"]
-    return min(ok, key=lambda r: (r["chi2"], r["start"])) if ok else None
+    return min(ok, key=lambda r: (r[key], r["start"])) if ok else None
 
 
 def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool) -> FitResult:

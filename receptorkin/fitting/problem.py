@@ -478,6 +478,16 @@ class FitProblem:
             self._sigma[name] = 0.05 * (spread or max(abs(float(np.mean(y))), 1.0))
         return dict(self._sigma)
 
+    def neg2_loglik(self, x: Sequence[float]) -> float:
+        """−2·log-likelihood with each observable's noise level profiled out
+        (σ² = RSS/n), up to a constant: Σ n_o·ln(RSS_o/n_o)."""
+        raw = (self._y - self.predict(x)) / self._sd
+        total = 0.0
+        for rows in self._obs_rows.values():
+            rss = float(raw[rows] @ raw[rows])
+            total += rows.size * math.log(max(rss, 1e-300) / rows.size)
+        return total
+
     @property
     def noise_levels(self) -> dict[str, float]:
         return dict(self._sigma)
