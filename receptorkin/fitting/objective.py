@@ -107,9 +107,16 @@ def local_fit(fun: Callable[[np.ndarray], np.ndarray], x0: np.ndarray, lower: np
     def jac(p):
         return jacobian(fun, vec(p), lower, upper)
 
-    mini = lmfit.Minimizer(residual, params, nan_policy="raise")
-    res = mini.minimize(method="least_squares", jac=jac, x_scale="jac", ftol=tol, xtol=tol, gtol=tol,
-                        max_nfev=max_nfev)
+    # covariance is computed by receptorkin from the full Hessian, not by lmfit (J^T J)
+    mini = lmfit.Minimizer(residual, params, nan_policy="raise", calc_covar=False)
+    import warnings
+
+    with warnings.catch_warnings():
+        # lmfit's least_squares always forms (JᵀJ)⁻¹ for its own stderr; near a
+        # flat direction that takes sqrt of negatives. receptorkin does not use it.
+        warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+        res = mini.minimize(method="least_squares", jac=jac, x_scale="jac", ftol=tol, xtol=tol, gtol=tol,
+                            max_nfev=max_nfev)
     x = vec(res.params)
     r = fun(x)
     return x, float(r @ r), int(res.nfev), bool(res.success), str(res.message)
