@@ -33,6 +33,11 @@ _API: dict[str, str] = {
     # classic curves
     "fit_curve": "curves", "CurveFitResult": "curves", "compare_models": "curves", "fit_operational": "curves",
     "fit_schild": "curves",
+    # dosing and design
+    "Regimen": "dosing", "Bolus": "dosing", "Infusion": "dosing", "PulseTrain": "dosing", "Holiday": "dosing",
+    "parse_regimen": "dosing", "attach_pk": "dosing", "regimen_to_events": "dosing", "apply_regimen": "dosing",
+    "simulate_regimen": "dosing", "RegimenResult": "dosing", "METRICS": "dosing",
+    "compare": "design", "optimize": "design", "ComparisonResult": "design", "OptimizeResult": "design",
     # mechanistic fitting
     "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
     "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
@@ -63,5 +68,8 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .units import parse_concentration, parse_time
     from .curves import CurveFitResult, compare_models, fit_curve, fit_operational, fit_schild
     from .data import read_table
+    from .design import ComparisonResult, OptimizeResult, compare, optimize
+    from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,
+                         attach_pk, parse_regimen, regimen_to_events, simulate_regimen)
     from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
     from .measurements import Condition, Exposure, Measurements, load_conditions, load_measurements

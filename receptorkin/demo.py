@@ -32,9 +32,8 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     """Run the demo into ``outdir``; returns the files written."""
     import numpy as np
 
-    from .cli._outputs import save_figure
-    from .io import atomic_path, prepare_outdir
-    from .plots import plot_dose_response, plot_timecourse
+    from .io import atomic_path, prepare_outdir, write_csv
+    from .plots import plot_dose_response, plot_timecourse, save_figure
     from .report import model_table
     from .simulation import Simulator
 
@@ -42,15 +41,10 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     written: list[Path] = []
 
     def csv(df, name: str, index: bool = True) -> None:
-        path = out / name
-        with atomic_path(path, force=True) as tmp:
-            df.to_csv(tmp, index=index, float_format="%.8g")
-        written.append(path)
+        written.append(write_csv(df, out / name, force=True, index=index))
 
     def png(fig, name: str) -> None:
-        path = out / name
-        save_figure(fig, str(path), force=True)
-        written.append(path)
+        written.append(save_figure(fig, out / name, force=True))
 
     _step("1. The bundled model library")
     print(model_table())
@@ -101,7 +95,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     print(result.table[["estimate", "se", "ci_low", "ci_high", "unit"]].to_string(float_format=lambda v: f"{v:.4g}"))
     import json
 
-    truth = json.loads((root / "desensitization_truth.json").read_text())["parameters"]
+    truth = json.loads((root / "desensitization_truth.json").read_text(encoding="utf-8"))["parameters"]
     inside = [n for n, v in truth.items() if result.ci[n][0] <= v <= result.ci[n][1]]
     print(f"  generating values inside the 95% profile intervals: {len(inside)} of {len(truth)}")
     print(f"  {result.n_converged} of {result.n_starts} starts reached the best objective")
@@ -110,7 +104,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     result.to_json(fit_dir / "fit.json", force=True)
     result.plot(fit_dir / "fit.png", force=True)
     with atomic_path(fit_dir / "report.md", force=True) as tmp:
-        tmp.write_text(result.report())
+        tmp.write_text(result.report(), encoding="utf-8")
     written += [fit_dir / "fit.json", fit_dir / "fit.png", fit_dir / "report.md"]
 
     _step("5. SBML export of the fitted model")
@@ -118,6 +112,11 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     result.to_sbml(path, force=True)
     written.append(path)
     print(f"  {path} (validated with libsbml; fitted values and intervals in the parameters' notes)")
+
+    _step("6. Continuous versus pulsatile GnRH, and the optimized pulse interval")
+    from .design import demo_gnrh
+
+    written += demo_gnrh(out / "gnrh", force=True)
 
     _step("Files written")
     for p in written:

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from .errors import OutputExistsError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "write_csv"]
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -80,3 +80,10 @@ def prepare_outdir(outdir: str | os.PathLike, force: bool = False) -> Path:
     return p
 
 
+
+
+def write_csv(df, path: str | os.PathLike, force: bool = False, index: bool = True) -> Path:
+    """Write a pandas DataFrame as CSV atomically (10 significant digits)."""
+    with atomic_path(path, force) as tmp:
+        df.to_csv(tmp, index=index, float_format="%.10g")
+    return Path(path)

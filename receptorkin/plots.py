@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-__all__ = ["plot_timecourse", "plot_dose_response", "figure"]
+__all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto"]
 
 
 def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.4, 4.2)):
@@ -89,3 +89,117 @@ def plot_dose_response(curves: Mapping[str, object], observable: str | None = No
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str = ""):
+    """Regimens side by side over time: drug concentration, response, surface receptors.
+
+    Parameters
+    ----------
+    comparison
+        A :class:`receptorkin.design.ComparisonResult`, or its tidy
+        ``timecourse`` DataFrame (columns ``regimen``, ``time`` and outputs).
+    columns
+        Outputs to draw, one panel each (default: the concentration, the
+        response and ``receptor_fraction``).
+    """
+    df = getattr(comparison, "timecourse", comparison)
+    roles = df.attrs.get("columns", {})
+    units = df.attrs.get("units", {})
+    if columns is None:
+        columns = [c for c in (roles.get("concentration"), roles.get("response")) if c]
+        columns += ["receptor_fraction"] if "receptor_fraction" in df.columns else []
+        columns = columns or [c for c in df.columns if c not in ("regimen", "time")]
+    cols = list(columns)
+    fig, axes = figure(len(cols), 1, size=(7.5, 2.4))
+    t_unit = units.get("time", "")
+    labels = list(dict.fromkeys(df["regimen"].tolist()))
+    for ax, col in zip(axes[:, 0], cols):
+        for label in labels:
+            part = df[df["regimen"] == label]
+            ax.plot(part["time"].to_numpy(), part[col].to_numpy(), lw=1.2, label=label)
+        if col == "receptor_fraction":
+            receptor = roles.get("receptor") or "receptor"
+            ax.set_ylabel(f"{receptor.replace('_', ' ')}\n[fraction of t=0]")
+        else:
+            unit = units.get(col, "")
+            ax.set_ylabel(f"{col.replace('_', ' ')}" + (f"\n[{unit}]" if unit else ""))
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(f"time [{t_unit}]" if t_unit else "time")
+    axes[0, 0].legend(frameon=False, fontsize=8, ncol=2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pareto(result, title: str = ""):
+    """The trade-off of an optimization: sustained effect against receptor preservation.
+
+    Every evaluated regimen is a point (coloured by the first searched
+    parameter; hollow when it breaks a constraint), the Pareto front is a
+    line and the constrained optimum a star.
+
+    Parameters
+    ----------
+    result
+        A :class:`receptorkin.design.OptimizeResult`.
+    """
+    import numpy as np
+
+    df = result.evaluations
+    df = df[df["valid"]]
+    x_name, y_name = result.preservation, result.objective
+    fig, axes = figure(size=(6.4, 4.6))
+    ax = axes[0, 0]
+    color_by = result.varied[0] if result.varied else None
+    c = df[color_by].to_numpy(float) if color_by else None
+    feasible = df["feasible"].to_numpy(bool)
+    kw = dict(cmap="viridis", s=22)
+    if c is not None and np.all(c > 0):
+        from matplotlib.colors import LogNorm
+
+        kw["norm"] = LogNorm(vmin=float(c.min()), vmax=float(c.max()) if c.max() > c.min() else float(c.min()) * 1.01)
+    sc = ax.scatter(df[x_name][feasible], df[y_name][feasible], c=c[feasible] if c is not None else None, **kw,
+                    label="meets the constraints")
+    if (~feasible).any():
+        ax.scatter(df[x_name][~feasible], df[y_name][~feasible], facecolors="none", edgecolors="0.5", s=22,
+                   label="breaks a constraint")
+    front = df[df["pareto"]].sort_values(x_name)
+    ax.plot(front[x_name], front[y_name], color="C3", lw=1.4, label="Pareto front")
+    best = df[df["best"]]
+    if len(best):
+        ax.plot(best[x_name], best[y_name], marker="*", ms=16, color="C1", mec="k", ls="none",
+                label="constrained optimum" if result.success else "closest to the constraints")
+    for con in result.constraints:
+        if con.metric == x_name:
+            ax.axvline(con.value, color="0.4", ls="--", lw=0.9)
+        elif con.metric == y_name:
+            ax.axhline(con.value, color="0.4", ls="--", lw=0.9)
+    if c is not None:
+        unit = "min" if color_by != "dose" else {"concentration": "nM", "amount": "nmol", "rate": "nmol/min"}.get(result.dose_kind, "")
+        fig.colorbar(sc, ax=ax, label=f"{color_by} [{unit}]")
+    ax.set_xlabel(x_name.replace("_", " "))
+    ax.set_ylabel(y_name.replace("_", " "))
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False, fontsize=8)
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path, force: bool = False, dpi: int = 120):
+    """Save a figure atomically (format from the file suffix, PNG by default)
+    and close it; refuses to overwrite without ``force``."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from .io import atomic_path
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    with atomic_path(path, force) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
+    plt.close(fig)
+    return Path(path)

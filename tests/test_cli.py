@@ -75,9 +75,9 @@ def test_existing_output_is_not_overwritten(capsys, tmp_path):
     csv.write_text("precious")
     code, _, err = run(capsys, "dose-response", "trafficking", "--doses", "1,2", "-o", str(csv))
     assert code == 1 and "--force" in err
-    assert csv.read_text() == "precious"
+    assert csv.read_text(encoding="utf-8") == "precious"
     code, _, _ = run(capsys, "dose-response", "trafficking", "--doses", "1,2", "-o", str(csv), "--force")
-    assert code == 0 and csv.read_text().startswith("dose,")
+    assert code == 0 and csv.read_text(encoding="utf-8").startswith("dose,")
 
 
 def test_usage_errors_exit_2(capsys):

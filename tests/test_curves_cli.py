@@ -31,7 +31,7 @@ def test_spinach_writes_json_png_and_report(capsys, tmp_path):
     assert code == 0, err
     assert {p.name for p in out.iterdir()} == {"curve.json", "curve.png", "report.md"}
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    data = json.loads((out / "curve.json").read_text())
+    data = json.loads((out / "curve.json").read_text(encoding="utf-8"))
     assert data["model"] == "LL.4" and data["df"] == 85
     for key in ("rse", "logLik", "aicc", "bic"):
         assert isinstance(data[key], float)
@@ -44,7 +44,7 @@ def test_spinach_writes_json_png_and_report(capsys, tmp_path):
     assert lo < eds[1]["estimate"] < hi
     assert [r["model"] for r in data["comparison"]] == ["LL.4", "LL.3", "W1.4"]
     assert data["ed_ratios"][0]["numerator"] == "2" and data["ed_ratios"][0]["denominator"] == "1"
-    report = (out / "report.md").read_text()
+    report = (out / "report.md").read_text(encoding="utf-8")
     assert "## Parameters" in report and "curve.png" in report and "Model comparison" in report
     assert "EC50" in stdout
 
@@ -96,7 +96,7 @@ def test_existing_outdir_refused_without_force(capsys, tmp_path):
     assert not (out / "curve.json").exists()
     code, _, err = run(capsys, "curve", DATA / "spinach.csv", *SPINACH, "--no-profile", "-o", out, "--force")
     assert code == 0, err
-    assert (out / "curve.json").exists() and (out / "old.txt").read_text() == "keep me"
+    assert (out / "curve.json").exists() and (out / "old.txt").read_text(encoding="utf-8") == "keep me"
     code, _, err = run(capsys, "curve", DATA / "spinach.csv", *SPINACH, "--no-profile", "-o", out, "--force")
     assert code == 0, err
 
@@ -114,7 +114,7 @@ def test_condition_column_reports_ec50_shift_and_emax_loss(capsys, tmp_path):
     pd.DataFrame(rows).to_csv(path, index=False)
     code, _, err = run(capsys, "curve", path, "--model", "sigEmax", "--no-profile", "-o", tmp_path / "o")
     assert code == 0, err
-    data = json.loads((tmp_path / "o" / "curve.json").read_text())
+    data = json.loads((tmp_path / "o" / "curve.json").read_text(encoding="utf-8"))
     assert data["curve_column"] == "condition" and data["reference"] == "0h"
     shift = {r["curve"]: r for r in data["shift"]}
     expected = {c: (1 + taus["0h"]) / (1 + t) for c, t in taus.items()}
@@ -124,7 +124,7 @@ def test_condition_column_reports_ec50_shift_and_emax_loss(capsys, tmp_path):
     code, _, err = run(capsys, "curve", path, "--model", "operational", "--fixed", "n=1,basal=0", "--no-profile",
                        "-o", tmp_path / "op")
     assert code == 0, err
-    op = json.loads((tmp_path / "op" / "curve.json").read_text())
+    op = json.loads((tmp_path / "op" / "curve.json").read_text(encoding="utf-8"))
     frac = {r["curve"]: r["estimate"] for r in op["receptor_fraction"]}
     assert abs(frac["24h"] - 0.5 / 30) < 0.01
 
@@ -138,7 +138,7 @@ def test_schild_from_the_command_line(capsys, tmp_path):
     pd.DataFrame(rows).to_csv(path, index=False)
     code, _, err = run(capsys, "curve", path, "--model", "schild", "--no-profile", "-o", tmp_path / "o")
     assert code == 0, err
-    data = json.loads((tmp_path / "o" / "curve.json").read_text())
+    data = json.loads((tmp_path / "o" / "curve.json").read_text(encoding="utf-8"))
     pa2 = data["curves"]["0"]["parameters"]["pA2"]["estimate"]
     assert abs(pa2 - (-np.log10(2e-9))) < 1e-6
 

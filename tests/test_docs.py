@@ -17,13 +17,13 @@ def test_docs_exist():
     assert {"index.md", "models.md", "simulation.md", "cli.md"} <= names
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if FENCE.search(p.read_text())], ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize("page", [p for p in PAGES if FENCE.search(p.read_text(encoding="utf-8"))], ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_python_examples_run(page, monkeypatch):
     import matplotlib
 
     matplotlib.use("Agg")
     monkeypatch.chdir(ROOT)
     namespace: dict = {"__name__": "__docs__"}
-    for i, block in enumerate(FENCE.findall(page.read_text())):
+    for i, block in enumerate(FENCE.findall(page.read_text(encoding="utf-8"))):
         code = compile(block, f"{page.name}[block {i + 1}]", "exec")
         exec(code, namespace)

@@ -9,9 +9,9 @@ def test_atomic_write_refuses_existing_file(tmp_path):
     target.write_text("user data")
     with pytest.raises(OutputExistsError, match="out.txt"):
         atomic_write_text(target, "new")
-    assert target.read_text() == "user data"
+    assert target.read_text(encoding="utf-8") == "user data"
     atomic_write_text(target, "new", force=True)
-    assert target.read_text() == "new"
+    assert target.read_text(encoding="utf-8") == "new"
 
 
 def test_failed_write_leaves_original_and_no_temporary(tmp_path):
@@ -21,7 +21,7 @@ def test_failed_write_leaves_original_and_no_temporary(tmp_path):
         with atomic_path(target, force=True) as tmp:
             tmp.write_text("half")
             raise RuntimeError("writer crashed")
-    assert target.read_text() == "original"
+    assert target.read_text(encoding="utf-8") == "original"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
 
 
@@ -32,4 +32,4 @@ def test_outdir_needs_force_when_not_empty(tmp_path):
     with pytest.raises(OutputExistsError, match="--force"):
         prepare_outdir(out)
     assert prepare_outdir(out, force=True) == out
-    assert (out / "fit.json").read_text() == "{}"
+    assert (out / "fit.json").read_text(encoding="utf-8") == "{}"

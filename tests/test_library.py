@@ -17,13 +17,13 @@ def test_all_nine_models_are_bundled():
 @pytest.mark.parametrize("model_id", MODELS)
 def test_sbml_is_in_sync_with_antimony(model_id):
     built = build_file(library.path_of(model_id, "ant"))
-    committed = library.path_of(model_id).read_text()
+    committed = library.path_of(model_id).read_text(encoding="utf-8")
     assert built == committed, f"sbml/{model_id}.xml is stale: run 'make models'"
 
 
 @pytest.mark.parametrize("model_id", MODELS)
 def test_zero_errors_and_zero_unit_warnings(model_id):
-    report = validate(library.path_of(model_id).read_text(), name=model_id)
+    report = validate(library.path_of(model_id).read_text(encoding="utf-8"), name=model_id)
     assert report.errors == []
     assert report.unit_warnings == []
 

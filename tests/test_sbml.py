@@ -10,7 +10,7 @@ from receptorkin.models.build import unit_definition_parts, unit_id
 
 def test_load_from_file_text_antimony_and_library():
     from_file = load_model(DATA / "simple.xml")
-    from_text = load_model((DATA / "simple.xml").read_text())
+    from_text = load_model((DATA / "simple.xml").read_text(encoding="utf-8"))
     from_ant = load_model("model simple()\n compartment cell = 1\n species R in cell\n R = 100\n k_syn = 10; k_deg = 0.1\n J_syn: => R; k_syn\n J_deg: R => ; k_deg*R\nend\n")
     assert from_file.id == from_text.id == from_ant.id == "simple"
     assert from_file.parameters == from_ant.parameters == {"k_syn": 10.0, "k_deg": 0.1}
@@ -62,11 +62,11 @@ def test_write_is_atomic_and_refuses_overwrite(tmp_path):
     model = load_model("trafficking")
     out = tmp_path / "m.xml"
     model.write(out)
-    assert validate(out.read_text()).ok
-    before = out.read_text()
+    assert validate(out.read_text(encoding="utf-8")).ok
+    before = out.read_text(encoding="utf-8")
     with pytest.raises(OutputExistsError):
         model.with_values({"k_on": 1.0}).write(out)
-    assert out.read_text() == before
+    assert out.read_text(encoding="utf-8") == before
     model.with_values({"k_on": 1.0}).write(out, force=True)
     assert load_model(out).parameters["k_on"] == 1.0
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Iterable
 
-from ..io import atomic_path, check_writable
+from ..io import check_writable, write_csv
 
 
 def check_free(paths: Iterable[str | None], force: bool) -> None:
@@ -20,14 +20,11 @@ def write_table(df, path: str | None, force: bool, index: bool = True) -> None:
     if path is None:
         df.to_csv(sys.stdout, index=index, float_format="%.10g")
         return
-    with atomic_path(path, force) as tmp:
-        df.to_csv(tmp, index=index, float_format="%.10g")
+    write_csv(df, path, force, index=index)
     print(f"wrote {path}")
 
 
 def save_figure(fig, path: str, force: bool) -> None:
-    import matplotlib.pyplot as plt
+    from ..plots import save_figure as save
 
-    with atomic_path(path, force) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight", format=str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else "png")
-    plt.close(fig)
+    save(fig, path, force)

@@ -229,7 +229,7 @@ class FitResult:
         from ..models.sbml import read_sbml
 
         try:
-            d = json.loads(Path(path).read_text())
+            d = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise FitError(f"{path}: not a receptorkin fit result ({exc})") from None
         try:

@@ -11,7 +11,7 @@ DATA = ROOT / "data"
 
 
 def truth():
-    return json.loads((DATA / "desensitization_truth.json").read_text())["parameters"]
+    return json.loads((DATA / "desensitization_truth.json").read_text(encoding="utf-8"))["parameters"]
 
 
 @pytest.mark.slow
@@ -24,7 +24,7 @@ def test_fit_bundled_dataset_recovers_generating_parameters(tmp_path, capsys):
     assert code == 0, captured.err
     for name in ("fit.json", "fitted.xml", "fit.png", "report.md"):
         assert (out / name).stat().st_size > 0
-    result = json.loads((out / "fit.json").read_text())
+    result = json.loads((out / "fit.json").read_text(encoding="utf-8"))
     assert result["n_starts"] == 3 and result["n_failed"] == 0 and result["n_data"] == 150
     for name, value in truth().items():
         p = result["parameters"][name]

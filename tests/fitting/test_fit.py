@@ -115,7 +115,7 @@ def test_result_round_trips_through_json_and_writes_sbml(tmp_path, trafficking_d
     back = FitResult.from_json(path)
     assert back.estimates == pytest.approx(res.estimates, rel=1e-15)
     assert back.ci == res.ci and back.n_converged == res.n_converged
-    fields = json.loads(path.read_text())
+    fields = json.loads(path.read_text(encoding="utf-8"))
     assert {"estimate", "se", "ci_low", "ci_high"} <= set(fields["parameters"]["k_recycling"])
     assert {"objective", "aicc", "n_data", "n_starts", "n_failed"} <= set(fields)
     xml = tmp_path / "fitted.xml"
