@@ -21,7 +21,7 @@ def main() -> None:
     from receptorkin.simulation import Simulator
 
     print("\n# Simulation (foundation)")
-    sbml = (ROOT / "sbml" / "trafficking.xml").read_text()
+    sbml = (ROOT / "sbml" / "trafficking.xml").read_text(encoding="utf-8")
     doses = np.logspace(-3, 3, 12)
 
     # naive: what a user writes with tellurium -- load the model, then for each
