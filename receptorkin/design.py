@@ -961,14 +961,14 @@ def _check_bounds(fam: Family, b: Mapping[str, tuple[float, float]], f: Mapping[
         return f[name], f[name]
 
     if fam.name == "pulses":
-        (p_lo, p_hi), (w_lo, w_hi) = rng("period"), rng("width")
+        p_hi, w_lo = rng("period")[1], rng("width")[0]
         if p_hi <= 0:
             raise RegimenError("the bounds exclude every regimen: the period must be positive")
         if w_lo > p_hi:
             raise RegimenError(f"the bounds exclude every regimen: the width is at least {_fmt_time(w_lo)} but the period "
                                f"at most {_fmt_time(p_hi)} (a pulse cannot last longer than its period)")
     if fam.name == "holiday":
-        (p_lo, p_hi), (h_lo, h_hi) = rng("period"), rng("holiday")
+        p_hi, h_lo = rng("period")[1], rng("holiday")[0]
         if h_lo >= p_hi:
             raise RegimenError(f"the bounds exclude every regimen: the holiday is at least {_fmt_time(h_lo)} but the period "
                                f"at most {_fmt_time(p_hi)} (the holiday must be shorter than the period)")

@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-import pytest
 
 from receptorkin.measurements import Measurements
 from receptorkin.simulation import Simulator

@@ -1,7 +1,6 @@
 """Every ```python block in docs/ runs (blocks of one page share a namespace),
 with the repository root as working directory, so the docs cannot rot."""
 
-import os
 import re
 
 import pytest

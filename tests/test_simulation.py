@@ -5,7 +5,6 @@ import pytest
 from numpy.testing import assert_allclose
 
 from receptorkin.errors import ModelError, SimulationError
-from receptorkin.simulation import Simulator
 
 
 def analytic_steady_state(p, L):

@@ -17,12 +17,12 @@ optimizer; everything a user sees is on the linear scale.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..errors import FitError, ModelError, SimulationError
+from ..errors import FitError, ModelError
 from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
 
@@ -501,7 +501,3 @@ class FitProblem:
             lines.append(f"  {spec.name:24s} {flag:8s} initial {spec.initial:<10.4g} bounds [{spec.lower:.3g}, {spec.upper:.3g}] {spec.scale}{per}")
         return "\n".join(lines)
 
-
-def simulation_failure(exc: SimulationError) -> str:
-    """A short reason for a start table."""
-    return " ".join(str(exc).split())[:200]
