@@ -38,6 +38,10 @@ _API: dict[str, str] = {
     "parse_regimen": "dosing", "attach_pk": "dosing", "regimen_to_events": "dosing", "apply_regimen": "dosing",
     "simulate_regimen": "dosing", "RegimenResult": "dosing", "METRICS": "dosing",
     "compare": "design", "optimize": "design", "ComparisonResult": "design", "OptimizeResult": "design",
+    # interop
+    "PetabProblem": "petab_io", "PetabFitResult": "petab_io", "fit_petab": "petab_io", "to_petab": "petab_io",
+    "lint_petab": "petab_io", "export_sbml": "export", "ExportResult": "export", "load_fit": "export",
+    "apply_fit": "export", "timecourse_omex": "sedml", "dose_response_omex": "sedml", "run_omex": "sedml",
     # mechanistic fitting
     "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
     "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
@@ -68,6 +72,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .units import parse_concentration, parse_time
     from .curves import CurveFitResult, compare_models, fit_curve, fit_operational, fit_schild
     from .data import read_table
+    from .export import ExportResult, apply_fit, export_sbml, load_fit
+    from .petab_io import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
+    from .sedml import dose_response_omex, run_omex, timecourse_omex
     from .design import ComparisonResult, OptimizeResult, compare, optimize
     from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,
                          attach_pk, parse_regimen, regimen_to_events, simulate_regimen)

@@ -1,0 +1,122 @@
+"""PEtab benchmarks on the Brannmark insulin-receptor problem (shared/reference).
+
+* objective evaluation per call: receptorkin's PetabProblem (model compiled
+  once, steady states with moiety analysis) against the naive path -- load
+  the SBML into libRoadRunner, simulate every condition with default
+  steady-state settings, build PEtab's simulation table and call
+  ``petab.calculate_llh`` -- measured in the same run;
+* a 20-start multistart fit with 2 worker processes, wall time.
+
+Figures are printed, not asserted.  ``BENCH_PETAB_STARTS`` overrides the 20
+starts (e.g. for a quick look).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from _timing import fmt, median_time, report
+
+ROOT = Path(__file__).resolve().parents[1]
+BRANNMARK = ROOT.parent / "shared" / "reference" / "petab" / "Brannmark_JBC2010"
+YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
+REFERENCE_LLH = -141.889114
+
+
+def naive_llh_factory():
+    """What a user writes with petab + libRoadRunner: everything per call."""
+    import pandas as pd
+    import petab.v1 as petab1
+    import roadrunner
+    import sympy as sp
+
+    problem = petab1.Problem.from_yaml(str(YAML))
+    sbml = (BRANNMARK / "model_Brannmark_JBC2010.xml").read_text(encoding="utf-8")
+    mdf, cdf, odf, pdf = problem.measurement_df, problem.condition_df, problem.observable_df, problem.parameter_df
+    formulas = {oid: petab1.math.sympify_petab(f) for oid, f in odf["observableFormula"].items()}
+
+    def llh() -> float:
+        rr = roadrunner.RoadRunner(sbml)
+        rr.integrator.relative_tolerance = 1e-10
+        rr.integrator.absolute_tolerance = 1e-12
+        model_params = set(rr.model.getGlobalParameterIds())
+        nominal = {pid: v for pid, v in pdf["nominalValue"].items() if pid in model_params}
+        sims = []
+        for (pre, cond), rows in mdf.groupby(["preequilibrationConditionId", "simulationConditionId"], sort=False):
+            rr.resetAll()
+            for k, v in nominal.items():
+                rr[k] = v
+            for k, v in cdf.loc[pre].drop("conditionName", errors="ignore").items():
+                rr[k] = float(v)
+            rr.steadyState()
+            state = list(rr.model.getFloatingSpeciesAmounts())
+            rr.reset()
+            for k, v in cdf.loc[cond].drop("conditionName", errors="ignore").items():
+                rr[k] = float(v)
+            rr.model.setFloatingSpeciesAmounts(list(range(len(state))), state)
+            times = sorted(set(rows["time"]))
+            grid = times if times[0] == 0 else [0.0] + times
+            species = list(rr.model.getFloatingSpeciesIds())
+            rr.timeCourseSelections = ["time"] + [f"[{s}]" for s in species]
+            out = rr.simulate(times=grid) if len(grid) > 1 else rr.simulate(0, 0, 1)
+            table = pd.DataFrame(np.asarray(out)[:, 1:], index=np.asarray(out)[:, 0], columns=species)
+            for _, row in rows.iterrows():
+                values = dict(table.loc[row["time"]])
+                for i, par in enumerate(str(row["observableParameters"]).split(";")):
+                    values[f"observableParameter{i + 1}_{row['observableId']}"] = pdf.loc[par, "nominalValue"]
+                expr = formulas[row["observableId"]]
+                sims.append(float(expr.subs({sp.Symbol(k, real=True): v for k, v in values.items()})))
+        sim_df = mdf.copy()
+        sim_df = sim_df.rename(columns={"measurement": "simulation"})
+        order = [i for _, rows in mdf.groupby(["preequilibrationConditionId", "simulationConditionId"], sort=False)
+                 for i in rows.index]
+        sim_df.loc[order, "simulation"] = sims
+        return float(petab1.calculate_llh(mdf, sim_df, odf, pdf))
+
+    return llh
+
+
+def main() -> None:
+    import warnings
+
+    from receptorkin.petab_io import PetabProblem, fit_petab
+
+    warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
+    print("\n# PEtab (Brannmark_JBC2010: 22 parameters, 43 measurements, 8 conditions, pre-equilibration)")
+    if not YAML.exists():
+        print(f"skipped: {YAML} not found")
+        return
+    problem = PetabProblem.from_yaml(YAML)
+    ours_llh = problem.llh()
+    ours = median_time(problem.llh, repeat=15, number=5)
+    naive = naive_llh_factory()
+    naive_value = naive()
+    baseline = median_time(naive, repeat=3, number=1)
+    print(f"llh at nominal: receptorkin {ours_llh:.6f}, naive petab path {naive_value:.6f}, AMICI reference {REFERENCE_LLH}")
+    report("objective evaluation (llh at nominal), per call", ours, baseline, "petab + roadrunner per call")
+    x = problem.x_nominal
+    grad = median_time(lambda: [problem.objective(x + 1e-6 * np.eye(x.size)[j]) for j in range(x.size)], repeat=3)
+    report("finite-difference gradient (22 evaluations)", grad)
+
+    n_starts = int(os.environ.get("BENCH_PETAB_STARTS", "20"))
+    t0 = time.perf_counter()
+    result = fit_petab(problem, n_starts=n_starts, seed=0, jobs=2)
+    wall = time.perf_counter() - t0
+    llhs = result.starts["llh"].to_numpy()
+    near = int(np.sum(llhs >= result.llh - 0.1))
+    at_ref = int(np.sum(llhs >= REFERENCE_LLH - 1e-3))
+    report(f"{n_starts}-start fit, --jobs 2, wall time", wall)
+    print(f"  best llh {result.llh:.6f} (reference {REFERENCE_LLH}); {near}/{n_starts} starts within 0.1 of the best, "
+          f"{at_ref}/{n_starts} at the reference, {result.n_failed} failed; method {result.method}; "
+          f"median start {fmt(float(np.median(result.starts['seconds'])))}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    main()

@@ -1,0 +1,94 @@
+"""``receptorkin petab llh|simulate|fit PROBLEM.yaml``: PEtab problems, evaluated with the model compiled once."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("petab", help="PEtab problems: log-likelihood, simulation, multistart fit",
+                       description="Evaluate or fit a PEtab v1 problem (YAML).")
+    actions = p.add_subparsers(dest="petab_command", metavar="ACTION")
+    actions.required = True
+
+    llh = actions.add_parser("llh", help="print the log-likelihood at the nominal parameters",
+                             description="Print the PEtab log-likelihood at the parameter table's nominal values.")
+    llh.add_argument("problem", metavar="PROBLEM.yaml")
+    llh.set_defaults(func=run_llh)
+
+    sim = actions.add_parser("simulate", help="write the PEtab simulation table at the nominal parameters",
+                             description="Simulate every measurement at the nominal parameters; write PEtab's simulation table (TSV).")
+    sim.add_argument("problem", metavar="PROBLEM.yaml")
+    sim.add_argument("-o", "--output", metavar="TSV", help="output file (default: print to stdout)")
+    sim.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    sim.set_defaults(func=run_simulate)
+
+    fit = actions.add_parser("fit", help="multistart maximum-likelihood fit",
+                             description="Fit the estimated parameters (on their PEtab scales, within their bounds) from "
+                             "Latin-hypercube starts; write OUTDIR/fit.json.")
+    fit.add_argument("problem", metavar="PROBLEM.yaml")
+    fit.add_argument("--starts", type=int, default=20, metavar="N", help="Latin-hypercube starts (default 20)")
+    fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    fit.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    fit.add_argument("--nominal-start", action="store_true", help="also start from the nominal values (first start)")
+    fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",
+                     help="local optimizer (default auto: least squares when the noise model allows it)")
+    fit.add_argument("--max-iter", type=int, default=2000, metavar="N", help="iterations / evaluations per start (default 2000)")
+    fit.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (fit.json)")
+    fit.add_argument("--force", action="store_true", help="overwrite an existing fit.json")
+    fit.set_defaults(func=run_fit)
+
+
+def run_llh(args: argparse.Namespace) -> int:
+    from ..petab_io import PetabProblem
+
+    problem = PetabProblem.from_yaml(args.problem)
+    print(f"{problem.llh():.6f}")
+    return 0
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..io import atomic_path, check_writable
+    from ..petab_io import PetabProblem
+
+    if args.output:
+        check_writable(args.output, args.force)
+    df = PetabProblem.from_yaml(args.problem).simulate()
+    if args.output is None:
+        df.to_csv(sys.stdout, sep="\t", index=False)
+        return 0
+    with atomic_path(args.output, args.force) as tmp:
+        df.to_csv(tmp, sep="\t", index=False)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def run_fit(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from ..errors import FitError
+    from ..io import check_writable
+    from ..petab_io import PetabProblem, fit_petab
+
+    out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise FitError(f"{out}: exists and is not a directory")
+    if out.exists():
+        check_writable(out / "fit.json", args.force)
+    if args.jobs < 1:
+        raise FitError(f"--jobs must be at least 1 (got {args.jobs})")
+    problem = PetabProblem.from_yaml(args.problem)
+    starts = [problem.x_nominal] if args.nominal_start else None
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rstart {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
+                       max_iter=args.max_iter, progress=progress)
+    path = result.write(out, force=args.force)
+    print(result)
+    print(f"wrote {path}")
+    return 0

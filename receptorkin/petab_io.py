@@ -1,0 +1,1688 @@
+"""PEtab v1 problems in and out, evaluated with the model compiled once.
+
+A :class:`PetabProblem` reads a PEtab v1 problem (YAML, SBML, condition,
+measurement, observable and parameter tables), checks it completely before
+anything is simulated, and evaluates the PEtab log-likelihood exactly as the
+PEtab specification (and ``petab.calculate_llh``) defines it:
+
+* the model is compiled once into a :class:`~receptorkin.simulation.Simulator`;
+* a condition sets parameters (numbers or parameter-table ids), compartment
+  sizes and species initial values (concentrations unless the species has
+  only substance units; ``NaN`` keeps the pre-equilibrated value);
+* a pre-equilibration condition is simulated to steady state, then the
+  simulation condition's changes are applied and time restarts at 0;
+* observables and noise models are PEtab formulas with
+  ``observableParameter{n}_{observableId}`` / ``noiseParameter{n}_{observableId}``
+  placeholders overridden per measurement row;
+* ``lin``/``log``/``log10`` observable transformations with ``normal`` or
+  ``laplace`` noise.
+
+The objective over the estimated parameters (on their PEtab scales) is a
+plain function of a vector (:meth:`PetabProblem.objective`), so any optimizer
+can minimise it; :func:`fit_petab` is a seeded multistart (Latin hypercube
+starts, ``scipy.optimize``) that runs in processes, each compiling the model
+once.  :func:`to_petab` writes a problem from plain pandas tables in PEtab
+column conventions and checks it with the ``petab`` linter.
+
+Formulas are parsed with ``petab``'s own PEtab-math parser, so the
+``petab`` package (extra ``interop``) is needed here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import time as _time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from .errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
+from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir
+from .models.sbml import Model, closest, load_model
+
+__all__ = [
+    "PetabProblem",
+    "PetabFitResult",
+    "fit_petab",
+    "to_petab",
+    "scale_value",
+    "unscale_value",
+    # column names
+    "OBSERVABLE_ID", "PREEQUILIBRATION_CONDITION_ID", "SIMULATION_CONDITION_ID", "MEASUREMENT", "SIMULATION",
+    "TIME", "OBSERVABLE_PARAMETERS", "NOISE_PARAMETERS", "CONDITION_ID", "CONDITION_NAME", "OBSERVABLE_NAME",
+    "OBSERVABLE_FORMULA", "NOISE_FORMULA", "OBSERVABLE_TRANSFORMATION", "NOISE_DISTRIBUTION", "PARAMETER_ID",
+    "PARAMETER_NAME", "PARAMETER_SCALE", "LOWER_BOUND", "UPPER_BOUND", "NOMINAL_VALUE", "ESTIMATE",
+]
+
+# --------------------------------------------------------------------------- column names (PEtab v1)
+OBSERVABLE_ID = "observableId"
+PREEQUILIBRATION_CONDITION_ID = "preequilibrationConditionId"
+SIMULATION_CONDITION_ID = "simulationConditionId"
+MEASUREMENT = "measurement"
+SIMULATION = "simulation"
+TIME = "time"
+OBSERVABLE_PARAMETERS = "observableParameters"
+NOISE_PARAMETERS = "noiseParameters"
+DATASET_ID = "datasetId"
+REPLICATE_ID = "replicateId"
+CONDITION_ID = "conditionId"
+CONDITION_NAME = "conditionName"
+OBSERVABLE_NAME = "observableName"
+OBSERVABLE_FORMULA = "observableFormula"
+NOISE_FORMULA = "noiseFormula"
+OBSERVABLE_TRANSFORMATION = "observableTransformation"
+NOISE_DISTRIBUTION = "noiseDistribution"
+PARAMETER_ID = "parameterId"
+PARAMETER_NAME = "parameterName"
+PARAMETER_SCALE = "parameterScale"
+LOWER_BOUND = "lowerBound"
+UPPER_BOUND = "upperBound"
+NOMINAL_VALUE = "nominalValue"
+ESTIMATE = "estimate"
+OBJECTIVE_PRIOR_TYPE = "objectivePriorType"
+OBJECTIVE_PRIOR_PARAMETERS = "objectivePriorParameters"
+
+MEASUREMENT_REQUIRED = (OBSERVABLE_ID, SIMULATION_CONDITION_ID, MEASUREMENT, TIME)
+OBSERVABLE_REQUIRED = (OBSERVABLE_ID, OBSERVABLE_FORMULA, NOISE_FORMULA)
+PARAMETER_REQUIRED = (PARAMETER_ID, PARAMETER_SCALE, LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE)
+SCALES = ("lin", "log", "log10")
+TRANSFORMATIONS = ("lin", "log", "log10")
+DISTRIBUTIONS = ("normal", "laplace")
+
+_LOG10 = math.log(10.0)
+_TABLE_KEYS = {
+    "conditions": "condition_files",
+    "measurements": "measurement_files",
+    "observables": "observable_files",
+}
+
+
+# --------------------------------------------------------------------------- scales
+def scale_value(value: "float | np.ndarray", scale: str) -> "float | np.ndarray":
+    """A value on linear scale mapped to a PEtab ``parameterScale`` (lin, log, log10)."""
+    if scale == "lin":
+        return value
+    if scale == "log":
+        return np.log(value)
+    if scale == "log10":
+        return np.log10(value)
+    raise DataError(f"unknown parameterScale {scale!r} (PEtab v1: lin, log, log10)")
+
+
+def unscale_value(value: "float | np.ndarray", scale: str) -> "float | np.ndarray":
+    """A value on a PEtab ``parameterScale`` mapped back to linear scale."""
+    if scale == "lin":
+        return value
+    if scale == "log":
+        return np.exp(value)
+    if scale == "log10":
+        return np.power(10.0, value)
+    raise DataError(f"unknown parameterScale {scale!r} (PEtab v1: lin, log, log10)")
+
+
+# --------------------------------------------------------------------------- table reading
+@dataclass
+class _Table:
+    """A PEtab table as text cells, with the file and line of every row."""
+
+    name: str  #: file path or "<... table>"
+    columns: list[str]
+    rows: list[dict[str, str]]
+    origins: list[tuple[str, int]]  #: (file, line) per row
+
+    def where(self, i: int) -> str:
+        f, line = self.origins[i]
+        return f"{f}:{line}"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    text = str(value).strip()
+    return "" if text.lower() in ("none", "<na>") else text
+
+
+def _read_tsv(path: Path) -> _Table:
+    import pandas as pd
+
+    if not path.exists():
+        raise DataError(f"{path}: no such file")
+    try:
+        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a readable tab-separated table: {' '.join(str(exc).split())}") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    rows = [{c: str(v).strip() for c, v in zip(df.columns, rec)} for rec in df.itertuples(index=False, name=None)]
+    return _Table(str(path), list(df.columns), rows, [(str(path), i + 2) for i in range(len(rows))])
+
+
+def _from_frame(df: Any, name: str, id_column: str | None) -> _Table:
+    import pandas as pd
+
+    if isinstance(df, (str, os.PathLike)):
+        return _read_tsv(Path(df))
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"{name}: expected a pandas DataFrame or a TSV path (got {type(df).__name__})")
+    frame = df
+    if id_column is not None and id_column not in frame.columns and frame.index.name == id_column:
+        frame = frame.reset_index()
+    columns = [str(c).strip() for c in frame.columns]
+    rows = [{c: _cell(v) for c, v in zip(columns, rec)} for rec in frame.itertuples(index=False, name=None)]
+    return _Table(name, columns, rows, [(name, i + 2) for i in range(len(rows))])
+
+
+def _concat(tables: list[_Table], name: str) -> _Table:
+    if len(tables) == 1:
+        return tables[0]
+    columns: list[str] = []
+    for t in tables:
+        columns += [c for c in t.columns if c not in columns]
+    rows, origins = [], []
+    for t in tables:
+        for r, o in zip(t.rows, t.origins):
+            rows.append({c: r.get(c, "") for c in columns})
+            origins.append(o)
+    return _Table(name, columns, rows, origins)
+
+
+def _number(text: str) -> float | None:
+    """A PEtab numeric cell: None if empty, float (nan/inf allowed) otherwise; raises ValueError."""
+    if text == "":
+        return None
+    return float(text)
+
+
+def _is_identifier(text: str) -> bool:
+    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(ch.isalnum() or ch == "_" for ch in text) and text.isascii()
+
+
+class _Problems:
+    """Collects every problem of one kind, then raises them together."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+
+    def raise_if_any(self, cls: type[ReceptorkinError], what: str) -> None:
+        if self.lines:
+            if len(self.lines) == 1:
+                raise cls(self.lines[0])
+            raise cls(f"{what}: {len(self.lines)} problems\n" + "\n".join(self.lines))
+
+
+def _require_columns(table: _Table, required: Sequence[str], problems: _Problems) -> bool:
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)} "
+                     f"(found: {', '.join(table.columns) or 'none'})")
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- model facts
+@dataclass
+class _ModelInfo:
+    id: str
+    parameters: dict[str, float]  # settable global parameters -> SBML value
+    rule_targets: set[str]
+    species: dict[str, tuple[str, bool, bool]]  # id -> (compartment, hasOnlySubstanceUnits, boundary)
+    compartments: dict[str, float]
+    reactions: set[str]
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.parameters) | self.rule_targets | set(self.species) | set(self.compartments) | self.reactions
+
+    def selection(self, ident: str) -> str:
+        """The roadrunner selection string giving the SBML meaning of ``ident``."""
+        if ident == "time":
+            return "time"
+        sp = self.species.get(ident)
+        if sp is not None and not sp[1]:
+            return f"[{ident}]"
+        return ident
+
+
+def _model_info(sbml: str) -> _ModelInfo:
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    m = doc.getModel()
+    rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
+    params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
+              if p.getId() not in rule_targets}
+    species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
+               for s in m.getListOfSpecies()}
+    comps = {c.getId(): (c.getSize() if c.isSetSize() else 1.0) for c in m.getListOfCompartments()}
+    reactions = {r.getId() for r in m.getListOfReactions()}
+    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions)
+
+
+# --------------------------------------------------------------------------- compiled pieces
+# A value source: ("const", float) or ("par", index into the parameter vector)
+_Source = tuple
+
+
+@dataclass
+class _Formula:
+    text: str
+    fn: Callable[..., Any]
+    args: list[str]  # symbol names, in the order fn takes them
+    expr: Any
+
+
+@dataclass
+class _Observable:
+    id: str
+    name: str
+    formula: _Formula
+    noise: _Formula
+    transformation: str
+    distribution: str
+    n_obs_pars: int
+    n_noise_pars: int
+
+
+@dataclass
+class _Group:
+    """Measurement rows of one experiment sharing an observable and its overrides."""
+
+    obs: _Observable
+    rows: np.ndarray  # measurement row indices
+    tidx: np.ndarray  # row index into the experiment output
+    obs_args: list[tuple[str, Any]]  # per formula arg: ("model", col) | ("par", idx) | ("const", v)
+    noise_args: list[tuple[str, Any]]  # same, plus ("self", None)
+    sigma_source: tuple[str, Any]  # ("const", v) | ("par", idx) | ("other", None): for least squares
+
+
+@dataclass
+class _Experiment:
+    preeq: str | None
+    sim: str
+    times: np.ndarray  # output times, starting at 0 (added if no measurement is at 0)
+    steady: bool  # an extra steady-state row (time = inf)
+    selections: list[str]
+    groups: list[_Group] = field(default_factory=list)
+
+
+@dataclass
+class _Condition:
+    id: str
+    params: list[tuple[str, _Source]]  # SBML parameter overrides
+    compartments: list[tuple[str, _Source]]
+    species: list[tuple[str, _Source]]  # non-NaN species initial values (SBML meaning)
+
+
+# --------------------------------------------------------------------------- the problem
+class PetabProblem:
+    """A PEtab v1 parameter-estimation problem, compiled once for fast evaluation.
+
+    Build one with :meth:`from_yaml` or :meth:`from_tables`.  Every table is
+    checked at construction; problems raise :class:`~receptorkin.errors.DataError`
+    (malformed tables, unsupported features), :class:`~receptorkin.errors.ModelError`
+    (ids or symbols the model does not define) or
+    :class:`~receptorkin.errors.FitError` (bounds), naming the file, the line
+    and the id.
+
+    Parameters
+    ----------
+    sbml
+        SBML text, a path, or a :class:`~receptorkin.models.Model`.
+    conditions, measurements, observables, parameters
+        The PEtab tables, as pandas DataFrames in PEtab column conventions
+        (or paths of TSV files).
+    name
+        Name used in messages.
+    rtol, atol
+        Solver tolerances (defaults 1e-10, 1e-12: tighter than the
+        Simulator's so that finite-difference gradients are not noise).
+    max_steps
+        Solver steps allowed between two output times.
+
+    Attributes
+    ----------
+    model
+        The receptorkin :class:`~receptorkin.models.Model`.
+    x_ids
+        Ids of the estimated parameters, in parameter-table order.
+    x_scales
+        Their ``parameterScale``.
+    x_nominal, x_lower, x_upper
+        Nominal values and bounds on the parameter scales.
+    """
+
+    def __init__(
+        self,
+        sbml: "str | os.PathLike | Model",
+        conditions: Any,
+        measurements: Any,
+        observables: Any,
+        parameters: Any,
+        *,
+        name: str = "<petab problem>",
+        rtol: float = 1e-10,
+        atol: float = 1e-12,
+        max_steps: int = 100_000,
+    ) -> None:
+        tables = {
+            "conditions": conditions if isinstance(conditions, _Table) else _from_frame(conditions, "<condition table>", CONDITION_ID),
+            "measurements": measurements if isinstance(measurements, _Table) else _from_frame(measurements, "<measurement table>", None),
+            "observables": observables if isinstance(observables, _Table) else _from_frame(observables, "<observable table>", OBSERVABLE_ID),
+            "parameters": parameters if isinstance(parameters, _Table) else _from_frame(parameters, "<parameter table>", PARAMETER_ID),
+        }
+        self._init(sbml, tables, name, rtol, atol, max_steps)
+
+    # ------------------------------------------------------------------ construction
+    def _init(self, sbml: Any, tables: dict[str, _Table], name: str, rtol: float, atol: float,
+              max_steps: int = 100_000) -> None:
+        self.name = name
+        self.yaml_path: Path | None = None
+        self._max_steps = int(max_steps)
+        self.model: Model = load_model(sbml)
+        self._tables = tables
+        self._rtol, self._atol = float(rtol), float(atol)
+        self._info = _model_info(self.model.sbml)
+        self._read_parameters(tables["parameters"])
+        self._read_conditions(tables["conditions"])
+        self._read_observables(tables["observables"])
+        self._read_measurements(tables["measurements"])
+        self._check_parameter_usage()
+        self._compile_experiments()
+        self._sim = None
+
+    @classmethod
+    def from_tables(
+        cls,
+        sbml: "str | os.PathLike | Model",
+        conditions: Any,
+        measurements: Any,
+        observables: Any,
+        parameters: Any,
+        **kwargs: Any,
+    ) -> "PetabProblem":
+        """A problem from an SBML model and four tables (DataFrames or TSV paths)."""
+        return cls(sbml, conditions, measurements, observables, parameters, **kwargs)
+
+    @classmethod
+    def from_yaml(cls, path: "str | os.PathLike", *, rtol: float = 1e-10, atol: float = 1e-12,
+                  max_steps: int = 100_000) -> "PetabProblem":
+        """Read a PEtab v1 problem from its YAML file.
+
+        Raises
+        ------
+        DataError
+            Missing or unreadable files, a PEtab version other than 1, several
+            models, unsupported extensions.
+        """
+        import yaml
+
+        ypath = Path(path)
+        if not ypath.exists():
+            raise DataError(f"{ypath}: no such file")
+        if ypath.is_dir():
+            raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
+        try:
+            spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise DataError(f"{ypath}: not valid YAML: {' '.join(str(exc).split())}") from None
+        if not isinstance(spec, dict):
+            raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
+        version = str(spec.get("format_version", "")).strip()
+        if version not in ("1", "1.0", "1.0.0"):
+            raise DataError(f"{ypath}: format_version {version or '(missing)'!s}: only PEtab version 1 is supported")
+        if spec.get("extensions"):
+            raise DataError(f"{ypath}: PEtab extensions are not supported ({', '.join(map(str, spec['extensions']))})")
+        problems = spec.get("problems")
+        if not isinstance(problems, list) or not problems:
+            raise DataError(f"{ypath}: 'problems' must be a list with one problem")
+        if len(problems) > 1:
+            raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
+        prob = problems[0] or {}
+        base = ypath.parent
+
+        def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
+            raw = where.get(key)
+            if raw is None or raw == [] or raw == "":
+                if required:
+                    raise DataError(f"{ypath}: '{key}' is missing")
+                return []
+            items = raw if isinstance(raw, list) else [raw]
+            out = []
+            for item in items:
+                p = Path(str(item))
+                p = p if p.is_absolute() else base / p
+                if not p.exists():
+                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
+                out.append(p)
+            return out
+
+        if prob.get("mapping_files"):
+            raise DataError(f"{ypath}: mapping_files are not supported")
+        sbml_files = files("sbml_files", prob)
+        if len(sbml_files) != 1:
+            raise DataError(f"{ypath}: sbml_files: exactly one SBML model is supported (got {len(sbml_files)})")
+        param_files = files("parameter_file", spec)
+        tables = {"parameters": _concat([_read_tsv(p) for p in param_files], str(param_files[0]))}
+        for key, ykey in _TABLE_KEYS.items():
+            paths = files(ykey, prob)
+            tables[key] = _concat([_read_tsv(p) for p in paths], str(paths[0]))
+        sbml_path = sbml_files[0]
+        try:
+            sbml_text = sbml_path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{sbml_path}: not a text file ({exc.reason} at byte {exc.start})") from None
+        from .models.sbml import read_sbml
+
+        model = read_sbml(sbml_text, name=str(sbml_path), source=str(sbml_path))
+        obj = cls.__new__(cls)
+        obj._init(model, tables, str(ypath), rtol, atol, max_steps)
+        obj.yaml_path = ypath
+        return obj
+
+    # -- parameter table
+    def _read_parameters(self, t: _Table) -> None:
+        problems = _Problems()
+        if not _require_columns(t, PARAMETER_REQUIRED, problems):
+            problems.raise_if_any(DataError, t.name)
+        bounds = _Problems()
+        info = self._info
+        ids, scales, lower, upper, nominal, estimate, priors = [], [], [], [], [], [], []
+        seen: dict[str, int] = {}
+        for i, row in enumerate(t.rows):
+            where = t.where(i)
+            pid = row[PARAMETER_ID]
+            if not _is_identifier(pid):
+                problems.add(f"{where}: parameterId {pid!r} is not a valid identifier")
+                continue
+            if pid in seen:
+                problems.add(f"{where}: parameter {pid!r} is listed twice (also on line {t.origins[seen[pid]][1]})")
+                continue
+            seen[pid] = i
+            if pid in info.rule_targets:
+                problems.add(f"{where}: parameter {pid!r} is computed by a rule in model {info.id!r}; PEtab forbids it in the parameter table")
+            if pid in info.species or pid in info.compartments:
+                problems.add(f"{where}: {pid!r} is a species or compartment of model {info.id!r}, not a parameter")
+            scale = row[PARAMETER_SCALE] or "lin"
+            if scale not in SCALES:
+                problems.add(f"{where}: parameter {pid!r}: parameterScale {scale!r} is not one of lin, log, log10")
+            est_text = row[ESTIMATE]
+            if est_text not in ("0", "1", "0.0", "1.0", "true", "false", "True", "False"):
+                problems.add(f"{where}: parameter {pid!r}: estimate must be 0 or 1 (got {est_text!r})")
+                est = False
+            else:
+                est = est_text in ("1", "1.0", "true", "True")
+            vals = {}
+            for col in (LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE):
+                try:
+                    vals[col] = _number(row[col])
+                except ValueError:
+                    problems.add(f"{where}: parameter {pid!r}: {col} is not a number (got {row[col]!r})")
+                    vals[col] = None
+            lb, ub, nom = vals[LOWER_BOUND], vals[UPPER_BOUND], vals[NOMINAL_VALUE]
+            if est:
+                if lb is None or ub is None or math.isnan(lb) or math.isnan(ub):
+                    bounds.add(f"{where}: parameter {pid!r} is estimated but has no lowerBound/upperBound")
+                elif lb > ub:
+                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
+                elif scale in ("log", "log10") and lb <= 0:
+                    bounds.add(f"{where}: parameter {pid!r}: parameterScale {scale} needs a positive lowerBound (got {lb:g})")
+                elif not (math.isfinite(lb) and math.isfinite(ub)):
+                    bounds.add(f"{where}: parameter {pid!r}: bounds must be finite (got {lb:g}, {ub:g})")
+            else:
+                if nom is None or math.isnan(nom):
+                    problems.add(f"{where}: parameter {pid!r} is not estimated and has no nominalValue")
+                if lb is not None and ub is not None and lb > ub:
+                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
+            prior = row.get(OBJECTIVE_PRIOR_TYPE, "")
+            priors.append(prior if est and prior else "")
+            ids.append(pid)
+            scales.append(scale)
+            lower.append(float("nan") if lb is None else lb)
+            upper.append(float("nan") if ub is None else ub)
+            nominal.append(float("nan") if nom is None else nom)
+            estimate.append(est)
+        problems.raise_if_any(DataError, t.name)
+        bounds.raise_if_any(FitError, t.name)
+        self._par_ids = ids
+        self._par_index = {p: i for i, p in enumerate(ids)}
+        self._par_scales = scales
+        self._par_lower = np.array(lower, dtype=float)
+        self._par_upper = np.array(upper, dtype=float)
+        self._par_nominal = np.array(nominal, dtype=float)
+        self._par_estimate = np.array(estimate, dtype=bool)
+        self._est_index = np.flatnonzero(self._par_estimate)
+        self._priors = priors
+        self._prior_rows = list(t.rows)
+
+    # -- condition table
+    def _source(self, text: str, where: str, what: str, problems: _Problems, allow_nan: bool = False) -> _Source | None:
+        """A cell that is a number or a parameter id, resolved to a value source."""
+        try:
+            v = _number(text)
+        except ValueError:
+            v = None
+            if text in self._par_index:
+                return ("par", self._par_index[text])
+            if text in self._info.parameters:
+                return ("const", float(self._info.parameters[text]))
+            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table or model"
+                         f"{closest(text, list(self._par_index) + list(self._info.parameters))}")
+            return None
+        if v is None or math.isnan(v):
+            if allow_nan:
+                return None
+            problems.add(f"{where}: {what}: a value is required (got {text or 'an empty cell'!r})")
+            return None
+        return ("const", v)
+
+    def _read_conditions(self, t: _Table) -> None:
+        problems, unknown = _Problems(), _Problems()
+        info = self._info
+        if not _require_columns(t, (CONDITION_ID,), problems):
+            problems.raise_if_any(DataError, t.name)
+        targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
+        for col in targets:
+            if col in info.rule_targets:
+                unknown.add(f"{t.name}:1: column {col!r}: computed by a rule in model {info.id!r}; a condition cannot set it")
+            elif col in info.species and info.species[col][2]:
+                unknown.add(f"{t.name}:1: column {col!r}: boundary species cannot be set by a condition here")
+            elif col not in info.parameters and col not in info.species and col not in info.compartments:
+                unknown.add(f"{t.name}:1: column {col!r}: model {info.id!r} has no parameter, species or compartment "
+                            f"{col!r}{closest(col, sorted(info.parameters) + sorted(info.species) + sorted(info.compartments))}")
+            elif col in self._par_index:
+                unknown.add(f"{t.name}:1: column {col!r} is also in the parameter table; PEtab forbids condition "
+                            "columns there")
+        unknown.raise_if_any(ModelError, t.name)
+        conds: dict[str, _Condition] = {}
+        set_compartments = [c for c in targets if c in info.compartments]
+        for i, row in enumerate(t.rows):
+            where = t.where(i)
+            cid = row[CONDITION_ID]
+            if not _is_identifier(cid):
+                problems.add(f"{where}: conditionId {cid!r} is not a valid identifier")
+                continue
+            if cid in conds:
+                problems.add(f"{where}: condition {cid!r} is listed twice")
+                continue
+            cond = _Condition(cid, [], [], [])
+            for col in targets:
+                is_species = col in info.species
+                src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
+                                   allow_nan=True)
+                if col in info.compartments:
+                    cond.compartments.append((col, src if src is not None else ("const", float(info.compartments[col]))))
+                elif is_species:
+                    if src is not None:
+                        cond.species.append((col, src))
+                elif src is not None:
+                    cond.params.append((col, src))
+            conds[cid] = cond
+        problems.raise_if_any(DataError, t.name)
+        # compartments set anywhere are set explicitly everywhere (the solver keeps sizes across resets)
+        for cond in conds.values():
+            have = {c for c, _ in cond.compartments}
+            cond.compartments += [(c, ("const", float(info.compartments[c]))) for c in set_compartments if c not in have]
+        self._conditions = conds
+
+    # -- observable table
+    def _parse_formula(self, text: str, where: str, what: str, problems: _Problems) -> Any:
+        from petab.v1.math import sympify_petab
+
+        if text == "":
+            problems.add(f"{where}: {what} is empty")
+            return None
+        try:
+            return sympify_petab(text)
+        except (ValueError, TypeError, AttributeError) as exc:
+            msg = " ".join(str(exc).split())
+            problems.add(f"{where}: {what} {text!r} cannot be parsed: {msg}")
+            return None
+
+    def _read_observables(self, t: _Table) -> None:
+        import sympy as sp
+
+        problems, unknown = _Problems(), _Problems()
+        if not _require_columns(t, OBSERVABLE_REQUIRED, problems):
+            problems.raise_if_any(DataError, t.name)
+        info = self._info
+        known = info.ids | {"time"} | set(self._par_index)
+        observables: dict[str, _Observable] = {}
+        for i, row in enumerate(t.rows):
+            where = t.where(i)
+            oid = row[OBSERVABLE_ID]
+            if not _is_identifier(oid):
+                problems.add(f"{where}: observableId {oid!r} is not a valid identifier")
+                continue
+            if oid in observables:
+                problems.add(f"{where}: observable {oid!r} is listed twice")
+                continue
+            if oid in info.ids:
+                problems.add(f"{where}: observableId {oid!r} is also an id of model {info.id!r}; choose another")
+            transformation = row.get(OBSERVABLE_TRANSFORMATION, "") or "lin"
+            distribution = row.get(NOISE_DISTRIBUTION, "") or "normal"
+            if transformation not in TRANSFORMATIONS:
+                problems.add(f"{where}: observable {oid!r}: observableTransformation {transformation!r} is not supported "
+                             "(PEtab v1: lin, log, log10)")
+            if distribution not in DISTRIBUTIONS:
+                problems.add(f"{where}: observable {oid!r}: noiseDistribution {distribution!r} is not supported "
+                             "(PEtab v1: normal, laplace)")
+            fexpr = self._parse_formula(row[OBSERVABLE_FORMULA], where, f"observable {oid!r}: observableFormula", problems)
+            nexpr = self._parse_formula(row[NOISE_FORMULA], where, f"observable {oid!r}: noiseFormula", problems)
+            if fexpr is None or nexpr is None:
+                continue
+            obs_pat = re.compile(rf"^observableParameter(\d+)_{re.escape(oid)}$")
+            noise_pat = re.compile(rf"^noiseParameter(\d+)_{re.escape(oid)}$")
+            n_obs = n_noise = 0
+            for col, expr, allow_noise in ((OBSERVABLE_FORMULA, fexpr, False), (NOISE_FORMULA, nexpr, True)):
+                for sym in sorted(expr.free_symbols, key=lambda s: s.name):
+                    nm = sym.name
+                    mo, mn = obs_pat.match(nm), noise_pat.match(nm)
+                    if mo:
+                        n_obs = max(n_obs, int(mo.group(1)))
+                    elif mn and allow_noise:
+                        n_noise = max(n_noise, int(mn.group(1)))
+                    elif allow_noise and nm == oid:
+                        continue
+                    elif nm not in known:
+                        hint = closest(nm, sorted(known))
+                        unknown.add(f"{where}: observable {oid!r}: {col} {row[col]!r}: unknown symbol {nm!r} "
+                                    f"(not in model {info.id!r} nor in the parameter table){hint}")
+            fsyms = sorted(fexpr.free_symbols, key=lambda s: s.name)
+            nsyms = sorted(nexpr.free_symbols, key=lambda s: s.name)
+            formula = _Formula(row[OBSERVABLE_FORMULA], sp.lambdify(fsyms, fexpr, modules="numpy"), [s.name for s in fsyms], fexpr)
+            noise = _Formula(row[NOISE_FORMULA], sp.lambdify(nsyms, nexpr, modules="numpy"), [s.name for s in nsyms], nexpr)
+            observables[oid] = _Observable(oid, row.get(OBSERVABLE_NAME, "") or oid, formula, noise, transformation,
+                                           distribution, n_obs, n_noise)
+        problems.raise_if_any(DataError, t.name)
+        unknown.raise_if_any(ModelError, t.name)
+        self._observables = observables
+
+    # -- measurement table
+    def _read_measurements(self, t: _Table) -> None:
+        problems = _Problems()
+        if not _require_columns(t, MEASUREMENT_REQUIRED, problems):
+            problems.raise_if_any(DataError, t.name)
+        n = len(t.rows)
+        if n == 0:
+            raise DataError(f"{t.name}: the measurement table has no rows")
+        m = np.empty(n)
+        times = np.empty(n)
+        obs_ids, preeq, simc, obs_over, noise_over = [], [], [], [], []
+        for i, row in enumerate(t.rows):
+            where = t.where(i)
+            oid = row[OBSERVABLE_ID]
+            obs = self._observables.get(oid)
+            if obs is None:
+                problems.add(f"{where}: observableId {oid!r} is not in the observable table{closest(oid, self._observables)}")
+            pre = row.get(PREEQUILIBRATION_CONDITION_ID, "") or None
+            sc = row[SIMULATION_CONDITION_ID]
+            for col, cid in ((SIMULATION_CONDITION_ID, sc), (PREEQUILIBRATION_CONDITION_ID, pre)):
+                if cid is not None and cid not in self._conditions:
+                    problems.add(f"{where}: {col} {cid!r} is not in the condition table{closest(cid, self._conditions)}")
+            try:
+                value = _number(row[MEASUREMENT])
+            except ValueError:
+                value = None
+            if value is None or not math.isfinite(value):
+                problems.add(f"{where}: measurement must be a finite number (got {row[MEASUREMENT]!r})")
+                value = float("nan")
+            elif obs is not None and obs.transformation != "lin" and value <= 0:
+                problems.add(f"{where}: observable {oid!r} is {obs.transformation}-transformed, so the measurement must be "
+                             f"positive (got {value:g})")
+            try:
+                tv = float(row[TIME]) if row[TIME] != "" else None
+            except ValueError:
+                tv = None
+            if tv is None or math.isnan(tv) or tv < 0 or tv == -math.inf:
+                problems.add(f"{where}: time must be a non-negative number or inf (got {row[TIME]!r})")
+                tv = 0.0
+            m[i] = value
+            times[i] = tv
+            overrides = []
+            for col, count, kind in ((OBSERVABLE_PARAMETERS, obs.n_obs_pars if obs else 0, "observableParameter"),
+                                     (NOISE_PARAMETERS, obs.n_noise_pars if obs else 0, "noiseParameter")):
+                text = row.get(col, "")
+                parts = [p.strip() for p in text.split(";")] if text != "" else []
+                if obs is not None and len(parts) != count:
+                    problems.add(f"{where}: observable {oid!r}: {col} has {len(parts)} value(s) {text!r} but the "
+                                 f"observable's formulas have {count} {kind} placeholder(s)")
+                    overrides.append([])
+                    continue
+                srcs = []
+                for k, part in enumerate(parts):
+                    src = self._override_source(part, where, f"{col} entry {k + 1}", problems)
+                    srcs.append(src)
+                overrides.append(srcs)
+            obs_ids.append(oid)
+            preeq.append(pre)
+            simc.append(sc)
+            obs_over.append(overrides[0])
+            noise_over.append(overrides[1])
+        problems.raise_if_any(DataError, t.name)
+        self._m = m
+        self._t = times
+        self._obs_ids = obs_ids
+        self._preeq = preeq
+        self._simc = simc
+        self._obs_over = obs_over
+        self._noise_over = noise_over
+        trans = np.array([self._observables[o].transformation for o in obs_ids])
+        dist = np.array([self._observables[o].distribution for o in obs_ids])
+        self._trans = trans
+        self._dist = dist
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._tm = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log10(m), m))
+            # log-Jacobian of the transformation: log m (log) or log(m ln 10) (log10)
+            self._jac = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log(m * _LOG10), 0.0))
+
+    def _override_source(self, text: str, where: str, what: str, problems: _Problems) -> _Source | None:
+        try:
+            v = float(text)
+        except ValueError:
+            if text in self._par_index:
+                return ("par", self._par_index[text])
+            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table"
+                         f"{closest(text, self._par_index)}")
+            return None
+        if math.isnan(v):
+            problems.add(f"{where}: {what}: NaN is not a value")
+            return None
+        return ("const", v)
+
+    def _check_parameter_usage(self) -> None:
+        """Parameter-table rows must be used by the model, a condition or a measurement (PEtab rule)."""
+        used = set(self._info.parameters)
+        for obs in self._observables.values():
+            used |= set(obs.formula.args) | set(obs.noise.args)
+        idx_used = {i for lst in (self._obs_over, self._noise_over) for srcs in lst for s in srcs if s and s[0] == "par" for i in [s[1]]}
+        for cond in self._conditions.values():
+            for _, src in cond.params + cond.compartments + cond.species:
+                if src[0] == "par":
+                    idx_used.add(src[1])
+        t = self._tables["parameters"]
+        extra = [f"{t.where(i)}: parameter {pid!r} is not used by the model, the conditions or the measurements"
+                 for i, pid in enumerate(self._par_ids) if pid not in used and i not in idx_used]
+        if extra:
+            problems = _Problems()
+            for line in extra:
+                problems.add(line)
+            problems.raise_if_any(DataError, t.name)
+
+    # -- experiments: one simulation per (preequilibration, simulation) condition pair
+    def _compile_experiments(self) -> None:
+        info = self._info
+        order: dict[tuple[str | None, str], list[int]] = {}
+        for i, key in enumerate(zip(self._preeq, self._simc)):
+            order.setdefault(key, []).append(i)
+        experiments = []
+        for (pre, sc), rows in order.items():
+            rows_arr = np.array(rows)
+            tv = self._t[rows_arr]
+            finite = np.unique(tv[np.isfinite(tv)])
+            steady = bool(np.any(np.isinf(tv)))
+            grid = finite if finite.size and finite[0] == 0 else np.concatenate([[0.0], finite])
+            # model symbols needed by this experiment's observables
+            needed: list[str] = []
+            for r in rows:
+                obs = self._observables[self._obs_ids[r]]
+                for nm in obs.formula.args + obs.noise.args:
+                    if (nm in info.ids or nm == "time") and nm not in needed:
+                        needed.append(nm)
+            sel = [info.selection(s) for s in needed]
+            col_of = {s: k for k, s in enumerate(needed)}
+            exp = _Experiment(pre, sc, grid, steady, sel)
+            # output row of each measurement
+            pos = {float(t): k for k, t in enumerate(grid)}
+            n_out = grid.size
+            groups: dict[tuple, list[int]] = {}
+            for r in rows:
+                key = (self._obs_ids[r], tuple(self._obs_over[r]), tuple(self._noise_over[r]))
+                groups.setdefault(key, []).append(r)
+            for (oid, oo, no), grows in groups.items():
+                obs = self._observables[oid]
+                tidx = np.array([n_out if math.isinf(self._t[r]) else pos[float(self._t[r])] for r in grows])
+                obs_args = [self._arg(nm, obs, oo, no, col_of, noise=False) for nm in obs.formula.args]
+                noise_args = [self._arg(nm, obs, oo, no, col_of, noise=True) for nm in obs.noise.args]
+                exp.groups.append(_Group(obs, np.array(grows), tidx, obs_args, noise_args,
+                                         self._sigma_source(obs, noise_args)))
+            experiments.append(exp)
+        self._experiments = experiments
+
+    def _arg(self, nm: str, obs: _Observable, oo: tuple, no: tuple, col_of: Mapping[str, int], noise: bool) -> tuple[str, Any]:
+        prefix_o = "observableParameter"
+        prefix_n = "noiseParameter"
+        suffix = f"_{obs.id}"
+        if nm.startswith(prefix_o) and nm.endswith(suffix) and nm[len(prefix_o):-len(suffix)].isdigit():
+            return oo[int(nm[len(prefix_o):-len(suffix)]) - 1]
+        if noise and nm.startswith(prefix_n) and nm.endswith(suffix) and nm[len(prefix_n):-len(suffix)].isdigit():
+            return no[int(nm[len(prefix_n):-len(suffix)]) - 1]
+        if noise and nm == obs.id:
+            return ("self", None)
+        if nm in col_of:
+            return ("model", col_of[nm])
+        return ("par", self._par_index[nm])
+
+    def _sigma_source(self, obs: _Observable, noise_args: list[tuple[str, Any]]) -> tuple[str, Any]:
+        expr = obs.noise.expr
+        if not expr.free_symbols:
+            return ("const", float(expr))
+        if expr.is_Symbol and noise_args[0][0] in ("const", "par"):
+            return noise_args[0]
+        return ("other", None)
+
+    # ------------------------------------------------------------------ pickling (for worker processes)
+    def __getstate__(self) -> dict[str, Any]:
+        return {"sbml": self.model.sbml, "source": self.model.source, "tables": self._tables, "name": self.name,
+                "rtol": self._rtol, "atol": self._atol, "max_steps": self._max_steps, "yaml_path": self.yaml_path}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from .models.sbml import read_sbml
+
+        model = read_sbml(state["sbml"], name=state["name"], source=state["source"])
+        self._init(model, state["tables"], state["name"], state["rtol"], state["atol"], state["max_steps"])
+        self.yaml_path = state["yaml_path"]
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def simulator(self):
+        """The :class:`~receptorkin.simulation.Simulator` (compiled on first use, then reused)."""
+        if self._sim is None:
+            from .simulation import Simulator
+
+            self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
+        return self._sim
+
+    @property
+    def parameter_table(self):
+        """The parameter table: id, scale, lower, upper, nominal (linear scale) and estimate."""
+        import pandas as pd
+
+        return pd.DataFrame({
+            "id": self._par_ids,
+            "scale": self._par_scales,
+            "lower": self._par_lower,
+            "upper": self._par_upper,
+            "nominal": self._par_nominal,
+            "estimate": self._par_estimate,
+        })
+
+    @property
+    def x_ids(self) -> list[str]:
+        return [self._par_ids[i] for i in self._est_index]
+
+    @property
+    def x_scales(self) -> list[str]:
+        return [self._par_scales[i] for i in self._est_index]
+
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        out = np.empty(self._est_index.size)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for k, i in enumerate(self._est_index):
+                out[k] = scale_value(values[i], self._par_scales[i])
+        return out
+
+    @property
+    def x_nominal(self) -> np.ndarray:
+        """Nominal values of the estimated parameters, on their scales."""
+        return self._scaled(self._par_nominal)
+
+    @property
+    def x_lower(self) -> np.ndarray:
+        return self._scaled(self._par_lower)
+
+    @property
+    def x_upper(self) -> np.ndarray:
+        return self._scaled(self._par_upper)
+
+    @property
+    def n_measurements(self) -> int:
+        return int(self._m.size)
+
+    @property
+    def measurements(self):
+        """The measurement table (a copy, in file order)."""
+        return self._frame(self._tables["measurements"])
+
+    def _frame(self, table: _Table):
+        import pandas as pd
+
+        return pd.DataFrame([dict(r) for r in table.rows], columns=table.columns)
+
+    def table(self, which: str):
+        """One of the problem's tables as text cells: 'conditions', 'measurements', 'observables', 'parameters'."""
+        if which not in self._tables:
+            raise DataError(f"unknown table {which!r} (known: {', '.join(self._tables)})")
+        return self._frame(self._tables[which])
+
+    def _check_x(self, x: "Sequence[float] | Mapping[str, float] | np.ndarray | None") -> np.ndarray:
+        if x is None:
+            xs = self.x_nominal
+            if np.any(~np.isfinite(xs)):
+                bad = [pid for pid, v in zip(self.x_ids, xs) if not math.isfinite(v)]
+                raise FitError(f"{self.name}: no usable nominalValue for estimated parameter(s) {', '.join(bad)}: give x")
+            return xs
+        if isinstance(x, Mapping):
+            unknown = [k for k in x if k not in self.x_ids]
+            if unknown:
+                raise FitError(f"{self.name}: {unknown[0]!r} is not an estimated parameter{closest(unknown[0], self.x_ids)}")
+            xs = self.x_nominal.copy()
+            for k, v in x.items():
+                xs[self.x_ids.index(k)] = float(v)
+            return xs
+        xs = np.asarray(x, dtype=float).ravel()
+        if xs.size != self._est_index.size:
+            raise FitError(f"{self.name}: x has {xs.size} values, expected {self._est_index.size} ({', '.join(self.x_ids)})")
+        return xs
+
+    def parameter_values(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> dict[str, float]:
+        """Every parameter-table value on linear scale, estimated ones from ``x`` (on their scales)."""
+        p = self._p(self._check_x(x))
+        return {pid: float(v) for pid, v in zip(self._par_ids, p)}
+
+    def _p(self, xs: np.ndarray) -> np.ndarray:
+        p = self._par_nominal.copy()
+        for k, i in enumerate(self._est_index):
+            p[i] = unscale_value(xs[k], self._par_scales[i])
+        return p
+
+    # ------------------------------------------------------------------ simulation
+    @staticmethod
+    def _value(src: _Source, p: np.ndarray) -> float:
+        return float(p[src[1]]) if src[0] == "par" else float(src[1])
+
+    def _condition_values(self, cid: str, p: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
+        """(parameters and compartment sizes, species amounts) that a condition sets."""
+        cond = self._conditions[cid]
+        info = self._info
+        values: dict[str, float] = {}
+        for i, pid in enumerate(self._par_ids):
+            if pid in info.parameters:
+                values[pid] = float(p[i])
+        for pid, src in cond.params:
+            values[pid] = self._value(src, p)
+        sizes = dict(info.compartments)
+        for cmp, src in cond.compartments:
+            values[cmp] = sizes[cmp] = self._value(src, p)
+        species: dict[str, float] = {}
+        for sid, src in cond.species:
+            comp, only_substance, _ = info.species[sid]
+            v = self._value(src, p)
+            species[sid] = v if only_substance else v * sizes[comp]
+        return values, species
+
+    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray, preeq_cache: dict[str, np.ndarray]) -> np.ndarray:
+        sim = self.simulator
+        values, species = self._condition_values(exp.sim, p)
+        try:
+            if exp.preeq is not None:
+                state = preeq_cache.get(exp.preeq)
+                if state is None:
+                    pv, ps = self._condition_values(exp.preeq, p)
+                    pv.update(ps)
+                    sim.steady_state(values=pv, selections=())
+                    state = preeq_cache[exp.preeq] = sim.state()
+                sim.reset(values={**values, **species}, state=state)
+            else:
+                sim.reset(values={**values, **species})
+            if exp.times.size >= 2:
+                out = sim.advance(exp.times, exp.selections)
+            else:
+                out = np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, len(exp.selections))
+            if exp.steady:
+                sim.steady_state(values=values, initial=sim.state(), selections=())
+                out = np.vstack([out, np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, -1)])
+        except SimulationError as exc:
+            pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
+            raise SimulationError(f"{self.name}: {pre}condition {exp.sim!r}: {exc}") from None
+        return out
+
+    def _evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observables and noise values of every measurement row."""
+        p = self._p(xs)
+        n = self._m.size
+        y = np.empty(n)
+        sigma = np.empty(n)
+        cache: dict[str, np.ndarray] = {}
+        for exp in self._experiments:
+            out = self._simulate_experiment(exp, p, cache)
+            for g in exp.groups:
+                rows_out = out[g.tidx]
+                args = [self._arg_value(a, rows_out, p, None) for a in g.obs_args]
+                yv = np.broadcast_to(np.asarray(g.obs.formula.fn(*args), dtype=float), g.rows.shape)
+                y[g.rows] = yv
+                nargs = [self._arg_value(a, rows_out, p, yv) for a in g.noise_args]
+                sigma[g.rows] = np.broadcast_to(np.asarray(g.obs.noise.fn(*nargs), dtype=float), g.rows.shape)
+        return y, sigma
+
+    @staticmethod
+    def _arg_value(a: tuple[str, Any], rows_out: np.ndarray, p: np.ndarray, y: np.ndarray | None) -> Any:
+        kind, payload = a
+        if kind == "model":
+            return rows_out[:, payload]
+        if kind == "par":
+            return p[payload]
+        if kind == "self":
+            return y
+        return payload
+
+    def simulate(self, x: "Sequence[float] | Mapping[str, float] | None" = None):
+        """The PEtab simulation table: the measurement table with ``simulation`` instead of ``measurement``.
+
+        Parameters
+        ----------
+        x
+            Estimated parameters on their scales (default: nominal values).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Same rows and columns as the measurement table; ``simulation``
+            holds the simulated observable (linear scale, model units).
+        """
+        y, _ = self._evaluate(self._check_x(x))
+        df = self.measurements
+        df.insert(list(df.columns).index(MEASUREMENT), SIMULATION, y)
+        df = df.drop(columns=[MEASUREMENT])
+        df[TIME] = self._t
+        return df
+
+    def _nllh_terms(self, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        trans, dist = self._trans, self._dist
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ty = np.where(trans == "log", np.log(y), np.where(trans == "log10", np.log10(y), y))
+            r = ty - self._tm
+            normal = 0.5 * np.log(2 * np.pi * sigma ** 2) + 0.5 * (r / sigma) ** 2
+            laplace = np.log(2 * sigma) + np.abs(r / sigma)
+            terms = np.where(dist == "normal", normal, laplace) + self._jac
+        terms[~(sigma > 0)] = np.nan
+        return terms
+
+    def llh(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
+        """The PEtab log-likelihood of the measurements (priors not included).
+
+        Parameters
+        ----------
+        x
+            Estimated parameters on their PEtab scales (default: nominal values).
+
+        Returns
+        -------
+        float
+            log-likelihood; ``nan`` where it is undefined (a non-positive
+            noise value, or a non-positive simulation of a log-transformed
+            observable).
+        """
+        y, sigma = self._evaluate(self._check_x(x))
+        return -float(np.sum(self._nllh_terms(y, sigma)))
+
+    def log_prior(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
+        """Log-density of the objective priors (``objectivePriorType``), 0 if there are none."""
+        xs = self._check_x(x)
+        if not any(self._priors[i] for i in self._est_index):
+            return 0.0
+        from petab.v1.priors import Prior
+
+        total = 0.0
+        for k, i in enumerate(self._est_index):
+            if not self._priors[i]:
+                continue
+            row = dict(self._prior_rows[i])
+            d = {OBJECTIVE_PRIOR_TYPE: row.get(OBJECTIVE_PRIOR_TYPE),
+                 OBJECTIVE_PRIOR_PARAMETERS: row.get(OBJECTIVE_PRIOR_PARAMETERS) or float("nan"),
+                 PARAMETER_SCALE: self._par_scales[i], LOWER_BOUND: self._par_lower[i], UPPER_BOUND: self._par_upper[i]}
+            try:
+                prior = Prior.from_par_dict(d, type_="objective")
+            except (ValueError, TypeError) as exc:
+                raise DataError(f"{self._tables['parameters'].where(i)}: parameter {self._par_ids[i]!r}: "
+                                f"objective prior: {exc}") from None
+            total -= float(prior.neglogprior(xs[k], x_scaled=True))
+        return total
+
+    @property
+    def has_priors(self) -> bool:
+        return any(self._priors[i] for i in self._est_index)
+
+    def objective(self, x: "Sequence[float] | np.ndarray") -> float:
+        """What a fit minimises: −(log-likelihood + log-prior), at ``x`` on the parameter scales.
+
+        A solver failure or an undefined likelihood gives ``inf`` (so an
+        optimizer backs off), never an exception.
+        """
+        try:
+            value = -(self.llh(x) + self.log_prior(x))
+        except SimulationError:
+            return math.inf
+        return value if math.isfinite(value) else math.inf
+
+    def residuals(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> np.ndarray:
+        """Weighted residuals (t(m) − t(y)) / σ, one per measurement row (t: the observable transformation).
+
+        For normal noise whose σ does not depend on the estimated
+        parameters, ½·Σr² is −llh up to a constant, so these are the
+        residuals to give a least-squares solver.
+        """
+        y, sigma = self._evaluate(self._check_x(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
+            return (self._tm - ty) / sigma
+
+    # -- least squares with estimated σ: ½Σ(r² + s²) = nllh + const, s = sqrt(2(log σ + K))
+    def _least_squares_offset(self) -> float | None:
+        """K for the least-squares form, or None when the problem has no such form."""
+        if self.has_priors or np.any(self._dist != "normal"):
+            return None
+        floor = math.inf
+        for exp in self._experiments:
+            for g in exp.groups:
+                kind, payload = g.sigma_source
+                if kind == "other":
+                    return None
+                if kind == "const":
+                    if payload <= 0:
+                        return None
+                    floor = min(floor, payload)
+                else:
+                    i = payload
+                    low = self._par_lower[i] if self._par_estimate[i] else self._par_nominal[i]
+                    if not (low > 0):
+                        return None
+                    floor = min(floor, low)
+        return 1.0 - math.log(floor) if math.isfinite(floor) else 1.0
+
+    def _ls_vector(self, xs: np.ndarray, offset: float) -> np.ndarray:
+        y, sigma = self._evaluate(xs)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
+            r = (ty - self._tm) / sigma
+            s = np.sqrt(2.0 * (np.log(sigma) + offset))
+        return np.concatenate([r, s])
+
+    def __repr__(self) -> str:
+        return (f"PetabProblem({self.name!r}, model={self.model.id!r}, {self._m.size} measurements, "
+                f"{len(self._conditions)} conditions, {len(self._observables)} observables, "
+                f"{self._est_index.size} estimated parameters)")
+
+
+# --------------------------------------------------------------------------- multistart fit
+@dataclass
+class PetabFitResult:
+    """Result of :func:`fit_petab`.
+
+    Attributes
+    ----------
+    x_ids, x_scales
+        Estimated parameters and their PEtab scales.
+    x
+        Best parameters on their scales.
+    llh
+        Log-likelihood at ``x``.
+    starts
+        One row per start (kept also when it failed): start, status,
+        llh, evaluations, seconds, message, x0 and x on the parameter scales.
+    """
+
+    problem_name: str
+    model_id: str
+    x_ids: list[str]
+    x_scales: list[str]
+    x: np.ndarray
+    llh: float
+    log_prior: float
+    n_measurements: int
+    starts: Any  # pandas.DataFrame
+    seed: int | None
+    method: str
+    elapsed: float
+    units: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n_starts(self) -> int:
+        return int(len(self.starts))
+
+    @property
+    def n_failed(self) -> int:
+        return int((self.starts["status"] == "failed").sum())
+
+    @property
+    def values(self) -> dict[str, float]:
+        """Best estimates on linear scale."""
+        return {pid: float(unscale_value(v, s)) for pid, v, s in zip(self.x_ids, self.x, self.x_scales)}
+
+    @property
+    def aicc(self) -> float:
+        k, n = len(self.x_ids), self.n_measurements
+        aic = 2 * k - 2 * self.llh
+        return aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else math.inf)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (the ``fit.json`` format that ``receptorkin export --fit`` reads)."""
+        params = {}
+        for pid, xv, sc in zip(self.x_ids, self.x, self.x_scales):
+            params[pid] = {"estimate": float(unscale_value(xv, sc)), "scaled": float(xv), "scale": sc,
+                           "se": None, "ci_low": None, "ci_high": None, "unit": self.units.get(pid, "")}
+        starts = []
+        for rec in self.starts.to_dict(orient="records"):
+            starts.append({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()})
+        return {
+            "model": self.model_id,
+            "problem": self.problem_name,
+            "parameters": params,
+            "llh": self.llh,
+            "log_prior": self.log_prior,
+            "objective": -(self.llh + self.log_prior),
+            "objective_kind": "negative log-likelihood" + (" plus negative log-prior" if self.log_prior else ""),
+            "aicc": self.aicc if math.isfinite(self.aicc) else None,
+            "n_measurements": self.n_measurements,
+            "n_starts": self.n_starts,
+            "n_failed": self.n_failed,
+            "seed": self.seed,
+            "method": self.method,
+            "elapsed_s": self.elapsed,
+            "starts": starts,
+        }
+
+    def write(self, outdir: "str | os.PathLike", force: bool = False) -> Path:
+        """Write ``OUTDIR/fit.json`` (atomically; an existing file needs ``force``)."""
+        out = Path(outdir)
+        if not out.exists():
+            out.mkdir(parents=True)
+        return atomic_write_text(out / "fit.json", json.dumps(self.to_dict(), indent=2) + "\n", force=force)
+
+    def __str__(self) -> str:
+        lines = [f"PEtab fit of {self.problem_name} ({self.model_id}): llh = {self.llh:.6f}, "
+                 f"{self.n_starts} starts ({self.n_failed} failed), {self.method}, {self.elapsed:.1f} s"]
+        for pid, v in self.values.items():
+            lines.append(f"  {pid:24s} {v:.6g}")
+        return "\n".join(lines)
+
+
+def latin_hypercube(n: int, lower: np.ndarray, upper: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``n`` Latin-hypercube points in the box [lower, upper] (one stratum per point and dimension)."""
+    d = lower.size
+    u = np.empty((n, d))
+    for j in range(d):
+        u[:, j] = (rng.permutation(n) + rng.random(n)) / n
+    return lower + u * (upper - lower)
+
+
+_WORKER_PROBLEM: PetabProblem | None = None
+
+
+def _worker_init(state: dict[str, Any]) -> None:
+    """Build the problem once per worker process (the model compiles once there).
+
+    The solver's warnings (CVODE writes them to standard output) would
+    interleave with the parent's output; a worker's results travel through
+    the pool, so its standard output goes to the null device.
+    """
+    global _WORKER_PROBLEM
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    problem = PetabProblem.__new__(PetabProblem)
+    problem.__setstate__(state)
+    _WORKER_PROBLEM = problem
+
+
+def _worker_run(args: tuple[int, np.ndarray, str, int]) -> dict[str, Any]:
+    if _WORKER_PROBLEM is None:
+        raise FitError("worker process has no problem")
+    return _run_start(_WORKER_PROBLEM, *args)
+
+
+def _central_jacobian(fun: Callable[[np.ndarray], "np.ndarray | None"], x: np.ndarray, f0: np.ndarray,
+                      lower: np.ndarray, upper: np.ndarray, h: float) -> np.ndarray:
+    """Central differences with an absolute step ``h`` on the parameter scale.
+
+    One-sided at a bound, or where the model cannot be simulated on one
+    side (``fun`` returns None there); a column with neither side is zero.
+    """
+    jac = np.zeros((f0.size, x.size))
+    for j in range(x.size):
+        hp = min(h, upper[j] - x[j])
+        hm = min(h, x[j] - lower[j])
+        f_up = f_down = None
+        if hp > 0:
+            up = x.copy()
+            up[j] += hp
+            f_up = fun(up)
+        if hm > 0:
+            down = x.copy()
+            down[j] -= hm
+            f_down = fun(down)
+        if f_up is not None and f_down is not None:
+            jac[:, j] = (f_up - f_down) / (hp + hm)
+        elif f_up is not None:
+            jac[:, j] = (f_up - f0) / hp
+        elif f_down is not None:
+            jac[:, j] = (f0 - f_down) / hm
+    return jac
+
+
+def _run_start(problem: PetabProblem, index: int, x0: np.ndarray, method: str, max_iter: int) -> dict[str, Any]:
+    """One local optimization from ``x0``; failures are recorded, not raised."""
+    from scipy import optimize
+
+    lower, upper = problem.x_lower, problem.x_upper
+    # finite-difference step matched to the solver tolerance (DESIGN section 4)
+    h = max(1e-7, math.sqrt(problem._rtol))
+    t0 = _time.perf_counter()
+    evals = 0
+    rec: dict[str, Any] = {"start": index, "status": "failed", "llh": math.nan, "evaluations": 0, "seconds": 0.0,
+                           "message": ""}
+
+    def safe(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> "np.ndarray | None":
+        nonlocal evals
+        evals += 1
+        try:
+            v = fn(x)
+        except SimulationError:
+            return None
+        return v if np.all(np.isfinite(v)) else None
+
+    try:
+        if method == "least_squares":
+            offset = problem._least_squares_offset()
+            if offset is None:
+                raise FitError("least_squares needs normal noise with constant or bounded-parameter sigma and no priors")
+            ls = lambda x: problem._ls_vector(x, offset)  # noqa: E731
+            first = safe(ls, x0)
+            if first is None:
+                raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
+            size = first.size
+
+            def fun(x: np.ndarray) -> np.ndarray:
+                v = safe(ls, x)
+                # a point the solver cannot simulate is rejected by the trust region (shrinks the step)
+                return np.full(size, np.inf) if v is None else v
+
+            def jac(x: np.ndarray) -> np.ndarray:
+                f0 = fun(x)
+                return _central_jacobian(lambda z: safe(ls, z), x, f0, lower, upper, h)
+
+            res = optimize.least_squares(fun, x0, jac=jac, bounds=(lower, upper), method="trf", x_scale=1.0,
+                                         ftol=1e-12, xtol=1e-12, gtol=1e-10, max_nfev=max_iter)
+        else:
+            obj = lambda x: np.array([problem.objective(x)])  # noqa: E731
+            if safe(obj, x0) is None:
+                raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
+
+            def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
+                f0 = safe(obj, x)
+                if f0 is None:
+                    # a point the solver cannot simulate: a large finite value makes the line search back off
+                    # (an infinite one ends L-BFGS-B at once)
+                    return 1e10, np.zeros(x.size)
+                g = _central_jacobian(lambda z: safe(obj, z), x, f0, lower, upper, h)[0]
+                return float(f0[0]), g
+
+            res = optimize.minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
+                                    options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
+        x = np.asarray(res.x, dtype=float)
+        llh = problem.llh(x)
+        if math.isfinite(llh):
+            rec.update(status="converged" if res.success else "stopped", llh=llh)
+        rec["message"] = " ".join(str(res.message).split())
+        rec["x"] = [float(v) for v in x]
+    except (SimulationError, FitError) as exc:
+        rec["message"] = " ".join(str(exc).split())[:500]
+        rec["x"] = [math.nan] * x0.size
+    rec["x0"] = [float(v) for v in x0]
+    rec["evaluations"] = evals
+    rec["seconds"] = _time.perf_counter() - t0
+    return rec
+
+
+def fit_petab(
+    problem: PetabProblem,
+    n_starts: int = 20,
+    seed: int | None = 0,
+    jobs: int = 1,
+    *,
+    starts: "Sequence[Sequence[float]] | np.ndarray | None" = None,
+    method: str = "auto",
+    max_iter: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+) -> PetabFitResult:
+    """Multistart maximum-likelihood fit of a PEtab problem.
+
+    Parameters
+    ----------
+    problem
+        The problem; its objective is minimised over the estimated
+        parameters on their PEtab scales, within their bounds.
+    n_starts
+        Latin-hypercube starts in the bounds (on the parameter scales).
+    seed
+        Seed of ``numpy.random.default_rng``: the same seed gives the same
+        starts and the same result, serial or parallel.
+    jobs
+        Worker processes; each compiles the model once from SBML text.
+    starts
+        Extra starting points (rows on the parameter scales) run before the
+        Latin-hypercube ones; they must lie within the bounds.
+    method
+        ``'least_squares'`` (trust-region reflective on weighted residuals,
+        with estimated normal σ folded in exactly), ``'lbfgsb'`` (L-BFGS-B on
+        −llh − log-prior), or ``'auto'`` (least squares when the problem
+        allows it).
+    max_iter
+        Iteration (L-BFGS-B) or function-evaluation (least squares) limit per start.
+
+    Returns
+    -------
+    PetabFitResult
+
+    Raises
+    ------
+    FitError
+        A start outside the bounds, no starts, or every start failed.
+    """
+    import pandas as pd
+
+    lower, upper = problem.x_lower, problem.x_upper
+    if problem.x_ids == []:
+        raise FitError(f"{problem.name}: no parameter is estimated (estimate = 1 in the parameter table)")
+    if method == "auto":
+        method = "least_squares" if problem._least_squares_offset() is not None else "lbfgsb"
+    if method not in ("least_squares", "lbfgsb"):
+        raise FitError(f"unknown method {method!r} (least_squares, lbfgsb, auto)")
+    if method == "least_squares" and problem._least_squares_offset() is None:
+        raise FitError(f"{problem.name}: least_squares needs normal noise with constant or bounded-parameter sigma and no priors")
+    x0s = []
+    if starts is not None:
+        extra = np.atleast_2d(np.asarray(starts, dtype=float))
+        if extra.shape[1] != lower.size:
+            raise FitError(f"starts have {extra.shape[1]} columns, expected {lower.size} ({', '.join(problem.x_ids)})")
+        for k, row in enumerate(extra):
+            bad = [(pid, v, lo, hi) for pid, v, lo, hi in zip(problem.x_ids, row, lower, upper) if not (lo <= v <= hi)]
+            if bad:
+                pid, v, lo, hi = bad[0]
+                raise FitError(f"start {k}: {pid} = {v:g} is outside its bounds [{lo:g}, {hi:g}] (on its parameter scale)")
+            x0s.append(row)
+    if n_starts < 0:
+        raise FitError(f"n_starts must be non-negative (got {n_starts})")
+    rng = np.random.default_rng(seed)
+    if n_starts:
+        x0s += list(latin_hypercube(int(n_starts), lower, upper, rng))
+    if not x0s:
+        raise FitError("no starts: give n_starts > 0 or starts")
+    tasks = [(i, np.asarray(x0, dtype=float), method, int(max_iter)) for i, x0 in enumerate(x0s)]
+    t0 = _time.perf_counter()
+    records: list[dict[str, Any]] = []
+    if jobs <= 1 or len(tasks) == 1:
+        for k, task in enumerate(tasks):
+            records.append(_run_start(problem, *task))
+            if progress:
+                progress(k + 1, len(tasks))
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_worker_init,
+                                 initargs=(problem.__getstate__(),)) as pool:
+            for k, rec in enumerate(pool.map(_worker_run, tasks)):
+                records.append(rec)
+                if progress:
+                    progress(k + 1, len(tasks))
+    elapsed = _time.perf_counter() - t0
+    ok = [r for r in records if r["status"] != "failed"]
+    rows = []
+    for r in records:
+        row = {k: r[k] for k in ("start", "status", "llh", "evaluations", "seconds", "message")}
+        for pid, v in zip(problem.x_ids, r["x0"]):
+            row[f"x0:{pid}"] = v
+        for pid, v in zip(problem.x_ids, r["x"]):
+            row[f"x:{pid}"] = v
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if not ok:
+        msgs = "; ".join(f"start {r['start']}: {r['message']}" for r in records[:3])
+        raise FitError(f"{problem.name}: every start failed ({len(records)}): {msgs}")
+    best = max(ok, key=lambda r: r["llh"])
+    x = np.array(best["x"], dtype=float)
+    units = {}
+    for pid in problem.x_ids:
+        try:
+            units[pid] = problem.model.unit_of(pid)
+        except ModelError:
+            units[pid] = ""
+    return PetabFitResult(problem.name, problem.model.id, problem.x_ids, problem.x_scales, x, float(best["llh"]),
+                          problem.log_prior(x), problem.n_measurements, table, seed, method, elapsed, units)
+
+
+# --------------------------------------------------------------------------- export
+def to_petab(
+    outdir: "str | os.PathLike",
+    sbml: "str | os.PathLike | Model",
+    measurements_df: Any,
+    conditions: Any,
+    observables: Any,
+    parameters: Any,
+    *,
+    name: str = "problem",
+    force: bool = False,
+    lint: bool = True,
+) -> Path:
+    """Write a PEtab v1 problem and check it with the ``petab`` linter.
+
+    Parameters
+    ----------
+    outdir
+        Output directory (created; a non-empty one needs ``force``).
+    sbml
+        The model: a :class:`~receptorkin.models.Model`, a bundled id, a
+        path, or SBML text.
+    measurements_df
+        Measurement table (``observableId``, ``simulationConditionId``,
+        ``measurement``, ``time``; optional ``preequilibrationConditionId``,
+        ``observableParameters``, ``noiseParameters``, ``datasetId``,
+        ``replicateId``).  Times in the model's time unit.
+    conditions
+        Condition table (``conditionId``, optional ``conditionName``, one
+        column per parameter, species or compartment set).
+    observables
+        Observable table (``observableId``, ``observableFormula``,
+        ``noiseFormula``; optional ``observableName``,
+        ``observableTransformation``, ``noiseDistribution``).
+    parameters
+        Parameter table (``parameterId``, ``parameterScale``, ``lowerBound``,
+        ``upperBound``, ``nominalValue``, ``estimate``; optional
+        ``parameterName`` and prior columns).  Values on linear scale.
+    name
+        Stem of the file names (``<name>.yaml``, ``<name>_model.xml``, ...).
+    force
+        Allow writing into a non-empty directory (files are replaced).
+    lint
+        Run ``petab.lint_problem`` on the written problem.
+
+    Returns
+    -------
+    pathlib.Path
+        The YAML file.
+
+    Raises
+    ------
+    DataError, ModelError, FitError
+        The tables are not a valid problem for this model (checked before
+        anything is written), or the ``petab`` linter reports errors.
+    """
+    model = load_model(sbml)
+    problem = PetabProblem(model, conditions, measurements_df, observables, parameters, name=f"{name} (to_petab)")
+    out = prepare_outdir(outdir, force=force)
+    files = {
+        "sbml": f"{name}_model.xml",
+        "conditions": f"{name}_conditions.tsv",
+        "measurements": f"{name}_measurements.tsv",
+        "observables": f"{name}_observables.tsv",
+        "parameters": f"{name}_parameters.tsv",
+    }
+    for fn in list(files.values()) + [f"{name}.yaml"]:
+        check_writable(out / fn, force=force)
+    atomic_write_text(out / files["sbml"], model.sbml, force=force)
+    for key in ("conditions", "measurements", "observables", "parameters"):
+        df = problem.table(key)
+        with atomic_path(out / files[key], force=force) as tmp:
+            df.to_csv(tmp, sep="\t", index=False)
+    spec = {
+        "format_version": 1,
+        "parameter_file": files["parameters"],
+        "problems": [{
+            "sbml_files": [files["sbml"]],
+            "condition_files": [files["conditions"]],
+            "measurement_files": [files["measurements"]],
+            "observable_files": [files["observables"]],
+        }],
+    }
+    import yaml
+
+    ypath = atomic_write_text(out / f"{name}.yaml", yaml.safe_dump(spec, sort_keys=False), force=force)
+    if lint:
+        issues = lint_petab(ypath)
+        if issues:
+            raise DataError(f"{ypath}: the petab linter reports errors:\n" + "\n".join(issues))
+    return ypath
+
+
+def lint_petab(yaml_path: "str | os.PathLike") -> list[str]:
+    """Run ``petab.v1.lint_problem`` and return its error messages (empty if clean)."""
+    import petab.v1 as petab1
+
+    messages: list[str] = []
+
+    class _Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.ERROR:
+                messages.append(record.getMessage())
+
+    handler = _Collect()
+    logger = logging.getLogger("petab")
+    logger.addHandler(handler)
+    try:
+        problem = petab1.Problem.from_yaml(str(yaml_path))
+        failed = petab1.lint_problem(problem)
+    finally:
+        logger.removeHandler(handler)
+    if failed and not messages:
+        messages.append("lint_problem failed (no message)")
+    return messages
