@@ -446,6 +446,7 @@ class Simulator:
         if times.size == 1:  # nothing to integrate: the current values
             return self._values_row(selections)[None, :]
         self._select(["time", *selections])
+        self._plausible()  # zero round-off amounts before CVODE restarts from them
         cap = _capture()
         with cap.capture():
             try:

@@ -24,7 +24,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="fit a mechanistic model to measurements", description=
                        "Fit a receptor model to dose-response / time-course data by multistart least squares; "
-                       "writes fit.json, fitted.xml, fit.png and report.md into OUTDIR.")
+                       "writes fit.json, fitted.xml, fit.png, report.md and the problem as PEtab (petab/) into OUTDIR.")
     add_fit_arguments(p)
     p.add_argument("--model", required=True, metavar="MODEL", help="bundled model id or SBML/Antimony file")
     p.add_argument("--estimate", required=True, metavar="ID,...", help="parameters to estimate")
@@ -83,7 +83,8 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     result.to_sbml(paths[1], force=True)
     result.plot(paths[2], force=True)
     atomic_write_text(paths[3], result.report(), force=True)
-    return [str(p) for p in paths]
+    petab = result.to_petab(out / "petab", force=True)
+    return [str(p) for p in paths] + [str(petab)]
 
 
 def run(args: argparse.Namespace) -> int:

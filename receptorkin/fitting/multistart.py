@@ -191,7 +191,11 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
         warnings.append(note)
     k = p + (len(problem.noise_levels) if problem.noise == "estimate" else 0)
     log_sd = float(np.sum(np.log(problem._sd))) if problem.noise == "sd" else 0.0
-    criteria = information_criteria(chi2, n, k, problem.noise, log_sd)
+    loglik = None
+    if problem.noise == "estimate" and len(problem.noise_levels) > 1:
+        # each observable with its own maximum-likelihood noise level
+        loglik = -0.5 * (problem.neg2_loglik(x) + n * (math.log(2 * math.pi) + 1.0))
+    criteria = information_criteria(chi2, n, k, problem.noise, log_sd, loglik)
     rows = []
     for rec in records:
         row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"], "nfev": rec["nfev"], "reason": rec["reason"]}

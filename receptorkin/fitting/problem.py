@@ -492,6 +492,13 @@ class FitProblem:
     def noise_levels(self) -> dict[str, float]:
         return dict(self._sigma)
 
+    def to_petab(self, outdir, *, values=None, force: bool = False):
+        """Write this problem as a lint-clean PEtab v1 problem (see
+        :mod:`receptorkin.petab_export`); returns the YAML path."""
+        from ..petab_export import fit_problem_to_petab
+
+        return fit_problem_to_petab(self, outdir, values=values, force=force)
+
     def describe(self) -> str:
         lines = [f"FitProblem: model {self.model.id!r}, {self.n_data} measurements from {self.data.source}, "
                  f"{len(self.condition_names)} conditions, noise={self.noise}"]

@@ -18,7 +18,8 @@ from ..io import atomic_path, atomic_write_text
 __all__ = ["FitResult", "information_criteria", "compare_fits", "f_test"]
 
 
-def information_criteria(chi2: float, n: int, k: int, noise: str, log_sd_sum: float = 0.0) -> dict[str, float]:
+def information_criteria(chi2: float, n: int, k: int, noise: str, log_sd_sum: float = 0.0,
+                         loglik: float | None = None) -> dict[str, float]:
     """Gaussian log-likelihood, AIC, AICc and BIC.
 
     Parameters
@@ -30,8 +31,13 @@ def information_criteria(chi2: float, n: int, k: int, noise: str, log_sd_sum: fl
     noise
         ``'sd'``: the likelihood uses the given standard deviations
         (``log_sd_sum`` = Σ ln sd); ``'estimate'``: σ² = RSS/n (ML).
+    loglik
+        The log-likelihood when already known (several observables with
+        their own estimated noise levels); ``chi2`` is then not used.
     """
-    if noise == "sd":
+    if loglik is not None:
+        pass
+    elif noise == "sd":
         loglik = -0.5 * chi2 - log_sd_sum - 0.5 * n * math.log(2 * math.pi)
     else:
         loglik = -0.5 * n * (math.log(2 * math.pi * chi2 / n) + 1.0)
@@ -269,6 +275,17 @@ class FitResult:
     def to_sbml(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Write the fitted model as validated SBML (atomic, no overwrite without ``force``)."""
         return self.fitted_model().write(path, force=force)
+
+    def to_petab(self, outdir: str | os.PathLike, force: bool = False) -> Path:
+        """Write the fitted problem as PEtab v1 with the estimates as nominal
+        values (and the estimated noise levels); its PEtab log-likelihood at
+        the nominal values equals ``criteria['loglik']``."""
+        from ..petab_export import fit_problem_to_petab
+
+        if self.problem is None:
+            raise FitError("to_petab() needs the FitProblem: use a result returned by fit(), not one loaded from JSON")
+        noise = self.noise_levels if self.noise == "estimate" else None
+        return fit_problem_to_petab(self.problem, outdir, values=self.estimates, noise=noise, force=force)
 
     # ----------------------------------------------------------------- plots
     def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True):
