@@ -42,6 +42,11 @@ _API: dict[str, str] = {
     "PetabProblem": "petab_io", "PetabFitResult": "petab_io", "fit_petab": "petab_io", "to_petab": "petab_io",
     "lint_petab": "petab_io", "export_sbml": "export", "ExportResult": "export", "load_fit": "export",
     "apply_fit": "export", "timecourse_omex": "sedml", "dose_response_omex": "sedml", "run_omex": "sedml",
+    # populations and parallel backends
+    "Population": "population", "LogNormal": "population", "Normal": "population", "Uniform": "population",
+    "LogNormalCovariance": "population", "FitCovariance": "population", "simulate_population": "population",
+    "PopulationResult": "population", "ResponderFraction": "population", "parse_criterion": "population",
+    "binomial_ci": "population", "PopulationError": "population", "run_tasks": "parallel", "SchedulerError": "parallel",
     # mechanistic fitting
     "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
     "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
@@ -72,6 +77,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .units import parse_concentration, parse_time
     from .curves import CurveFitResult, compare_models, fit_curve, fit_operational, fit_schild
     from .data import read_table
+    from .parallel import SchedulerError, run_tasks
+    from .population import (FitCovariance, LogNormal, LogNormalCovariance, Normal, Population, PopulationError,
+                             PopulationResult, ResponderFraction, Uniform, binomial_ci, parse_criterion,
+                             simulate_population)
     from .export import ExportResult, apply_fit, export_sbml, load_fit
     from .petab_io import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
     from .sedml import dose_response_omex, run_omex, timecourse_omex

@@ -1706,22 +1706,20 @@ def _time_switches(sbml: str) -> list:
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
     found: list = []
-    relational = {libsbml.AST_RELATIONAL_GEQ, libsbml.AST_RELATIONAL_GT, libsbml.AST_RELATIONAL_LEQ,
-                  libsbml.AST_RELATIONAL_LT, libsbml.AST_RELATIONAL_EQ}
+    from .models.mathml import is_relational, is_time
+    from .models.mathml import walk as nodes
 
     def walk(ast) -> None:
-        if ast is None:
-            return
-        if ast.getType() in relational and ast.getNumChildren() == 2:
-            a, b = ast.getChild(0), ast.getChild(1)
-            for t, other in ((a, b), (b, a)):
-                if t.getType() == libsbml.AST_NAME_TIME:
-                    if other.getType() == libsbml.AST_NAME and other.getName() not in found:
-                        found.append(other.getName())
-                    elif other.isNumber() and other.getValue() not in found:
-                        found.append(float(other.getValue()))
-        for i in range(ast.getNumChildren()):
-            walk(ast.getChild(i))
+        for node in nodes(ast):
+            if is_relational(node) and node.getNumChildren() == 2:
+                a, b = node.getChild(0), node.getChild(1)
+                for t, other in ((a, b), (b, a)):
+                    if is_time(t):
+                        if other.isNumber():
+                            if float(other.getValue()) not in found:
+                                found.append(float(other.getValue()))
+                        elif other.isName() and not is_time(other) and other.getName() not in found:
+                            found.append(other.getName())
 
     owners = list(m.getListOfRules()) + [r.getKineticLaw() for r in m.getListOfReactions() if r.isSetKineticLaw()]
     for owner in owners:

@@ -94,6 +94,16 @@ class _StderrCapture:
 _CAPTURE: _StderrCapture | None = None
 
 
+def _forget_capture() -> None:
+    """A forked worker gets its own capture file (the parent's is shared after fork)."""
+    global _CAPTURE
+    _CAPTURE = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_capture)
+
+
 def _capture() -> _StderrCapture:
     global _CAPTURE
     if _CAPTURE is None:

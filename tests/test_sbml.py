@@ -100,3 +100,15 @@ def test_unit_strings_reduce_to_sbml_kinds(text, kinds, factor):
 def test_unknown_unit_is_named():
     with pytest.raises(ModelError, match="unknown unit 'parsec'"):
         unit_definition_parts("parsec/min")
+
+
+def test_regression_libsedml_import_breaks_ast_get_type():
+    """Importing libsedml (tellurium does, for SED-ML) makes libsbml's
+    ASTNode.getType() return a SWIG pointer; delay detection must not rely on it."""
+    import subprocess
+    import sys
+
+    code = ("import libsedml, receptorkin.models.sbml as s; from receptorkin.errors import ModelError\n"
+            f"try:\n    s.load_model({str(BAD / 'sbml_delay.xml')!r})\nexcept ModelError as e:\n    print('refused', e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("refused") and "delay" in out

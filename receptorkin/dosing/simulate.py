@@ -68,12 +68,10 @@ def _uses_time(sbml: str) -> bool:
     if m is None:
         return False
 
+    from ..models.mathml import is_time, walk
+
     def has_time(ast) -> bool:
-        if ast is None:
-            return False
-        if ast.getType() == libsbml.AST_NAME_TIME:
-            return True
-        return any(has_time(ast.getChild(i)) for i in range(ast.getNumChildren()))
+        return any(is_time(node) for node in walk(ast))
 
     owners = [r.getKineticLaw() for r in m.getListOfReactions() if r.isSetKineticLaw()]
     owners += list(m.getListOfRules()) + list(m.getListOfInitialAssignments())

@@ -89,15 +89,15 @@ def _run_start(problem: FitProblem, task: tuple[int, np.ndarray, dict, int, bool
 
 
 def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bool | None, max_nfev: int,
-                irls: bool) -> list[dict]:
+                irls: bool, scheduler: Any = None) -> list[dict]:
     tasks = [(i, s, problem.noise_levels, max_nfev, irls) for i, s in enumerate(starts)]
     payload = pickle.dumps(problem)
     return run_tasks(_run_start, tasks, setup=_setup, setup_args=(payload,), jobs=jobs, progress=progress,
-                     desc=f"fitting {problem.model.id}")
+                     desc=f"fitting {problem.model.id}", scheduler=scheduler)
 
 
 def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int = 1, *,
-        profiles: bool = True, progress: bool | None = None, max_nfev: int = 200) -> FitResult:
+        profiles: bool = True, progress: bool | None = None, max_nfev: int = 200, scheduler: Any = None) -> FitResult:
     """Fit a :class:`FitProblem` by multistart least squares.
 
     Parameters
@@ -118,6 +118,11 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
         Progress bar (default: when stderr is a terminal).
     max_nfev
         Residual evaluations per local fit.
+    scheduler
+        Run the starts on a Dask cluster instead of local processes: a
+        scheduler address (``'tcp://host:8786'``) or a
+        ``dask.distributed.Client`` (see :mod:`receptorkin.parallel`); the
+        result is the same as with ``jobs=1``.
 
     Raises
     ------
@@ -130,7 +135,7 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
     irls = problem.noise == "estimate" and len(problem.noise_levels) > 1
     if irls:
         problem.initial_noise()
-    records = _run_starts(problem, starts, jobs, progress, max_nfev, irls)
+    records = _run_starts(problem, starts, jobs, progress, max_nfev, irls, scheduler)
     best = _best(records, "neg2ll")
     if best is None:
         table = pd.DataFrame(records)[["start", "status", "reason"]]

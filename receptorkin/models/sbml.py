@@ -160,13 +160,9 @@ def validate(sbml: str, name: str = "<sbml>", units: bool = True) -> ValidationR
 
 
 def _has_delay(ast) -> bool:
-    import libsbml
+    from .mathml import is_delay, walk
 
-    if ast is None:
-        return False
-    if ast.getType() == libsbml.AST_FUNCTION_DELAY:
-        return True
-    return any(_has_delay(ast.getChild(i)) for i in range(ast.getNumChildren()))
+    return any(is_delay(node) for node in walk(ast))
 
 
 def check_supported(sbml: str, name: str = "<sbml>") -> None:
