@@ -330,8 +330,7 @@ def test_a_failure_part_way_leaves_no_file(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_parquet_round_trip_when_pyarrow_is_installed(tmp_path):
-    pytest.importorskip("pyarrow")
+def test_parquet_round_trip(tmp_path):
     pop = Population("turnover_tolerance", {"k_degradation": 0.4}, n=120, seed=1)
     out = tmp_path / "individuals.parquet"
     res = simulate(pop, "exposure:50nM@0-", ["surface_receptor@1d"], criterion="response@6h/response@0h>=0.5",
@@ -344,15 +343,14 @@ def test_parquet_round_trip_when_pyarrow_is_installed(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["individuals.parquet"]
 
 
-def test_parquet_without_pyarrow_is_a_clear_error(tmp_path):
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        pop = Population("turnover_tolerance", {"k_degradation": 0.4}, n=3, seed=1)
-        with pytest.raises(PopulationError, match="needs pyarrow.*write .csv"):
-            simulate(pop, "exposure:50nM@0-", ["response@1d"], out=tmp_path / "x.parquet")
-    else:
-        pytest.skip("pyarrow installed")
+def test_parquet_without_pyarrow_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
+    pop = Population("turnover_tolerance", {"k_degradation": 0.4}, n=3, seed=1)
+    with pytest.raises(PopulationError, match="needs pyarrow.*write .csv"):
+        simulate(pop, "exposure:50nM@0-", ["response@1d"], out=tmp_path / "x.parquet")
+    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------- criterion
