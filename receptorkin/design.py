@@ -404,15 +404,13 @@ def _parse_fixed(fixed: "str | Mapping[str, Any] | None") -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ evaluation
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_init(model, sim_kwargs: Mapping[str, Any], parameters: Mapping[str, float]) -> None:
+def _search_setup(model, sim_kwargs: Mapping[str, Any], parameters: Mapping[str, float]):
+    """A worker's simulator (compiled once per worker, see receptorkin.parallel)."""
     from .simulation import Simulator
 
     sim = Simulator(model, **dict(sim_kwargs))
     sim.set(dict(parameters))
-    _WORKER["sim"] = sim
+    return sim
 
 
 def _search_simulator(model, rtol: float, atol: float, observable: str | None):
@@ -433,10 +431,9 @@ def _search_simulator(model, rtol: float, atol: float, observable: str | None):
     return sim
 
 
-def _evaluate(task: tuple) -> tuple[dict[str, float] | None, str | None]:
-    """Evaluate one regimen of a family (in a worker process, or in-process)."""
+def _evaluate(sim, task: tuple) -> tuple[dict[str, float] | None, str | None]:
+    """Evaluate one regimen of a family on ``sim`` (in a worker, or in-process)."""
     family_name, params, dose_kind, horizon, horizon_min, options = task
-    sim = _WORKER["sim"]
     family = FAMILIES[family_name]
     reason = family.invalid(params)
     if reason:
@@ -578,7 +575,8 @@ class _Search:
 
     def __init__(self, family: Family, varied: list[str], lows: np.ndarray, highs: np.ndarray, fixed: dict[str, float],
                  objective: str, maximize: bool, constraints: tuple[Constraint, ...], dose_kind: str,
-                 horizon: float, horizon_min: float, options: dict[str, Any], pool, bar, workers: int = 1) -> None:
+                 horizon: float, horizon_min: float, options: dict[str, Any], pool, bar, workers: int = 1,
+                 sim=None) -> None:
         self.family = family
         self.varied = varied
         self.lows = lows
@@ -593,6 +591,7 @@ class _Search:
         self.horizon_min = horizon_min
         self.options = options
         self.pool = pool
+        self.sim = sim
         self.workers = workers
         self.bar = bar
         self.records: list[dict[str, Any]] = []
@@ -624,9 +623,9 @@ class _Search:
         tasks = [(self.family.name, self.params(np.array(k)), self.dose_kind, self.horizon, self.horizon_min, self.options)
                  for k in todo]
         if self.pool is not None and len(tasks) > 1:
-            outs = list(self.pool.map(_evaluate, tasks, chunksize=max(1, len(tasks) // (4 * self.workers))))
+            outs = self.pool.map(_evaluate, tasks, chunk_size=max(1, len(tasks) // (4 * max(self.workers, 1))))
         else:
-            outs = [_evaluate(t) for t in tasks]
+            outs = [_evaluate(self.sim, t) for t in tasks]
         for k, task, (metrics, reason) in zip(todo, tasks, outs):
             s = self.score(metrics)
             self.cache[k] = s
@@ -671,6 +670,7 @@ def optimize(
     workers: int = 1,
     progress: bool | None = None,
     threshold: float | None = None,
+    scheduler: Any = None,
     observable: str | None = None,
     receptor: str | None = None,
     readout: "str | float" = "peak",
@@ -718,6 +718,10 @@ def optimize(
         Seed of the sampler (same seed, same result, serial or parallel).
     workers
         Processes for the global stage (each compiles the model once).
+    scheduler
+        Run the evaluations on a Dask cluster instead (an address such as
+        ``'tcp://host:8786'``, a ``Client`` or a cluster; see
+        :mod:`receptorkin.parallel`); the result equals the serial one.
     progress
         Progress bar (None: when stderr is a terminal).
     threshold
@@ -830,14 +834,13 @@ def optimize(
     highs = np.array([b[k][1] for k in varied])
     options: dict[str, Any] = {"observable": observable, "receptor": receptor, "readout": readout, "resolution": resolution}
 
-    _WORKER["sim"] = sim
     # the effect threshold: fixed once for the whole search
     if threshold is None:
         centre = _Search(fam, varied, lows, highs, f, objective, maximize, cons, dose_kind, H, horizon_min,
                          dict(options), None, None)
         thr = math.nan
         for u in (np.full(len(varied), 0.5), np.zeros(len(varied)), np.ones(len(varied))):
-            metrics, _ = _evaluate((fam.name, centre.params(u), dose_kind, H, horizon_min, dict(options)))
+            metrics, _ = _evaluate(sim, (fam.name, centre.params(u), dose_kind, H, horizon_min, dict(options)))
             if metrics is not None and math.isfinite(metrics["first_dose_response"]):
                 thr = 0.5 * metrics["first_dose_response"]
                 break
@@ -860,14 +863,14 @@ def optimize(
         bar = tqdm(total=total, desc=f"optimize {fam.name}", leave=False)
     pool = None
     try:
-        if workers > 1:
-            from concurrent.futures import ProcessPoolExecutor
+        if workers > 1 or scheduler is not None:
+            from .parallel import WorkerPool
 
-            pool = ProcessPoolExecutor(max_workers=int(workers), initializer=_worker_init,
-                                       initargs=(sim.model, {"rtol": sim.options.rtol, "atol": sim.options.atol,
-                                                             "max_steps": sim.options.max_steps}, sim.parameters))
+            pool = WorkerPool(_search_setup, (sim.model, {"rtol": sim.options.rtol, "atol": sim.options.atol,
+                                                          "max_steps": sim.options.max_steps}, sim.parameters),
+                              jobs=int(workers), scheduler=scheduler)
         search = _Search(fam, varied, lows, highs, f, objective, maximize, cons, dose_kind, H, horizon_min,
-                         options, pool, bar, int(workers))
+                         options, pool, bar, int(workers), sim=sim)
         if method == "sobol":
             from scipy.stats import qmc
 
@@ -902,10 +905,9 @@ def optimize(
                      options={"maxfev": n_polish, "xatol": 1e-4, "fatol": 0.0, "initial_simplex": np.array(simplex)})
     finally:
         if pool is not None:
-            pool.shutdown()
+            pool.close()
         if bar is not None:
             bar.close()
-        _WORKER.pop("sim", None)
 
     df = pd.DataFrame(search.records)
     valid = df["valid"].to_numpy(bool)

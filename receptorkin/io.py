@@ -10,7 +10,7 @@ from typing import Iterator
 
 from .errors import OutputExistsError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "write_csv"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "check_outdir", "write_csv"]
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -61,6 +61,18 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, force: bool = False
 def atomic_write_text(path: str | os.PathLike, text: str, force: bool = False) -> Path:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
     return atomic_write_bytes(path, text.encode("utf-8"), force)
+
+
+def check_outdir(outdir: str | os.PathLike, force: bool = False) -> Path:
+    """Refuse an existing non-empty output directory unless ``force`` (creates nothing:
+    call before long work, then :func:`prepare_outdir` to write)."""
+    p = Path(outdir)
+    if p.exists():
+        if not p.is_dir():
+            raise OutputExistsError(f"{p}: exists and is not a directory")
+        if any(p.iterdir()) and not force:
+            raise OutputExistsError(f"{p}: output directory exists and is not empty (use --force)")
+    return p
 
 
 def prepare_outdir(outdir: str | os.PathLike, force: bool = False) -> Path:

@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import ReceptorkinError
 
-__all__ = ["run_tasks", "iter_tasks", "resolve_jobs", "chunked", "SchedulerError", "connect"]
+__all__ = ["WorkerPool", "run_tasks", "iter_tasks", "resolve_jobs", "chunked", "SchedulerError", "connect"]
 
 #: seconds to wait for a Dask scheduler before giving up (``connect_timeout``)
 DEFAULT_CONNECT_TIMEOUT = 5.0
@@ -357,16 +357,23 @@ def run_tasks(
 
 
 # ----------------------------------------------------------------- backends
-def _iter_pool(fn, items, setup, setup_args, workers: int, chunk_size, advance, max_pending) -> Iterator[Any]:
+def _process_pool(setup, setup_args, workers: int):
     import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init, initargs=(setup, setup_args))
+
+
+def _iter_pool(fn, items, setup, setup_args, workers: int, chunk_size, advance, max_pending,
+               executor=None) -> Iterator[Any]:
+    from concurrent.futures import FIRST_COMPLETED, wait
 
     size = _auto_chunk(len(items), workers) if chunk_size is None else int(chunk_size)
     chunks = chunked(items, size)
     limit = max(2, int(max_pending) if max_pending else 4 * workers)
-    ctx = mp.get_context("spawn" if sys.platform == "darwin" else "fork")
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=ctx, initializer=_init,
-                               initargs=(setup, setup_args))
+    owned = executor is None
+    pool = _process_pool(setup, setup_args, min(workers, len(chunks))) if owned else executor
     pending: dict[Any, int] = {}
     done: dict[int, list[Any]] = {}
     submitted = 0
@@ -391,7 +398,11 @@ def _iter_pool(fn, items, setup, setup_args, workers: int, chunk_size, advance, 
                 next_out += 1
         ok = True
     finally:
-        pool.shutdown(wait=ok, cancel_futures=True)
+        if owned:
+            pool.shutdown(wait=ok, cancel_futures=True)
+        elif not ok:
+            for fut in pending:
+                fut.cancel()
 
 
 def _iter_dask(fn, items, setup, setup_args, scheduler, chunk_size, advance, timeout, max_pending) -> Iterator[Any]:
@@ -444,3 +455,67 @@ def _iter_dask(fn, items, setup, setup_args, scheduler, chunk_size, advance, tim
     finally:
         if owned:
             client.close()
+
+
+class WorkerPool:
+    """Workers that keep their state between batches of tasks.
+
+    :func:`run_tasks` starts and stops its workers on every call; an
+    iterative search (a regimen optimizer asking for one generation at a
+    time) would recompile the model for every batch.  A ``WorkerPool`` builds
+    ``setup(*setup_args)`` once per worker process (a local process pool,
+    ``jobs`` > 1), once per Dask worker (``scheduler``), or once in this
+    process, and :meth:`map` reuses it.  Results come back in item order, so
+    the backends agree bit for bit.
+
+    Examples
+    --------
+    >>> with WorkerPool(setup, (payload,), jobs=2) as pool:   # doctest: +SKIP
+    ...     first = pool.map(evaluate, batch_1)
+    ...     second = pool.map(evaluate, batch_2)
+    """
+
+    def __init__(self, setup: Callable[..., Any], setup_args: tuple = (), *, jobs: int | None = 1,
+                 scheduler: Any = None, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> None:
+        self._setup, self._args = setup, setup_args
+        self._timeout = connect_timeout
+        self._client = self._pool = self._state = None
+        self._owned = False
+        if scheduler is not None:
+            self._client, self._owned = connect(scheduler, connect_timeout)
+            self.workers = 0
+        else:
+            self.workers = resolve_jobs(jobs)
+            if self.workers > 1:
+                self._pool = _process_pool(setup, setup_args, self.workers)
+            else:
+                self._state = setup(*setup_args)
+
+    def map(self, fn: Callable[[Any, Any], Any], items: Sequence[Any], *, chunk_size: int | None = None) -> list[Any]:
+        """``[fn(state, item) for item in items]`` on the pool's workers."""
+        items = list(items)
+        if not items:
+            return []
+        noop = lambda chunk: None  # noqa: E731
+        if self._client is not None:
+            return list(_iter_dask(fn, items, self._setup, self._args, self._client, chunk_size, noop, self._timeout, None))
+        if self._pool is not None and len(items) > 1:
+            return list(_iter_pool(fn, items, self._setup, self._args, self.workers, chunk_size, noop, None,
+                                   executor=self._pool))
+        if self._state is None:
+            self._state = self._setup(*self._args)
+        return [fn(self._state, item) for item in items]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._client is not None and self._owned:
+            self._client.close()
+        self._client = None
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

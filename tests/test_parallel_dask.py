@@ -66,3 +66,21 @@ def test_multistart_fit_on_dask_equals_serial(cluster, trafficking_data):
     b = fit(FitProblem("trafficking", trafficking_data, specs), n_starts=3, seed=7, profiles=False, scheduler=client)
     assert a.estimates == b.estimates
     assert a.starts.equals(b.starts)
+
+
+def test_regimen_optimization_on_dask_equals_serial(cluster):
+    """design.optimize runs its evaluations through the same backends (WorkerPool)."""
+    import pandas as pd
+
+    from receptorkin.design import optimize
+    from receptorkin.simulation import Simulator
+
+    kw = dict(family="holiday", objective="mean_response", constraints=["surface_receptor_final>=0.5"],
+              bounds={"holiday": ("1h", "20h")}, fixed={"dose": "100nM"}, horizon="7d", n_samples=8, polish=4,
+              progress=False)
+    sim = Simulator("turnover_tolerance")
+    serial = optimize(sim, **kw)
+    _, client = cluster
+    on_dask = optimize(sim, **kw, scheduler=client)
+    pd.testing.assert_frame_equal(serial.evaluations, on_dask.evaluations)
+    assert serial.best == on_dask.best

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import FitError
     from ..fitting import compare_fits, fit
-    from ..io import atomic_path, prepare_outdir
+    from ..io import atomic_path, check_outdir, prepare_outdir
     from .fit import build_problem, write_outputs
 
     specs = []
@@ -33,16 +33,17 @@ def run(args: argparse.Namespace) -> int:
     if len(specs) < 2:
         raise FitError("compare needs at least two --fit models")
     if args.outdir:
-        prepare_outdir(args.outdir, force=args.force)
+        check_outdir(args.outdir, force=args.force)
     problems = [build_problem(args, model, names) for model, names in specs]
-    results = [fit(p, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles) for p in problems]
+    results = [fit(p, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles,
+                   scheduler=args.scheduler) for p in problems]
     labels = [f"{m} ({len(n)} par.)" for m, n in specs]
     table = compare_fits(results, labels)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
     if args.outdir:
         from pathlib import Path
 
-        out = Path(args.outdir)
+        out = prepare_outdir(args.outdir, force=args.force)
         with atomic_path(out / "comparison.csv", force=True) as tmp:
             table.to_csv(tmp, index=False)
         for (model, _), result in zip(specs, results):

@@ -18,6 +18,7 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--starts", type=int, default=20, metavar="N", help="multistart starts (default 20)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the starts (default 0)")
     p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    p.add_argument("--scheduler", metavar="ADDR", help="run the starts on a Dask scheduler (tcp://host:8786) instead")
     p.add_argument("--no-profiles", action="store_true", help="skip profile likelihood (Wald intervals only; faster)")
 
 
@@ -89,12 +90,13 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from ..fitting import fit
-    from ..io import prepare_outdir
+    from ..io import check_outdir
 
     estimate = [s.strip() for s in args.estimate.split(",") if s.strip()]
     problem = build_problem(args, args.model, estimate)
-    prepare_outdir(args.outdir, force=args.force)  # refuse before the (long) fit
-    result = fit(problem, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles)
+    check_outdir(args.outdir, force=args.force)  # refuse before the (long) fit, create nothing yet
+    result = fit(problem, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles,
+                 scheduler=args.scheduler)
     print(result.report())
     for p in write_outputs(result, args.outdir, force=True):
         print(f"wrote {p}")

@@ -63,7 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--samples", type=int, metavar="N", help="global-stage evaluations for sobol (default 32 per parameter)")
     o.add_argument("--polish", type=int, metavar="N", help="Nelder-Mead evaluations (default 30 per parameter)")
     o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    o.add_argument("--workers", type=int, default=1, metavar="N", help="processes for the global stage (default 1)")
+    o.add_argument("--workers", "--jobs", dest="workers", type=int, default=1, metavar="N",
+                   help="processes for the global stage (default 1)")
+    o.add_argument("--scheduler", metavar="ADDR", help="run the evaluations on a Dask scheduler (tcp://host:8786)")
     o.add_argument("--no-progress", action="store_true", help="no progress bar")
     o.set_defaults(func=run_optimize)
 
@@ -157,7 +159,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         raise RegimenError(f"--set {', '.join(values)}: optimize takes parameters only (not initial values)")
     result = optimize(sim, args.family, args.objective, constraints, bounds, fixed=fixed, horizon=args.horizon,
                       preservation=args.preservation, method=args.method, n_samples=args.samples, polish=args.polish,
-                      seed=args.seed, workers=args.workers, progress=False if args.no_progress else None,
+                      seed=args.seed, workers=args.workers, scheduler=args.scheduler, progress=False if args.no_progress else None,
                       threshold=args.threshold, receptor=args.receptor, readout=args.readout)
     print(result.message)
     if result.best is not None:
