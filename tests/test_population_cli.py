@@ -124,3 +124,17 @@ def test_without_criterion_the_time_course_is_written(capsys, tmp_path):
     df = pd.read_csv(tmp_path / "r" / "individuals.csv")
     assert set(df["observable"]) == {"surface_receptor"} and len(df) == 300 * 9
     assert np.allclose(sorted(set(df["time"])), np.linspace(0, 24, 9))
+
+
+def test_parquet_format_on_request(capsys, tmp_path):
+    import pandas as pd
+
+    code, _, err = run(capsys, *ARGS, "--format", "parquet", "-o", str(tmp_path / "pq"))
+    assert code == 0, err
+    table = pd.read_parquet(tmp_path / "pq" / "individuals.parquet")
+    csv_code, _, _ = run(capsys, *ARGS, "-o", str(tmp_path / "csv"))
+    assert csv_code == 0
+    csv = pd.read_csv(tmp_path / "csv" / "individuals.csv")
+    assert list(table.columns) == list(csv.columns) and len(table) == len(csv) == 600
+    numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    pd.testing.assert_frame_equal(table[numeric], csv[numeric], check_exact=False, rtol=1e-9)

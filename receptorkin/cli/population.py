@@ -1,7 +1,7 @@
 """``receptorkin population MODEL --n N --cv ID=CV,... --regimen TEXT --criterion TEXT -o OUTDIR``.
 
 Simulates a virtual population under a regimen and writes ``individuals.csv``
-(``.parquet`` when pyarrow is installed; one row per individual and criterion
+(``--format parquet`` for Parquet, which needs pyarrow; one row per individual and criterion
 readout, with the sampled parameters, the criterion margin and the verdict),
 ``summary.json`` (the responder fraction with its binomial interval, the
 drivers of non-response, the population, the bands) and ``bands.png``
@@ -53,8 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     backend.add_argument("--scheduler", metavar="ADDR", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--connect-timeout", type=float, default=5.0, metavar="S",
                    help="seconds to wait for the Dask scheduler (default 5)")
-    p.add_argument("--format", choices=["auto", "csv", "parquet"], default="auto",
-                   help="individuals file format (default: parquet if pyarrow is installed, else csv)")
+    p.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="individuals file format (default csv; parquet needs pyarrow)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-o", "--outdir", required=True, metavar="OUTDIR",
                    help="output directory (refuses a non-empty one without --force)")
@@ -86,10 +86,8 @@ def _format(choice: str) -> str:
         import pyarrow  # noqa: F401
         import pyarrow.parquet  # noqa: F401
     except ImportError:
-        if choice == "parquet":
-            raise ReceptorkinError("--format parquet needs pyarrow, which receptorkin does not depend on "
-                                   "(pip install pyarrow), or use --format csv") from None
-        return "csv"
+        raise ReceptorkinError("--format parquet needs pyarrow, which receptorkin does not depend on "
+                               "(pip install pyarrow), or use --format csv") from None
     return "parquet"
 
 
