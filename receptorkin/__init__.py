@@ -29,7 +29,7 @@ _API: dict[str, str] = {
     "parse_time": "units", "parse_concentration": "units",
     # data
     "read_table": "data", "load_measurements": "measurements", "load_conditions": "measurements",
-    "Measurements": "measurements", "Condition": "measurements", "Exposure": "measurements",
+    "Measurements": "measurements", "Condition": "measurements", "Exposure": "dosing",
     # classic curves
     "fit_curve": "curves", "CurveFitResult": "curves", "compare_models": "curves", "fit_operational": "curves",
     "fit_schild": "curves",
@@ -88,4 +88,5 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,
                          attach_pk, parse_regimen, regimen_to_events, simulate_regimen)
     from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
-    from .measurements import Condition, Exposure, Measurements, load_conditions, load_measurements
+    from .dosing import Exposure
+    from .measurements import Condition, Measurements, load_conditions, load_measurements

@@ -81,14 +81,8 @@ def prepare_outdir(outdir: str | os.PathLike, force: bool = False) -> Path:
     With ``force`` the directory is kept and files in it are replaced one by
     one as they are written (nothing else in it is deleted).
     """
-    p = Path(outdir)
-    if p.exists():
-        if not p.is_dir():
-            raise OutputExistsError(f"{p}: exists and is not a directory")
-        if any(p.iterdir()) and not force:
-            raise OutputExistsError(f"{p}: output directory exists and is not empty (use --force)")
-    else:
-        p.mkdir(parents=True)
+    p = check_outdir(outdir, force)
+    p.mkdir(parents=True, exist_ok=True)
     return p
 
 

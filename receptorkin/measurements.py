@@ -37,8 +37,10 @@ import numpy as np
 import pandas as pd
 
 from .data import CONDITION, DOSE, OBSERVABLE, REPLICATE, RESPONSE, SD, TIME, Problem, read_table, validate_table
-from .errors import DataError
-from .units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_concentration, parse_time
+from .dosing import Exposure
+from .dosing import parse_exposures as _parse_exposures
+from .errors import DataError, RegimenError
+from .units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_time
 
 __all__ = ["Measurements", "Exposure", "Condition", "load_measurements", "load_conditions", "parse_exposures",
            "DEFAULT_CONDITION", "DEFAULT_OBSERVABLE"]
@@ -92,15 +94,6 @@ class Measurements:
 
 
 @dataclass(frozen=True)
-class Exposure:
-    """Ligand at ``concentration`` [nM] from ``start`` to ``stop`` [min]."""
-
-    start: float
-    stop: float
-    concentration: float
-
-
-@dataclass(frozen=True)
 class Condition:
     """What happens to the cells before the challenge.
 
@@ -109,8 +102,9 @@ class Condition:
     name
         Condition id as used in the measurement table.
     exposures
-        Pre-treatment exposures (times in minutes from the start of the
-        pre-treatment); between and after them the ligand is washed out.
+        Pre-treatment exposures (:class:`~receptorkin.dosing.Exposure`, times
+        in minutes from the start of the pre-treatment, concentrations in nM);
+        between and after them the ligand is washed out.
     challenge_at
         Time of the challenge [min] (end of the last exposure plus wash-out).
     overrides
@@ -124,34 +118,28 @@ class Condition:
 
 
 def parse_exposures(text: str, what: str = "pretreatment") -> tuple[Exposure, ...]:
-    """``'1000nM@0-4h; 10nM@4h-5h'`` -> exposures in nM and minutes.
+    """``'1000nM@0-4h; 10nM@4h-5h'`` -> :class:`~receptorkin.dosing.Exposure` values
+    (nM, minutes) for a pre-treatment.
 
-    ``none``, ``-`` or an empty text mean no pre-treatment.  A bare start or
-    stop takes the unit of the other end (``0-4h`` is 0 to 4 hours).
+    ``none``, ``-`` or an empty text mean no pre-treatment.  Every exposure
+    needs a stop (the cells are washed before the challenge) and exposures
+    may not overlap.
+
+    Raises
+    ------
+    DataError
+        Naming ``what`` (e.g. the file, line and column) and the problem.
     """
     s = (text or "").strip()
     if s.lower() in ("", "none", "-", "naive", "0"):
         return ()
-    out = []
-    for part in s.replace("+", ";").split(";"):
-        part = part.strip()
-        if not part:
-            continue
-        conc_text, at, span = part.partition("@")
-        start_text, dash, stop_text = span.partition("-")
-        if not at or not dash or not conc_text.strip():
-            raise DataError(f"{what}: {part!r}: expected CONCENTRATION@START-STOP, e.g. 1000nM@0-4h")
-        unit = "".join(ch for ch in stop_text.strip() if ch.isalpha()) or "".join(ch for ch in start_text.strip() if ch.isalpha())
-        try:
-            conc = parse_concentration(conc_text.strip(), "nM", what)
-            start = parse_time(start_text.strip() + ("" if any(c.isalpha() for c in start_text) else unit), _TIME_STORE, what) if unit else float(start_text)
-            stop = parse_time(stop_text.strip() + ("" if any(c.isalpha() for c in stop_text) else unit), _TIME_STORE, what) if unit else float(stop_text)
-        except (UnitError, ValueError) as exc:
-            raise DataError(f"{what}: {part!r}: {exc}") from None
-        if conc < 0 or start < 0 or stop <= start:
-            raise DataError(f"{what}: {part!r}: need a concentration >= 0 and 0 <= start < stop")
-        out.append(Exposure(start, stop, conc))
-    out.sort(key=lambda e: e.start)
+    try:
+        out = sorted(_parse_exposures(s), key=lambda e: e.start)
+    except RegimenError as exc:
+        raise DataError(f"{what}: {s!r}: {exc} (expected CONCENTRATION@START-STOP, e.g. 1000nM@0-4h)") from None
+    for e in out:
+        if e.stop is None:
+            raise DataError(f"{what}: {s!r}: a pre-treatment exposure needs a stop (e.g. 1000nM@0-4h)")
     for a, b in zip(out, out[1:]):
         if b.start < a.stop:
             raise DataError(f"{what}: exposures overlap ({a.concentration:g} nM until {a.stop:g} min and "

@@ -3,7 +3,8 @@ import pytest
 
 from conftest import BAD, ROOT
 from receptorkin.errors import DataError
-from receptorkin.measurements import Exposure, load_conditions, load_measurements, parse_exposures
+from receptorkin.dosing import Exposure
+from receptorkin.measurements import load_conditions, load_measurements, parse_exposures
 
 
 def test_units_are_converted_and_controls_kept(tmp_path):

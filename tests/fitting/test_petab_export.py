@@ -7,7 +7,8 @@ import pytest
 
 from conftest import ROOT
 from receptorkin.fitting import FitProblem, ParameterSpec, fit
-from receptorkin.measurements import Condition, Exposure, Measurements, load_conditions, load_measurements
+from receptorkin.dosing import Exposure
+from receptorkin.measurements import Condition, Measurements, load_conditions, load_measurements
 from receptorkin.petab_io import PetabProblem, lint_petab
 
 
