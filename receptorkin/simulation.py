@@ -209,6 +209,7 @@ class Simulator:
         self._pushed: dict[str, float] = dict(self._defaults)  # what roadrunner holds now
         self._current_selection: tuple[str, ...] | None = None
         self._units = {el.id: el.unit for el in self.model.elements}
+        self._column_index: dict[tuple[str, ...], object] = {}
         self._known = frozenset(self._params) | frozenset(self._species) | frozenset(self._rule_ids) | frozenset(self._compartments)
         self._ss_guess: np.ndarray | None = None
         if self.model.ligand is not None and self.model.ligand not in self._settable and self.model.ligand not in self._species_index:
@@ -550,19 +551,24 @@ class Simulator:
 
     def _plausible(self) -> bool:
         """Finite, non-negative (to round-off) amounts; round-off is set to zero."""
-        a = np.asarray(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
-        if a.size == 0:
+        a = self._rr.model.getFloatingSpeciesAmounts()
+        values = a.tolist()  # plain floats: faster than numpy for a handful of species
+        if not values:
             return True
-        lo, hi = a.min(), a.max()
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        lo, hi = min(values), max(values)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
             return False
         scale = max(1.0, abs(hi), abs(lo))
         if lo < -1e-7 * scale:
             return False
-        junk = _roundoff(a)
+        tiny = 1e-18 * scale
+        if lo >= 0.0 and all(v == 0.0 or v >= tiny for v in values):
+            return True  # nothing to clean (the usual case)
+        amounts = np.asarray(a, dtype=float)
+        junk = _roundoff(amounts)
         if junk.any():
-            a[junk] = 0.0
-            self._rr.model.setFloatingSpeciesAmounts(list(range(a.size)), list(a))
+            amounts[junk] = 0.0
+            self._rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
         return True
 
     def _values_row(self, selections: Sequence[str]) -> np.ndarray:
@@ -587,7 +593,11 @@ class Simulator:
     def _frame(self, data: np.ndarray, index: np.ndarray, columns: Sequence[str], index_name: str):
         import pandas as pd
 
-        df = pd.DataFrame(data, index=pd.Index(index, name=index_name), columns=list(columns))
+        key = tuple(columns)
+        cols = self._column_index.get(key)
+        if cols is None:  # pandas Index objects are immutable: build each once
+            cols = self._column_index[key] = pd.Index(list(columns))
+        df = pd.DataFrame(data, index=pd.Index(index, name=index_name, copy=False), columns=cols, copy=False)
         df.attrs["units"] = {c: self._unit(c) for c in columns}
         df.attrs["units"][index_name] = self.time_unit if index_name == "time" else self.model.dose_unit
         df.attrs["model"] = self.model.id
