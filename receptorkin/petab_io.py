@@ -13,7 +13,7 @@ PEtab specification (and ``petab.calculate_llh``) defines it:
   simulation condition's changes are applied and time restarts at 0;
 * observables and noise models are PEtab formulas with
   ``observableParameter{n}_{observableId}`` / ``noiseParameter{n}_{observableId}``
-  placeholders overridden per measurement row;
+  symbols, overridden per measurement row;
 * ``lin``/``log``/``log10`` observable transformations with ``normal`` or
   ``laplace`` noise.
 
@@ -765,7 +765,7 @@ class PetabProblem:
                 parts = [p.strip() for p in text.split(";")] if text != "" else []
                 if obs is not None and len(parts) != count:
                     problems.add(f"{where}: observable {oid!r}: {col} has {len(parts)} value(s) {text!r} but the "
-                                 f"observable's formulas have {count} {kind} placeholder(s)")
+                                 f"observable's formulas have {count} {kind} parameter symbol(s)")
                     overrides.append([])
                     continue
                 srcs = []
