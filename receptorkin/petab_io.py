@@ -45,6 +45,7 @@ import numpy as np
 from .errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
 from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir
 from .models.sbml import Model, closest, load_model
+from .models.mathml import walk
 
 __all__ = [
     "PetabProblem",
@@ -247,6 +248,7 @@ class _ModelInfo:
     species: dict[str, tuple[str, bool, bool]]  # id -> (compartment, hasOnlySubstanceUnits, boundary)
     compartments: dict[str, float]
     reactions: set[str]
+    referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
 
     @property
     def ids(self) -> set[str]:
@@ -274,7 +276,13 @@ def _model_info(sbml: str) -> _ModelInfo:
                for s in m.getListOfSpecies()}
     comps = {c.getId(): (c.getSize() if c.isSetSize() else 1.0) for c in m.getListOfCompartments()}
     reactions = {r.getId() for r in m.getListOfReactions()}
-    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions)
+    referenced: set[str] = set()
+    elements = m.getListOfAllElements()
+    for k in range(elements.getSize()):
+        el = elements.get(k)
+        if hasattr(el, "isSetMath") and el.isSetMath():
+            referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
+    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced)
 
 
 # --------------------------------------------------------------------------- compiled pieces
@@ -912,6 +920,13 @@ class PetabProblem:
             self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
         return self._sim
 
+    def with_tolerances(self, rtol: float, atol: float) -> "PetabProblem":
+        """The same problem simulated at other solver tolerances (the model is compiled anew)."""
+        state = dict(self.__getstate__(), rtol=float(rtol), atol=float(atol))
+        other = PetabProblem.__new__(PetabProblem)
+        other.__setstate__(state)
+        return other
+
     @property
     def parameter_table(self):
         """The parameter table: id, scale, lower, upper, nominal (linear scale) and estimate."""
@@ -1191,6 +1206,21 @@ class PetabProblem:
             total -= float(prior.neglogprior(xs[k], x_scaled=True))
         return total
 
+    def inner_plan(self):
+        """The parameters a hierarchical fit solves in closed form (:func:`receptorkin.petab_inner.plan_inner`).
+
+        Returns
+        -------
+        receptorkin.petab_inner.InnerPlan or None
+            None when no estimated parameter is a plain scaling factor or
+            noise level.
+        """
+        if not hasattr(self, "_inner"):
+            from .petab_inner import plan_inner
+
+            self._inner = plan_inner(self)
+        return self._inner
+
     @property
     def has_priors(self) -> bool:
         return any(self._priors[i] for i in self._est_index)
@@ -1243,7 +1273,9 @@ class PetabProblem:
         return 1.0 - math.log(floor) if math.isfinite(floor) else 1.0
 
     def _ls_vector(self, xs: np.ndarray, offset: float) -> np.ndarray:
-        y, sigma = self._evaluate(xs)
+        return self._ls_from(*self._evaluate(xs), offset)
+
+    def _ls_from(self, y: np.ndarray, sigma: np.ndarray, offset: float) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
             r = (ty - self._tm) / sigma
@@ -1287,6 +1319,7 @@ class PetabFitResult:
     method: str
     elapsed: float
     units: dict[str, str] = field(default_factory=dict)
+    inner_ids: list[str] = field(default_factory=list)
 
     @property
     def n_starts(self) -> int:
@@ -1328,8 +1361,11 @@ class PetabFitResult:
             "n_measurements": self.n_measurements,
             "n_starts": self.n_starts,
             "n_failed": self.n_failed,
+            "n_at_best": self.n_at_best(),
             "seed": self.seed,
             "method": self.method,
+            "hierarchical": bool(self.inner_ids),
+            "inner_parameters": list(self.inner_ids),
             "elapsed_s": self.elapsed,
             "starts": starts,
         }
@@ -1341,11 +1377,18 @@ class PetabFitResult:
             out.mkdir(parents=True)
         return atomic_write_text(out / "fit.json", json.dumps(self.to_dict(), indent=2) + "\n", force=force)
 
+    def n_at_best(self, tol: float = 1e-3) -> int:
+        """Starts that ended within ``tol`` of the best log-likelihood (the usual multistart convergence count)."""
+        llh = self.starts["llh"].to_numpy(dtype=float)
+        return int(np.sum(np.isfinite(llh) & (llh >= self.llh - tol)))
+
     def __str__(self) -> str:
+        how = f"{self.method}, hierarchical ({len(self.inner_ids)} in closed form)" if self.inner_ids else self.method
         lines = [f"PEtab fit of {self.problem_name} ({self.model_id}): llh = {self.llh:.6f}, "
-                 f"{self.n_starts} starts ({self.n_failed} failed), {self.method}, {self.elapsed:.1f} s"]
+                 f"{self.n_starts} starts ({self.n_failed} failed, {self.n_at_best()} within 1e-3 of the best), "
+                 f"{how}, {self.elapsed:.1f} s"]
         for pid, v in self.values.items():
-            lines.append(f"  {pid:24s} {v:.6g}")
+            lines.append(f"  {pid:24s} {v:.6g}" + ("  (closed form)" if pid in self.inner_ids else ""))
         return "\n".join(lines)
 
 
@@ -1359,28 +1402,30 @@ def latin_hypercube(n: int, lower: np.ndarray, upper: np.ndarray, rng: np.random
 
 
 _WORKER_PROBLEM: PetabProblem | None = None
+_WORKER_SEARCH: PetabProblem | None = None
 
 
-def _worker_init(state: dict[str, Any]) -> None:
+def _worker_init(state: dict[str, Any], search_tolerances: tuple[float, float] | None = None) -> None:
     """Build the problem once per worker process (the model compiles once there).
 
     The solver's warnings (CVODE writes them to standard output) would
     interleave with the parent's output; a worker's results travel through
     the pool, so its standard output goes to the null device.
     """
-    global _WORKER_PROBLEM
+    global _WORKER_PROBLEM, _WORKER_SEARCH
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
     problem = PetabProblem.__new__(PetabProblem)
     problem.__setstate__(state)
     _WORKER_PROBLEM = problem
+    _WORKER_SEARCH = problem.with_tolerances(*search_tolerances) if search_tolerances else None
 
 
-def _worker_run(args: tuple[int, np.ndarray, str, int]) -> dict[str, Any]:
+def _worker_run(args: tuple[int, np.ndarray, str, int, bool]) -> dict[str, Any]:
     if _WORKER_PROBLEM is None:
         raise FitError("worker process has no problem")
-    return _run_start(_WORKER_PROBLEM, *args)
+    return _run_start(_WORKER_PROBLEM, *args, search=_WORKER_SEARCH)
 
 
 def _central_jacobian(fun: Callable[[np.ndarray], "np.ndarray | None"], x: np.ndarray, f0: np.ndarray,
@@ -1412,78 +1457,128 @@ def _central_jacobian(fun: Callable[[np.ndarray], "np.ndarray | None"], x: np.nd
     return jac
 
 
-def _run_start(problem: PetabProblem, index: int, x0: np.ndarray, method: str, max_iter: int) -> dict[str, Any]:
-    """One local optimization from ``x0``; failures are recorded, not raised."""
+def _local_fit(problem: PetabProblem, x0: np.ndarray, method: str, max_iter: int, hierarchical: bool,
+               rec: dict[str, Any]) -> np.ndarray:
+    """One local optimization of ``problem`` from ``x0`` (full vector on the parameter scales).
+
+    With ``hierarchical``, only the problem's outer parameters are moved by
+    the optimizer; scaling factors and noise levels are solved in closed form
+    at every evaluation (:mod:`receptorkin.petab_inner`), so the start's
+    values of those are not used.  Counts evaluations into ``rec`` and
+    returns the end point (full vector); raises FitError or
+    SimulationError when the start cannot be simulated.
+    """
     from scipy import optimize
 
-    lower, upper = problem.x_lower, problem.x_upper
+    plan = problem.inner_plan() if hierarchical else None
+    if plan is None:
+        free = np.arange(x0.size)
+
+        def evaluate(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return (z, *problem._evaluate(z))
+    else:
+        free = plan.outer
+
+        def evaluate(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            return plan.solve(problem, z)
+    lower, upper = problem.x_lower[free], problem.x_upper[free]
+    z0 = np.asarray(x0, dtype=float)[free]
     # finite-difference step matched to the solver tolerance (DESIGN section 4)
     h = max(1e-7, math.sqrt(problem._rtol))
-    t0 = _time.perf_counter()
-    evals = 0
-    rec: dict[str, Any] = {"start": index, "status": "failed", "llh": math.nan, "evaluations": 0, "seconds": 0.0,
-                           "message": ""}
 
-    def safe(fn: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> "np.ndarray | None":
-        nonlocal evals
-        evals += 1
+    def safe(fn: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> "np.ndarray | None":
+        rec["evaluations"] += 1
         try:
-            v = fn(x)
+            v = fn(z)
         except SimulationError:
             return None
         return v if np.all(np.isfinite(v)) else None
 
+    if method == "least_squares":
+        offset = problem._least_squares_offset()
+        if offset is None:
+            raise FitError("least_squares needs normal noise with constant or bounded-parameter sigma and no priors")
+        ls = lambda z: problem._ls_from(*evaluate(z)[1:], offset)  # noqa: E731
+        first = safe(ls, z0)
+        if first is None:
+            raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
+        size = first.size
+        last: dict[str, Any] = {"z": z0.copy(), "f": first}
+
+        def fun(z: np.ndarray) -> np.ndarray:
+            if np.array_equal(z, last["z"]):
+                return last["f"]
+            v = safe(ls, z)
+            # a point the solver cannot simulate is rejected by the trust region (shrinks the step)
+            v = np.full(size, np.inf) if v is None else v
+            last.update(z=z.copy(), f=v)
+            return v
+
+        def jac(z: np.ndarray) -> np.ndarray:
+            return _central_jacobian(lambda w: safe(ls, w), z, fun(z), lower, upper, h)
+
+        res = optimize.least_squares(fun, z0, jac=jac, bounds=(lower, upper), method="trf", x_scale=1.0,
+                                     ftol=1e-12, xtol=1e-12, gtol=1e-10, max_nfev=max_iter)
+    else:
+        def total(z: np.ndarray) -> np.ndarray:
+            xs, y, sigma = evaluate(z)
+            return np.array([float(np.sum(problem._nllh_terms(y, sigma))) - problem.log_prior(xs)])
+
+        if safe(total, z0) is None:
+            raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
+
+        def fg(z: np.ndarray) -> tuple[float, np.ndarray]:
+            f0 = safe(total, z)
+            if f0 is None:
+                # a point the solver cannot simulate: a large finite value makes the line search back off
+                # (an infinite one ends L-BFGS-B at once)
+                return 1e10, np.zeros(z.size)
+            g = _central_jacobian(lambda w: safe(total, w), z, f0, lower, upper, h)[0]
+            return float(f0[0]), g
+
+        res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
+                                options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
+    rec["success"] = bool(res.success)
+    rec["message"] = " ".join(str(res.message).split())
+    return np.asarray(evaluate(np.asarray(res.x, dtype=float))[0], dtype=float)
+
+
+def _run_start(problem: PetabProblem, index: int, x0: np.ndarray, method: str, max_iter: int,
+               hierarchical: bool = False, search: PetabProblem | None = None) -> dict[str, Any]:
+    """One start: a local fit of ``search`` (``problem`` at looser tolerances, or
+    ``problem`` itself), its end point scored by ``problem``.  Failures are
+    recorded, not raised."""
+    t0 = _time.perf_counter()
+    rec: dict[str, Any] = {"start": index, "status": "failed", "llh": math.nan, "evaluations": 0, "seconds": 0.0,
+                           "message": ""}
     try:
-        if method == "least_squares":
-            offset = problem._least_squares_offset()
-            if offset is None:
-                raise FitError("least_squares needs normal noise with constant or bounded-parameter sigma and no priors")
-            ls = lambda x: problem._ls_vector(x, offset)  # noqa: E731
-            first = safe(ls, x0)
-            if first is None:
-                raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
-            size = first.size
-
-            def fun(x: np.ndarray) -> np.ndarray:
-                v = safe(ls, x)
-                # a point the solver cannot simulate is rejected by the trust region (shrinks the step)
-                return np.full(size, np.inf) if v is None else v
-
-            def jac(x: np.ndarray) -> np.ndarray:
-                f0 = fun(x)
-                return _central_jacobian(lambda z: safe(ls, z), x, f0, lower, upper, h)
-
-            res = optimize.least_squares(fun, x0, jac=jac, bounds=(lower, upper), method="trf", x_scale=1.0,
-                                         ftol=1e-12, xtol=1e-12, gtol=1e-10, max_nfev=max_iter)
-        else:
-            obj = lambda x: np.array([problem.objective(x)])  # noqa: E731
-            if safe(obj, x0) is None:
-                raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
-
-            def fg(x: np.ndarray) -> tuple[float, np.ndarray]:
-                f0 = safe(obj, x)
-                if f0 is None:
-                    # a point the solver cannot simulate: a large finite value makes the line search back off
-                    # (an infinite one ends L-BFGS-B at once)
-                    return 1e10, np.zeros(x.size)
-                g = _central_jacobian(lambda z: safe(obj, z), x, f0, lower, upper, h)[0]
-                return float(f0[0]), g
-
-            res = optimize.minimize(fg, x0, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
-                                    options={"maxiter": max_iter, "ftol": 1e-12, "gtol": 1e-8})
-        x = np.asarray(res.x, dtype=float)
+        x = _local_fit(search or problem, x0, method, max_iter, hierarchical, rec)
         llh = problem.llh(x)
         if math.isfinite(llh):
-            rec.update(status="converged" if res.success else "stopped", llh=llh)
-        rec["message"] = " ".join(str(res.message).split())
+            rec.update(status="converged" if rec["success"] else "stopped", llh=llh)
         rec["x"] = [float(v) for v in x]
     except (SimulationError, FitError) as exc:
         rec["message"] = " ".join(str(exc).split())[:500]
         rec["x"] = [math.nan] * x0.size
+    rec.pop("success", None)
     rec["x0"] = [float(v) for v in x0]
-    rec["evaluations"] = evals
     rec["seconds"] = _time.perf_counter() - t0
     return rec
+
+
+def _polish(problem: PetabProblem, best: dict[str, Any], method: str, hierarchical: bool) -> None:
+    """Refine the best start at the problem's own (tight) tolerances, in place when it improves."""
+    t0 = _time.perf_counter()
+    rec: dict[str, Any] = {"evaluations": 0}
+    try:
+        x = _local_fit(problem, np.array(best["x"], dtype=float), method, 200, hierarchical, rec)
+        llh = problem.llh(x)
+    except (SimulationError, FitError):
+        return
+    best["evaluations"] += rec["evaluations"]
+    best["seconds"] += _time.perf_counter() - t0
+    if math.isfinite(llh) and llh > best["llh"]:
+        best.update(llh=llh, x=[float(v) for v in x])
 
 
 def fit_petab(
@@ -1495,6 +1590,8 @@ def fit_petab(
     starts: "Sequence[Sequence[float]] | np.ndarray | None" = None,
     method: str = "auto",
     max_iter: int = 2000,
+    hierarchical: bool | None = None,
+    search_rtol: float | None = 1e-8,
     progress: Callable[[int, int], None] | None = None,
 ) -> PetabFitResult:
     """Multistart maximum-likelihood fit of a PEtab problem.
@@ -1506,6 +1603,7 @@ def fit_petab(
         parameters on their PEtab scales, within their bounds.
     n_starts
         Latin-hypercube starts in the bounds (on the parameter scales).
+        With a hierarchical fit the inner parameters of a start are ignored.
     seed
         Seed of ``numpy.random.default_rng``: the same seed gives the same
         starts and the same result, serial or parallel.
@@ -1521,6 +1619,18 @@ def fit_petab(
         allows it).
     max_iter
         Iteration (L-BFGS-B) or function-evaluation (least squares) limit per start.
+    hierarchical
+        Solve scaling factors and noise levels in closed form at every
+        evaluation and optimize the other parameters only
+        (:mod:`receptorkin.petab_inner`; same maximum likelihood, far more
+        starts reach it).  Default (None): whenever the problem has such
+        parameters.
+    search_rtol
+        Relative solver tolerance of the local searches (absolute tolerance
+        scaled alike), when looser than the problem's own: the searches run
+        several times faster, and every end point is scored, and the best
+        one refined, at the problem's tolerances.  None: search at the
+        problem's tolerances.
 
     Returns
     -------
@@ -1560,12 +1670,20 @@ def fit_petab(
         x0s += list(latin_hypercube(int(n_starts), lower, upper, rng))
     if not x0s:
         raise FitError("no starts: give n_starts > 0 or starts")
-    tasks = [(i, np.asarray(x0, dtype=float), method, int(max_iter)) for i, x0 in enumerate(x0s)]
+    plan = problem.inner_plan()
+    if hierarchical is None:
+        hierarchical = plan is not None
+    inner_ids = list(plan.inner_ids) if hierarchical and plan is not None else []
+    tasks = [(i, np.asarray(x0, dtype=float), method, int(max_iter), bool(inner_ids)) for i, x0 in enumerate(x0s)]
+    tolerances = None
+    if search_rtol is not None and search_rtol > problem._rtol:
+        tolerances = (float(search_rtol), problem._atol * float(search_rtol) / problem._rtol)
     t0 = _time.perf_counter()
     records: list[dict[str, Any]] = []
     if jobs <= 1 or len(tasks) == 1:
+        search = problem.with_tolerances(*tolerances) if tolerances else None
         for k, task in enumerate(tasks):
-            records.append(_run_start(problem, *task))
+            records.append(_run_start(problem, *task, search=search))
             if progress:
                 progress(k + 1, len(tasks))
     else:
@@ -1574,13 +1692,15 @@ def fit_petab(
 
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=int(jobs), mp_context=ctx, initializer=_worker_init,
-                                 initargs=(problem.__getstate__(),)) as pool:
+                                 initargs=(problem.__getstate__(), tolerances)) as pool:
             for k, rec in enumerate(pool.map(_worker_run, tasks)):
                 records.append(rec)
                 if progress:
                     progress(k + 1, len(tasks))
-    elapsed = _time.perf_counter() - t0
     ok = [r for r in records if r["status"] != "failed"]
+    if ok and tolerances:
+        _polish(problem, max(ok, key=lambda r: r["llh"]), method, bool(inner_ids))
+    elapsed = _time.perf_counter() - t0
     rows = []
     for r in records:
         row = {k: r[k] for k in ("start", "status", "llh", "evaluations", "seconds", "message")}
@@ -1602,7 +1722,7 @@ def fit_petab(
         except ModelError:
             units[pid] = ""
     return PetabFitResult(problem.name, problem.model.id, problem.x_ids, problem.x_scales, x, float(best["llh"]),
-                          problem.log_prior(x), problem.n_measurements, table, seed, method, elapsed, units)
+                          problem.log_prior(x), problem.n_measurements, table, seed, method, elapsed, units, inner_ids)
 
 
 # --------------------------------------------------------------------------- export

@@ -34,6 +34,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",
                      help="local optimizer (default auto: least squares when the noise model allows it)")
     fit.add_argument("--max-iter", type=int, default=2000, metavar="N", help="iterations / evaluations per start (default 2000)")
+    fit.add_argument("--no-hierarchical", dest="hierarchical", action="store_false",
+                     help="optimize scaling factors and noise levels numerically too (default: solve them in closed form "
+                     "when the problem allows it)")
     fit.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (fit.json)")
     fit.add_argument("--force", action="store_true", help="overwrite an existing fit.json")
     fit.set_defaults(func=run_fit)
@@ -87,7 +90,7 @@ def run_fit(args: argparse.Namespace) -> int:
         print(f"\rstart {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
-                       max_iter=args.max_iter, progress=progress)
+                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False, progress=progress)
     path = result.write(out, force=args.force)
     print(result)
     print(f"wrote {path}")
