@@ -5,10 +5,12 @@
   the SBML into libRoadRunner, simulate every condition with default
   steady-state settings, build PEtab's simulation table and call
   ``petab.calculate_llh`` -- measured in the same run;
-* a 20-start multistart fit with 2 worker processes, wall time.
+* a 20-start multistart fit with 2 worker processes, wall time, and a
+  100-start one (about 1 Latin-hypercube start in 100 reaches the global
+  optimum of this problem), with how many starts reached the best.
 
-Figures are printed, not asserted.  ``BENCH_PETAB_STARTS`` overrides the 20
-starts (e.g. for a quick look).
+Figures are printed, not asserted.  ``BENCH_PETAB_STARTS`` and
+``BENCH_PETAB_LONG_STARTS`` override the 20 and 100 starts (0 skips a run).
 """
 
 from __future__ import annotations
@@ -102,18 +104,22 @@ def main() -> None:
     grad = median_time(lambda: [problem.objective(x + 1e-6 * np.eye(x.size)[j]) for j in range(x.size)], repeat=3)
     report("finite-difference gradient (22 evaluations)", grad)
 
-    n_starts = int(os.environ.get("BENCH_PETAB_STARTS", "20"))
-    t0 = time.perf_counter()
-    result = fit_petab(problem, n_starts=n_starts, seed=0, jobs=2)
-    wall = time.perf_counter() - t0
-    llhs = result.starts["llh"].to_numpy()
-    near = int(np.sum(llhs >= result.llh - 0.1))
-    at_ref = int(np.sum(llhs >= REFERENCE_LLH - 1e-3))
-    report(f"{n_starts}-start fit, --jobs 2, wall time", wall)
-    print(f"  best llh {result.llh:.6f} (reference {REFERENCE_LLH}); {near}/{n_starts} starts within 0.1 of the best, "
-          f"{at_ref}/{n_starts} at the reference, {result.n_failed} failed; method {result.method}; "
-          f"median start {fmt(float(np.median(result.starts['seconds'])))}")
-
+    # the issue's figure: 20 starts on 2 processes; then enough starts to find the global optimum, which on
+    # this problem only about 1 Latin-hypercube start in 100 reaches (the others end in true local optima)
+    for n_starts in (int(os.environ.get("BENCH_PETAB_STARTS", "20")), int(os.environ.get("BENCH_PETAB_LONG_STARTS", "100"))):
+        if n_starts <= 0:
+            continue
+        t0 = time.perf_counter()
+        result = fit_petab(problem, n_starts=n_starts, seed=0, jobs=2)
+        wall = time.perf_counter() - t0
+        llhs = result.starts["llh"].to_numpy()
+        at_ref = int(np.sum(llhs >= REFERENCE_LLH - 1e-3))
+        how = f"hierarchical, {len(result.inner_ids)} of {len(result.x_ids)} in closed form" if result.inner_ids else "all numerical"
+        report(f"{n_starts}-start fit, --jobs 2, wall time", wall)
+        print(f"  best llh {result.llh:.6f} (reference {REFERENCE_LLH}, our simulator at the nominal values "
+              f"{ours_llh:.6f}); {result.n_at_best()}/{n_starts} starts within 1e-3 of the best, "
+              f"{at_ref}/{n_starts} within 1e-3 of the reference, {result.n_failed} failed; {result.method}, {how}; "
+              f"median start {fmt(float(np.median(result.starts['seconds'])))}")
 
 if __name__ == "__main__":
     import sys

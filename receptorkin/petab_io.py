@@ -1649,7 +1649,7 @@ def fit_petab(
     hierarchical: bool | None = None,
     search_rtol: float | None = 1e-8,
     polish: int = 2,
-    polish_evals: int = 3000,
+    polish_evals: int = 5000,
     progress: Callable[[int, int], None] | None = None,
 ) -> PetabFitResult:
     """Multistart maximum-likelihood fit of a PEtab problem.
