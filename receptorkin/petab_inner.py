@@ -9,9 +9,9 @@ root mean squared residual; both are exact constrained optima when clipped
 to their bounds (the negative log-likelihood is convex in the scaling
 factor, and unimodal in σ).  Optimizing the dynamic parameters only, with
 these "inner" parameters solved at every evaluation, gives the same
-maximum likelihood over a smaller space, which makes multistart fits
-converge far more often (Loos, Krause & Hasenauer 2018, Bioinformatics
-34:4266; Schmiester et al. 2020, Bioinformatics 36:594).
+maximum likelihood over a smaller space, which Loos, Krause & Hasenauer
+(2018, Bioinformatics 34:4266) found to make multistart fits converge more
+often and faster.
 
 A parameter is treated as inner only when it is safe:
 
