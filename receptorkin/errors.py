@@ -18,6 +18,8 @@ __all__ = [
     "FitError",
     "OutputExistsError",
     "RegimenError",
+    "PopulationError",
+    "SchedulerError",
 ]
 
 
@@ -53,3 +55,11 @@ class RegimenError(ReceptorkinError, ValueError):
 
 class OutputExistsError(ReceptorkinError, FileExistsError):
     """An output file or directory exists and overwriting it was not requested."""
+
+
+class PopulationError(ReceptorkinError, ValueError):
+    """A population, readout or criterion is ill-posed (CV <= 0, n < 1, bad criterion text)."""
+
+
+class SchedulerError(ReceptorkinError, ConnectionError):
+    """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""

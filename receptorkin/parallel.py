@@ -35,7 +35,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import ReceptorkinError
+from .errors import SchedulerError
 
 __all__ = ["WorkerPool", "run_tasks", "iter_tasks", "resolve_jobs", "chunked", "SchedulerError", "connect"]
 
@@ -43,10 +43,6 @@ __all__ = ["WorkerPool", "run_tasks", "iter_tasks", "resolve_jobs", "chunked", "
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 _STATE: Any = None
-
-
-class SchedulerError(ReceptorkinError, ConnectionError):
-    """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""
 
 
 # ------------------------------------------------------------------ helpers

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from .errors import ModelError, ReceptorkinError, SimulationError
+from .errors import ModelError, PopulationError, SimulationError
 from .models.sbml import Model, closest, load_model
 from .units import TIME_UNITS
 
@@ -76,10 +76,6 @@ __all__ = [
     "drivers",
     "plot_bands",
 ]
-
-
-class PopulationError(ReceptorkinError, ValueError):
-    """A population, readout or criterion is ill-posed (CV <= 0, n < 1, bad criterion text)."""
 
 
 # ============================================================ distributions
