@@ -1480,6 +1480,11 @@ def _search_space(problem: PetabProblem, hierarchical: bool
     return plan.outer, lambda z: plan.solve(problem, z)
 
 
+def _negative_log_posterior(problem: PetabProblem, xs: np.ndarray, y: np.ndarray, sigma: np.ndarray) -> float:
+    """−llh − log-prior from one evaluation (``xs`` with the observables ``y`` and σ simulated there)."""
+    return float(np.sum(problem._nllh_terms(y, sigma))) - problem.log_prior(xs)
+
+
 def _local_fit(problem: PetabProblem, x0: np.ndarray, method: str, max_iter: int, hierarchical: bool,
                rec: dict[str, Any]) -> np.ndarray:
     """One local optimization of ``problem`` from ``x0`` (full vector on the parameter scales).
@@ -1533,8 +1538,7 @@ def _local_fit(problem: PetabProblem, x0: np.ndarray, method: str, max_iter: int
                                      ftol=1e-12, xtol=1e-12, gtol=1e-10, max_nfev=max_iter)
     else:
         def total(z: np.ndarray) -> np.ndarray:
-            xs, y, sigma = evaluate(z)
-            return np.array([float(np.sum(problem._nllh_terms(y, sigma))) - problem.log_prior(xs)])
+            return np.array([_negative_log_posterior(problem, *evaluate(z))])
 
         if safe(total, z0) is None:
             raise FitError("the model cannot be simulated at the start point (or its likelihood is undefined)")
@@ -1601,8 +1605,7 @@ def _polish(problem: PetabProblem, rec: dict[str, Any], hierarchical: bool, max_
 
     def total(z: np.ndarray) -> float:
         try:
-            xs, y, sigma = full(z)
-            v = float(np.sum(problem._nllh_terms(y, sigma))) - problem.log_prior(xs)
+            v = _negative_log_posterior(problem, *full(z))
         except SimulationError:
             return 1e10
         return v if math.isfinite(v) else 1e10
