@@ -618,6 +618,7 @@ class SensitivitySimulator:
         return values
 
     def _set_sensitivities(self, S: np.ndarray) -> None:
+        S = _clean(S)
         state = self.simulator.state()
         state[self._s_idx] = S.reshape(-1)
         self.simulator.set_state(state)
@@ -682,7 +683,17 @@ class SensitivitySimulator:
         x = self._steady_amounts(state[self._x_idx])
         S = self.equations.steady_state_sensitivities(x, self._all_values(), before)
         state[self._x_idx] = x
-        state[self._s_idx] = S.reshape(-1)
+        state[self._s_idx] = _clean(S).reshape(-1)
         self.simulator.set_state(state)
         y, dy = self.advance([self.simulator.time])
         return y[0], dy[0]
+
+
+def _clean(S: np.ndarray) -> np.ndarray:
+    """Zero the round-off of a linear solve (|S| below 1e-12 of its column's
+    largest entry): CVODE has stalled restarting from such values."""
+    S = np.array(S, dtype=float)
+    if S.size:
+        scale = np.max(np.abs(S), axis=0, keepdims=True)
+        S[np.abs(S) < 1e-12 * scale] = 0.0
+    return S
