@@ -217,11 +217,30 @@ def engine() -> None:
           f"{2 * big.n_parameters}x)")
 
 
+def posterior() -> None:
+    """10,000 posterior draws of the desensitization fit with emcee on 2 processes."""
+    from receptorkin.fitting import fit
+
+    print("\n# Posterior sampling (emcee), desensitization fit")
+    res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False)
+    t0 = time.perf_counter()
+    post = res.posterior(n_draws=10_000, seed=0, jobs=2)
+    dt = time.perf_counter() - t0
+    total = post.n_walkers * (post.n_steps + post.burn)
+    print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s (target <= 600 s); {post.n_walkers} walkers x "
+          f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; acceptance "
+          f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()}; "
+          f"ESS {np.round(post.ess).astype(int).tolist()}")
+
+
 if __name__ == "__main__":
     import sys
 
     if "--engine" in sys.argv:
         engine()
+    elif "--posterior" in sys.argv:
+        posterior()
     else:
         main()
         engine()
+        posterior()

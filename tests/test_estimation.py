@@ -175,3 +175,16 @@ def test_lmfit_parameters_round_trip_and_refusals():
         Parameter("k", 20.0, 0.001, 10.0)
     with pytest.raises(FitError, match="outside its bounds"):
         fit_least_squares(Line(), np.array([20.0, 0.0]), np.array([-10.0, -10.0]), np.array([10.0, 10.0]))
+
+
+def test_mechanistic_fit_reports_kon_and_koff_from_steady_state_data_as_not_estimable():
+    """Steady-state occupancy depends on k_on and k_off only through K_D = k_off/k_on."""
+    from receptorkin.fitting import FitProblem, ParameterSpec, fit
+    from synthetic import synthetic_trafficking
+
+    both = [ParameterSpec("k_on", 0.2, 0.005, 5.0), ParameterSpec("k_off", 0.5, 0.01, 10.0)]
+    steady = synthetic_trafficking(3, steady=True, observable="occupancy", doses=np.logspace(-2, 2, 9))
+    res = fit(FitProblem("trafficking", steady, both), n_starts=2, seed=0, profiles=False)
+    assert res.not_estimable == ["k_on", "k_off"]
+    assert all(math.isnan(res.se[n]) for n in ("k_on", "k_off"))
+    assert "not estimable" in res.report()

@@ -14,11 +14,12 @@ import math
 
 import numpy as np
 
+from ..errors import ReceptorkinError
 from ..estimation.uncertainty import Profile, profile, standard_errors
 
 HESSIAN_STEP = 1e-4  # estimation scale; the exact gradient is accurate to ~rtol, so rtol/h stays ~1e-4 relative
 
-__all__ = ["Profile", "covariance", "flat_groups", "profile_parameter", "identifiability_warnings", "CHI2_95"]
+__all__ = ["Profile", "covariance", "flat_groups", "LogPosterior", "sample_fit_posterior", "profile_parameter", "identifiability_warnings", "CHI2_95"]
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 df, 0.95
 
@@ -138,3 +139,66 @@ def identifiability_warnings(names: list[str], estimates: dict[str, float], se: 
         elif s > abs(est):
             out.append(f"{name} is poorly determined: its standard error ({s:.3g}) exceeds its estimate ({est:.3g})")
     return out
+
+
+class LogPosterior:
+    """Log posterior of a :class:`~receptorkin.fitting.FitProblem` on the
+    estimation scale (picklable: workers compile the model once).
+
+    Priors are uniform on the estimation scale inside the bounds (log-uniform
+    for log10 parameters).  With known noise the likelihood is
+    ``exp(−χ²/2)``; with one estimated noise level, σ is integrated out under
+    its Jeffreys prior (1/σ), which leaves ``RSS^(−n/2)``; with one level per
+    observable, the same per observable at the fit's weights.
+    """
+
+    def __init__(self, problem, noise_levels: dict[str, float] | None = None) -> None:
+        self.problem = problem
+        self.noise_levels = dict(noise_levels or problem.noise_levels)
+        self.lower, self.upper = problem.bounds()
+
+    def __call__(self, x: np.ndarray) -> float:
+        x = np.asarray(x, dtype=float)
+        if np.any(x < self.lower) or np.any(x > self.upper):
+            return -math.inf
+        pb = self.problem
+        try:
+            if pb.noise == "sd":
+                r = pb.residuals(x)
+                value = -0.5 * float(r @ r)
+            else:
+                value = -0.5 * pb.neg2_loglik(x)
+        except ReceptorkinError:
+            return -math.inf
+        return value if math.isfinite(value) else -math.inf
+
+
+def sample_fit_posterior(result, *, n_draws: int = 10_000, n_walkers: int | None = None, seed: int | None = 0,
+                         jobs: int = 1, burn: int | None = None, progress: bool = False):
+    """Posterior draws of a fit's parameters with emcee, started in a small
+    ball (a tenth of the standard errors) around the best fit.
+
+    Returns a :class:`receptorkin.estimation.PosteriorSample` (linear-scale
+    draws, acceptance fraction, autocorrelation times, effective sample
+    sizes, credible intervals; :meth:`~receptorkin.estimation.PosteriorSample.derived`
+    for quantities such as a receptor half-life).
+    """
+    from ..errors import FitError
+    from ..estimation import sample_posterior
+
+    problem = result.problem
+    if problem is None:
+        raise FitError("posterior sampling needs the fitting problem (a result loaded from JSON has none)")
+    if result.noise == "estimate" and result.noise_levels:
+        problem.set_noise_levels(result.noise_levels)
+    x = problem.to_scaled(result.estimates)
+    spread = []
+    for name, scale in zip(result.names, problem.scales()):
+        s = result.se.get(name, math.nan)
+        v = result.estimates[name]
+        s_scaled = s / (math.log(10) * v) if scale == "log10" else s
+        spread.append(0.1 * s_scaled if math.isfinite(s_scaled) and s_scaled > 0 else 1e-3)
+    return sample_posterior(LogPosterior(problem), x, result.names,
+                            lambda z: np.array(list(problem.to_linear(z).values())), n_draws=n_draws,
+                            n_walkers=n_walkers, burn=burn, seed=seed, spread=np.array(spread), jobs=jobs,
+                            progress=progress)
