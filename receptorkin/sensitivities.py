@@ -352,8 +352,8 @@ class SensitivityModel:
 
     def _readout_expr(self, r: str):
         mm = self._math
-        if r in mm.amount:
-            return mm.amount[r] if mm.symbol_of_species[r] == mm.amount[r] else mm.symbol_of_species[r]
+        if r in mm.amount:  # a species id selects its amount (libRoadRunner; "[id]" is the concentration)
+            return mm.amount[r]
         if r in mm.rules:
             return mm.rules[r]
         return mm.symbols[r]
