@@ -472,9 +472,26 @@ class SensitivityModel:
             sp_el.setConstant(False)
             sp_el.setInitialAmount(0.0)
         n, q = len(x), len(theta)
+
+        def shared(ident: str, expr):
+            """A non-constant entry used by every parameter's equations becomes one
+            assignment rule, evaluated once per right-hand side (not q times)."""
+            if expr.is_number:
+                return expr
+            par = m.createParameter()
+            par.setId(ident)
+            par.setConstant(False)
+            par.setValue(0.0)
+            rule = m.createAssignmentRule()
+            rule.setVariable(ident)
+            add_math(rule, expr, ident)
+            return sp.Symbol(ident, real=True)
+
+        Jsym = {(i, k): shared(f"{_PREFIX}J__{mm.species[i]}__{mm.species[k]}", self._J[i, k])
+                for i in range(n) for k in range(n) if self._J[i, k] != 0}
         for i in range(n):
             for j in range(q):
-                expr = self._F[i, j] + sum((self._J[i, k] * S[(k, j)] for k in range(n) if self._J[i, k] != 0),
+                expr = self._F[i, j] + sum((Jsym[(i, k)] * S[(k, j)] for k in range(n) if (i, k) in Jsym),
                                            sp.Integer(0))
                 rxn = m.createReaction()
                 rxn.setId(f"{_PREFIX}r__{mm.species[i]}__{self.parameters[j]}")
@@ -488,8 +505,10 @@ class SensitivityModel:
         # readout sensitivities as assignment rules
         for r in self.readouts:
             g = self._readout_expr(r)
+            dg = {k: sp.diff(g, x[k]) for k in range(n)}
+            dg = {k: shared(f"{_PREFIX}G__{r}__{mm.species[k]}", e) for k, e in dg.items() if e != 0}
             for j, p in enumerate(theta):
-                expr = sp.diff(g, p) + sum((sp.diff(g, x[k]) * S[(k, j)] for k in range(n)), sp.Integer(0))
+                expr = sp.diff(g, p) + sum((dg[k] * S[(k, j)] for k in dg), sp.Integer(0))
                 par = m.createParameter()
                 par.setId(readout_sensitivity_id(r, self.parameters[j]))
                 par.setConstant(False)

@@ -89,6 +89,10 @@ def _setup(payload: bytes) -> Any:
     return obj
 
 
+def _same(obj: Any) -> Any:
+    return obj
+
+
 def _run(objective: Any, task: tuple) -> StartRecord:
     index, x0, lower, upper, kind, local, options = task
     try:
@@ -145,6 +149,12 @@ def multistart(objective: Any, starts: np.ndarray, lower: np.ndarray, upper: np.
     lower = np.asarray(lower, dtype=float)
     upper = np.asarray(upper, dtype=float)
     tasks = [(i, s, lower, upper, kind, local, options) for i, s in enumerate(starts)]
-    records = run_tasks(_run, tasks, setup=_setup, setup_args=(pickle.dumps(objective),), jobs=jobs,
+    try:
+        setup, args = _setup, (pickle.dumps(objective),)  # each run works on its own copy
+    except (pickle.PicklingError, AttributeError, TypeError):
+        if jobs != 1 or scheduler is not None:
+            raise FitError("a parallel multistart needs a picklable objective (defined at module level)") from None
+        setup, args = _same, (objective,)
+    records = run_tasks(_run, tasks, setup=setup, setup_args=args, jobs=jobs,
                         progress=progress, desc=desc, scheduler=scheduler)
     return MultistartResult(list(records), kind, seed)

@@ -55,8 +55,12 @@ class _Cached:
         self.J: np.ndarray | None = None
         self.nfev = 0
         self.njev = 0
+        # an objective with its own jacobian(x) (e.g. finite differences) is asked for it only at accepted points
+        self.separate = callable(getattr(objective, "jacobian", None))
 
     def _eval(self, x: np.ndarray) -> None:
+        if self.separate:
+            return
         if self.x is None or not np.array_equal(x, self.x):
             r, J = self.objective.residuals_and_jacobian(x)
             self.x, self.r, self.J = np.array(x, dtype=float), np.asarray(r, dtype=float), np.asarray(J, dtype=float)
@@ -64,10 +68,15 @@ class _Cached:
 
     def fun(self, x: np.ndarray) -> np.ndarray:
         self.nfev += 1
+        if self.separate:
+            return np.asarray(self.objective.residuals(x), dtype=float)
         self._eval(x)
         return self.r
 
     def jac(self, x: np.ndarray) -> np.ndarray:
+        if self.separate:
+            self.njev += 1
+            return np.asarray(self.objective.jacobian(x), dtype=float)
         self._eval(x)
         return self.J
 
