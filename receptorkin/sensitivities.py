@@ -206,8 +206,9 @@ class SensitivityModel:
                           "true": sp.true, "false": sp.false})
             for k, v in (local or {}).items():
                 names[k] = sp.Float(v)
-            if "piecewise" in text or "lt(" in text or "gt(" in text or "delay" in text:
-                raise ModelError(f"model {mid!r}: {where}: piecewise, comparisons and delays are not supported by "
+            names["piecewise"] = _piecewise
+            if "delay" in text or "==" in text or "!=" in text:
+                raise ModelError(f"model {mid!r}: {where}: delays and equality tests are not supported by "
                                  "the sensitivity equations")
             try:
                 return parse_expr(text, local_dict=names, evaluate=True)
@@ -271,6 +272,17 @@ class SensitivityModel:
                 st = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
                 N[index[sid], k] += sign * st
                 rhs[index[sid]] = rhs[index[sid]] + sp.nsimplify(sign * st) * rate
+        # switches (piecewise) must depend on time and fixed quantities only: a switch that moves
+        # with a parameter or the state would make the sensitivities jump, which is not modelled here
+        moving = set(self.parameters) | {str(a) for a in amount.values()}
+        for i, e in enumerate(rhs):
+            for pw in e.atoms(sp.Piecewise):
+                for _, cond in pw.args:
+                    names_in = {str(v) for v in getattr(cond, "free_symbols", set())}
+                    if names_in & moving:
+                        raise ModelError(f"model {mid!r}: the rate of {species[i]!r} switches on a condition that "
+                                         f"depends on {', '.join(sorted(names_in & moving))}; only switches at fixed "
+                                         "times are supported by the sensitivity equations")
         # initial amounts: values, then initial assignments, with rules
         ia = {a.getSymbol(): parse(a.getMath(), where=f"initial assignment of {a.getSymbol()!r}")
               for a in m.getListOfInitialAssignments()}
@@ -548,6 +560,16 @@ class SensitivityModel:
     def readout_selections(self) -> list[str]:
         """Selections of the readout sensitivities (readout-major)."""
         return [readout_sensitivity_id(r, p) for r in self.readouts for p in self.parameters]
+
+
+def _piecewise(*args):
+    """SBML ``piecewise(value1, condition1, ..., otherwise)`` as a sympy Piecewise."""
+    import sympy as sp
+
+    pairs = [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 2)]
+    if len(args) % 2:
+        pairs.append((args[-1], True))
+    return sp.Piecewise(*pairs)
 
 
 def _ast_names(ast) -> list[str]:

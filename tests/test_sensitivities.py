@@ -7,6 +7,8 @@ solver tolerances (rtol 1e-12) a central difference with a relative step of
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -150,3 +152,56 @@ def test_state_restore_and_species_set_to_a_value():
 def test_unsupported_parameter_is_refused():
     with pytest.raises(ModelError, match="constant global parameter"):
         SensitivitySimulator("trafficking", ["surface_receptor"], ["surface_receptor"])
+
+
+BRANNMARK = Path(__file__).parent / "data" / "petab" / "Brannmark_JBC2010" / "model_Brannmark_JBC2010.xml"
+
+
+def test_brannmark_insulin_receptor_model_with_a_timed_insulin_switch():
+    """The Brannmark benchmark model (9 species, insulin given by a piecewise
+    switch in time): sensitivities of every species against central differences."""
+    model = load_model(BRANNMARK)
+    params = ["k1a", "k1b", "k1c", "k21", "k3", "km2", "k_IRSiP_DosR"]
+    params = [p for p in params if p in model.parameters] or _pick_parameters(model, 6)
+    base = Simulator(model, **TOL)
+    species = base.species
+    ss = SensitivitySimulator(model, params, species, **TOL)
+    values = {p: model.parameters[p] for p in params}
+    dose = {"insulin_dose_1": 10.0} if "insulin_dose_1" in model.parameters else {}
+    times = [0.0, 0.5, 1.0, 2.0, 5.0, 15.0, 30.0]
+
+    def plain(vals):
+        base.reset({**vals, **dose})
+        return base.advance(times, species)
+
+    ss.reset({**values, **dose})
+    y, dy = ss.advance(times)
+    np.testing.assert_allclose(y, plain(values), rtol=1e-8, atol=1e-10)
+    assert _max_rel(dy, _fd(plain, values, params), y, [values[p] for p in params]) < 1e-5
+
+
+def test_fit_problem_jacobian_through_pretreatment_per_condition_and_observable_scale():
+    """The exact Jacobian of a FitProblem (pre-equilibration, 1-24 h pre-treatment
+    segments, washout, challenges, a per-condition rate, an estimated
+    observable scale, log10 and linear scales) against central differences."""
+    from receptorkin.fitting import FitProblem, Observable, ParameterSpec
+    from receptorkin.fitting.objective import jacobian
+    from receptorkin.measurements import load_conditions, load_measurements
+
+    root = Path(__file__).resolve().parents[1]
+    data = load_measurements(root / "data" / "desensitization.csv")
+    conds = load_conditions(root / "data" / "desensitization_conditions.csv")
+    specs = [ParameterSpec("k_internalization", 0.6, 0.006, 60, per_condition=True),
+             ParameterSpec("k_recycling", 0.0893, 0.001, 10),
+             ParameterSpec("K_E", 1000.0, 10.0, 1e5, scale="lin"),
+             ParameterSpec("surface_scale", 1.0, 0.1, 10.0)]
+    obs = {"surface_receptor": Observable("surface_receptor", "surface_receptor", scale="surface_scale")}
+    problem = FitProblem("gpcr_desensitization", data, specs, conditions=conds, observables=obs,
+                         rtol=1e-12, atol=1e-10)
+    x = problem.initial_vector() + 0.01
+    r, J = problem.residuals_and_jacobian(x)
+    np.testing.assert_allclose(r, problem.residuals(x), rtol=1e-6, atol=1e-6)
+    lo, hi = problem.bounds()
+    Jfd = jacobian(problem.residuals, x, lo - 1, hi + 1, step=1e-4)
+    scale = np.maximum(np.max(np.abs(Jfd), axis=0), 1e-3 * np.max(np.abs(Jfd)))
+    assert np.max(np.abs(J - Jfd) / scale) < 1e-5
