@@ -8,7 +8,11 @@
   with receptorkin's solver-scaled central differences and with lmfit's
   default finite-difference step;
 - standard errors from receptorkin's Hessian against a tight-tolerance
-  central-difference Hessian.
+  central-difference Hessian;
+- the estimation engine (exact Jacobian from forward sensitivities) against
+  the finite-difference fits it replaced, same 20 starts, same run; the cost
+  of the Jacobian of a 20-parameter problem relative to one evaluation;
+- 10,000 posterior draws with emcee on 2 processes (``--posterior`` alone).
 """
 
 from __future__ import annotations
