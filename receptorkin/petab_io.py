@@ -249,6 +249,10 @@ class _ModelInfo:
     compartments: dict[str, float]
     reactions: set[str]
     referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
+    assigned: set[str] = field(default_factory=set)  # targets of assignment rules (no condition can set them)
+    rate_parameters: set[str] = field(default_factory=set)  # parameters driven by rate rules (initial values)
+    event_targets: set[str] = field(default_factory=set)  # parameters and compartments that events change
+    by_concentration: set[str] = field(default_factory=set)  # species whose initial value is a concentration
 
     @property
     def ids(self) -> set[str]:
@@ -270,6 +274,8 @@ def _model_info(sbml: str) -> _ModelInfo:
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
     rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
+    assigned = {r.getVariable() for r in m.getListOfRules() if r.isAssignment()}
+    event_targets = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
     params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
               if p.getId() not in rule_targets}
     species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
@@ -282,7 +288,14 @@ def _model_info(sbml: str) -> _ModelInfo:
         el = elements.get(k)
         if hasattr(el, "isSetMath") and el.isSetMath():
             referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
-    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced)
+    rate_parameters = {r.getVariable() for r in m.getListOfRules()
+                       if r.isRate() and m.getParameter(r.getVariable()) is not None}
+    event_targets = {v for v in event_targets if m.getParameter(v) is not None or m.getCompartment(v) is not None}
+    initial_assigned = {a.getSymbol() for a in m.getListOfInitialAssignments()}
+    by_concentration = {s.getId() for s in m.getListOfSpecies() if not s.getHasOnlySubstanceUnits()
+                        and (s.getId() in initial_assigned or s.isSetInitialConcentration())}
+    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced,
+                      assigned, rate_parameters, event_targets, by_concentration)
 
 
 # --------------------------------------------------------------------------- compiled pieces
@@ -337,7 +350,7 @@ class _Condition:
     id: str
     params: list[tuple[str, _Source]]  # SBML parameter overrides
     compartments: list[tuple[str, _Source]]
-    species: list[tuple[str, _Source]]  # non-NaN species initial values (SBML meaning)
+    species: list[tuple[str, _Source]]  # non-NaN initial values of species (SBML meaning) and rate-rule parameters
 
 
 # --------------------------------------------------------------------------- the problem
@@ -610,11 +623,13 @@ class PetabProblem:
             problems.raise_if_any(DataError, t.name)
         targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
         for col in targets:
-            if col in info.rule_targets:
-                unknown.add(f"{t.name}:1: column {col!r}: computed by a rule in model {info.id!r}; a condition cannot set it")
+            if col in info.assigned:
+                unknown.add(f"{t.name}:1: column {col!r}: computed by an assignment rule in model {info.id!r}; "
+                            "a condition cannot set it")
             elif col in info.species and info.species[col][2]:
                 unknown.add(f"{t.name}:1: column {col!r}: boundary species cannot be set by a condition here")
-            elif col not in info.parameters and col not in info.species and col not in info.compartments:
+            elif (col not in info.parameters and col not in info.species and col not in info.compartments
+                  and col not in info.rate_parameters):
                 unknown.add(f"{t.name}:1: column {col!r}: model {info.id!r} has no parameter, species or compartment "
                             f"{col!r}{closest(col, sorted(info.parameters) + sorted(info.species) + sorted(info.compartments))}")
             elif col in self._par_index:
@@ -634,7 +649,7 @@ class PetabProblem:
                 continue
             cond = _Condition(cid, [], [], [])
             for col in targets:
-                is_species = col in info.species
+                is_species = col in info.species or col in info.rate_parameters  # initial values
                 src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
                                    allow_nan=True)
                 if col in info.compartments:
@@ -917,7 +932,11 @@ class PetabProblem:
         if self._sim is None:
             from .simulation import Simulator
 
-            self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
+            sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
+            defaults = sim.default_parameters
+            # start values of the parameters events change (restored before every condition)
+            self._event_defaults = {k: defaults[k] for k in sorted(self._info.event_targets) if k in defaults}
+            self._sim = sim
         return self._sim
 
     def with_tolerances(self, rtol: float, atol: float) -> "PetabProblem":
@@ -1036,12 +1055,17 @@ class PetabProblem:
         for pid, src in cond.params:
             values[pid] = self._value(src, p)
         sizes = dict(info.compartments)
+        for cmp in info.event_targets & set(sizes):  # an event may have resized it in an earlier run
+            values[cmp] = sizes[cmp]
         for cmp, src in cond.compartments:
             values[cmp] = sizes[cmp] = self._value(src, p)
         species: dict[str, float] = {}
         for sid, src in cond.species:
-            comp, only_substance, _ = info.species[sid]
             v = self._value(src, p)
+            if sid in info.rate_parameters:
+                species[sid] = v
+                continue
+            comp, only_substance, _ = info.species[sid]
             species[sid] = v if only_substance else v * sizes[comp]
         return values, species
 
@@ -1078,26 +1102,66 @@ class PetabProblem:
                     rows.append(res[i])
         return np.array(rows)
 
-    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray, preeq_cache: dict[str, np.ndarray]) -> np.ndarray:
+    def _restart(self, sim, values: Mapping[str, float], initial: Mapping[str, float],
+                 state: np.ndarray | None = None) -> None:
+        """Reset ``sim`` to the start of a condition, whatever earlier runs left in it.
+
+        Parameters and compartments that the model's events change are
+        written explicitly first (a reset restores species, not parameters,
+        and a cache of pushed values would not see an event's change), so a
+        condition's result never depends on which conditions ran before it.
+        """
+        restore = {k: float(values.get(k, v)) for k, v in self._event_defaults.items()}
+        if restore:
+            sim.set_now(restore)
+        info = self._info
+        resized = {c: float(values[c]) for c in info.compartments
+                   if c in values and values[c] != info.compartments[c] and info.compartments[c] > 0}
+        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in initial
+                   and info.species[sid][0] in resized] if state is None else []
+        if not rescale:
+            sim.reset(values={**values, **initial}, state=state)
+            return
+        # a compartment resized by the condition: species given as concentrations keep their
+        # concentration (SBML), so their amounts scale with the size; the initial concentrations
+        # come from a start at the model's sizes (initial assignments may depend on parameters)
+        sim.reset(values={**values, **{c: info.compartments[c] for c in resized}})
+        at_model_size = sim.state()
+        sim.reset(values={**values, **initial})
+        amounts = sim.state()
+        index = {sid: k for k, sid in enumerate(sim.species)}
+        for sid in rescale:
+            comp = info.species[sid][0]
+            k = index[sid]
+            amounts[k] = at_model_size[k] / info.compartments[comp] * resized[comp]
+        sim.set_state(amounts)
+
+    def _carried(self, sim) -> dict[str, float]:
+        """Values of rate-rule parameters now (they are state, like species amounts)."""
+        return {k: sim.get(k) for k in sorted(self._info.rate_parameters)}
+
+    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
+                             preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]]) -> np.ndarray:
         sim = self.simulator
         values, species = self._condition_values(exp.sim, p)
         try:
             if exp.preeq is not None:
-                state = preeq_cache.get(exp.preeq)
-                if state is None:
+                cached = preeq_cache.get(exp.preeq)
+                if cached is None:
                     pv, ps = self._condition_values(exp.preeq, p)
-                    pv.update(ps)
-                    sim.steady_state(values=pv, selections=())
-                    state = preeq_cache[exp.preeq] = sim.state()
-                sim.reset(values={**values, **species}, state=state)
+                    self._restart(sim, pv, ps)
+                    sim.solve_steady_state(())
+                    cached = preeq_cache[exp.preeq] = (sim.state(), self._carried(sim))
+                state, carried = cached
+                self._restart(sim, values, {**carried, **species}, state=state)
             else:
-                sim.reset(values={**values, **species})
+                self._restart(sim, values, species)
             if exp.times.size >= 2:
                 out = self._advance(sim, exp.times, exp.selections, values)
             else:
                 out = np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, len(exp.selections))
             if exp.steady:
-                sim.steady_state(values=values, initial=sim.state(), selections=())
+                sim.solve_steady_state(())
                 out = np.vstack([out, np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, -1)])
         except SimulationError as exc:
             pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
