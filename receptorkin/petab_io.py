@@ -1247,6 +1247,16 @@ class PetabProblem:
         y, sigma = self._evaluate(self._check_x(x))
         return -float(np.sum(self._nllh_terms(y, sigma)))
 
+    def chi2(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
+        """χ²: the sum of squared weighted residuals (t(m) − t(y)) / σ (PEtab's definition).
+
+        Parameters
+        ----------
+        x
+            Estimated parameters on their PEtab scales (default: nominal values).
+        """
+        return float(np.sum(self.residuals(x) ** 2))
+
     def log_prior(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
         """Log-density of the objective priors (``objectivePriorType``), 0 if there are none."""
         xs = self._check_x(x)
