@@ -161,17 +161,54 @@ def _cell(value: Any) -> str:
 
 
 def _read_tsv(path: Path) -> _Table:
-    import pandas as pd
+    """A PEtab TSV table as text cells; malformed input names the file, line and column.
+
+    No cell or header of the file is quoted back in a message: a table given
+    by mistake (or on purpose) may be anything.
+    """
+    import csv
+    import io
 
     if not path.exists():
         raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a tab-separated PEtab table")
     try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable tab-separated table: {' '.join(str(exc).split())}") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    rows = [{c: str(v).strip() for c, v in zip(df.columns, rec)} for rec in df.itertuples(index=False, name=None)]
-    return _Table(str(path), list(df.columns), rows, [(str(path), i + 2) for i in range(len(rows))])
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); expected a tab-separated PEtab table") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            if cells and any(c.strip() for c in cells):
+                records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DataError(f"{path}:{max(reader.line_num, 1)}: not a readable tab-separated table "
+                        f"({str(exc).split(':')[0]}, e.g. an unbalanced quote)") from None
+    if not records:
+        raise DataError(f"{path}: empty; expected a tab-separated PEtab table with a header line")
+    header_line, header = records[0]
+    columns = [c.strip() for c in header]
+    for k, c in enumerate(columns, start=1):
+        if c == "":
+            raise DataError(f"{path}:{header_line}: column {k}: empty column name in the header")
+        if columns.index(c) != k - 1:
+            raise DataError(f"{path}:{header_line}: column {k}: the same column name as column {columns.index(c) + 1}")
+    rows, origins = [], []
+    for line, cells in records[1:]:
+        if len(cells) > len(columns):
+            extra = [k for k in range(len(columns), len(cells)) if cells[k].strip()]
+            if extra:
+                raise DataError(f"{path}:{line}: column {extra[0] + 1}: a value beyond the header's "
+                                f"{len(columns)} column(s)")
+        cells = cells + [""] * (len(columns) - len(cells))
+        rows.append({c: v.strip() for c, v in zip(columns, cells)})
+        origins.append((str(path), line))
+    return _Table(str(path), columns, rows, origins)
 
 
 def _from_frame(df: Any, name: str, id_column: str | None) -> _Table:
@@ -233,8 +270,11 @@ class _Problems:
 def _require_columns(table: _Table, required: Sequence[str], problems: _Problems) -> bool:
     missing = [c for c in required if c not in table.columns]
     if missing:
-        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)} "
-                     f"(found: {', '.join(table.columns) or 'none'})")
+        # header cells are named only when they are identifiers (the closest one), never echoed as they are
+        names = [c for c in table.columns if _is_identifier(c) and len(c) <= 64]
+        hints = "".join(closest(c, names) for c in missing)
+        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)}{hints} "
+                     f"(the header has {len(table.columns)} tab-separated column(s))")
         return False
     return True
 
@@ -446,14 +486,29 @@ class PetabProblem:
 
     @classmethod
     def from_yaml(cls, path: "str | os.PathLike", *, rtol: float = 1e-10, atol: float = 1e-12,
-                  max_steps: int = 100_000) -> "PetabProblem":
+                  max_steps: int = 100_000, allow_outside: bool = False) -> "PetabProblem":
         """Read a PEtab v1 problem from its YAML file.
+
+        File names in the YAML are resolved relative to the YAML's folder.
+
+        Parameters
+        ----------
+        path
+            The PEtab YAML file.
+        rtol, atol, max_steps
+            Solver settings (see the class).
+        allow_outside
+            Read files that lie outside the YAML's folder (after following
+            ``..`` and symbolic links).  Off by default: a problem received
+            from elsewhere cannot make receptorkin read arbitrary files.
 
         Raises
         ------
         DataError
-            Missing or unreadable files, a PEtab version other than 1, several
-            models, unsupported extensions.
+            Missing or unreadable files, files outside the YAML's folder
+            (unless ``allow_outside``), a PEtab version other than 1, several
+            models, unsupported extensions.  Messages name the file, line and
+            column; they never quote a file's contents.
         """
         import yaml
 
@@ -464,8 +519,13 @@ class PetabProblem:
             raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
         try:
             spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{ypath}: not UTF-8 text (byte {exc.start}); expected a PEtab YAML file") from None
         except yaml.YAMLError as exc:
-            raise DataError(f"{ypath}: not valid YAML: {' '.join(str(exc).split())}") from None
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}: column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise DataError(f"{ypath}{at}: not valid YAML ({problem})") from None
         if not isinstance(spec, dict):
             raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
         version = str(spec.get("format_version", "")).strip()
@@ -479,7 +539,10 @@ class PetabProblem:
         if len(problems) > 1:
             raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
         prob = problems[0] or {}
+        if not isinstance(prob, dict):
+            raise DataError(f"{ypath}: 'problems' must be a list with one mapping (sbml_files, condition_files, ...)")
         base = ypath.parent
+        root = base.resolve()
 
         def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
             raw = where.get(key)
@@ -490,10 +553,17 @@ class PetabProblem:
             items = raw if isinstance(raw, list) else [raw]
             out = []
             for item in items:
+                if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
+                    raise DataError(f"{ypath}: {key}: expected a file name (got {type(item).__name__})")
                 p = Path(str(item))
                 p = p if p.is_absolute() else base / p
+                if not allow_outside and not p.resolve().is_relative_to(root):
+                    raise DataError(f"{ypath}: {key}: {item!s} lies outside the folder of {ypath.name}; "
+                                    "pass allow_outside=True (CLI: --allow-outside) to read it")
                 if not p.exists():
                     raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
+                if not p.is_file():
+                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: not a file")
                 out.append(p)
             return out
 
