@@ -1002,7 +1002,11 @@ class PetabProblem:
         if self._sim is None:
             from .simulation import Simulator
 
-            sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
+            # moiety analysis recompiles the model and only speeds up steady states: leave it off
+            # when no condition is pre-equilibrated and no measurement is at steady state
+            needs_steady = any(exp.preeq is not None or exp.steady for exp in self._experiments)
+            sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
+                            moiety_analysis=None if needs_steady else False)
             defaults = sim.default_parameters
             # start values of the parameters events change (restored before every condition)
             self._event_defaults = {k: defaults[k] for k in sorted(self._info.event_targets) if k in defaults}

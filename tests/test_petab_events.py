@@ -85,3 +85,10 @@ def test_first_and_tenth_evaluation_are_equal(model_path):
     assert tenth == pytest.approx(first, rel=1e-12)
     assert np.all(np.isfinite(later))
     assert first == pytest.approx(p.with_tolerances(1e-10, 1e-12).llh(x), rel=1e-9)  # a freshly compiled model
+
+
+def test_no_moiety_analysis_without_steady_states(model_path):
+    """Moiety analysis recompiles the model and only serves steady states: off when none is needed."""
+    p = problem(model_path, ("first",))
+    assert p.simulator.moiety_analysis is False
+    assert_allclose(p.simulate()["simulation"], expected(("first",)), rtol=1e-6, atol=1e-9)

@@ -60,3 +60,11 @@ def test_repeated_evaluation_is_unchanged() -> None:
         first = problem.llh()
         problem.simulate()
         assert problem.llh() == pytest.approx(first, rel=1e-9, abs=1e-9), case
+
+
+def test_moiety_analysis_only_where_steady_states_are_needed() -> None:
+    cases_dir = petabtests.get_cases_dir(FORMAT, VERSION)
+    assert PetabProblem.from_yaml(cases_dir / "0001" / "_0001.yaml").simulator.moiety_analysis is False
+    # 0009 pre-equilibrates to a steady state: moiety analysis helps; 0018's rate rules on a species exclude it
+    assert PetabProblem.from_yaml(cases_dir / "0009" / "_0009.yaml").simulator.moiety_analysis is True
+    assert PetabProblem.from_yaml(cases_dir / "0018" / "_0018.yaml").simulator.moiety_analysis is False
