@@ -27,7 +27,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA.csv", help="tidy CSV, one row per observation")
+    p.add_argument("data", metavar="DATA", help="table, one row per observation: .csv, .tsv, .xlsx or Prism .pzfx")
+    p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
+    p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
+                   help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
     p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
@@ -140,18 +143,24 @@ def run(args: argparse.Namespace) -> int:
     if outdir.exists():
         prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
 
+    from ..readers import needs_reader, read_frame
+
+    data = args.data
+    if needs_reader(args.data, args.sheet, args.replicates):
+        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response)
+    header = [str(c) for c in data.columns] if not isinstance(data, str) else _header(args.data)
     curve_col = args.curve_id
     if model.name == "schild":
         curve_col = args.antagonist
-    elif curve_col is None and "condition" in _header(args.data):
+    elif curve_col is None and "condition" in header:
         curve_col = "condition"
 
     # ---------------------------------------------------------------- fit
     if model.name == "schild":
-        result = fit_schild(args.data, dose=args.dose, response=args.response, antagonist=args.antagonist,
+        result = fit_schild(data, dose=args.dose, response=args.response, antagonist=args.antagonist,
                             fixed=fixed or None, level=args.level)
     else:
-        result = fit_curve(args.data, model, dose=args.dose, response=args.response, curve=curve_col,
+        result = fit_curve(data, model, dose=args.dose, response=args.response, curve=curve_col,
                            sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
 
     reference = args.reference
@@ -168,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = None
     if compare:
         names = [model.name] + [m for m in compare if m != model.name]
-        comparison = compare_models(args.data, names, dose=args.dose, response=args.response,
+        comparison = compare_models(data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
                                     level=args.level)
         summary["comparison"] = comparison.to_dict("records")

@@ -6,7 +6,11 @@ import argparse
 
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", metavar="DATA.csv", help="tidy measurements: dose, response [, time, condition, replicate, sd, observable]")
+    p.add_argument("data", metavar="DATA", help="tidy measurements (.csv, .tsv, .xlsx or Prism .pzfx): "
+                   "dose, response [, time, condition, replicate, sd, observable]")
+    p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
+    p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
+                   help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--ligand", metavar="ID", help="species or parameter that a dose sets (default: the model's)")
     p.add_argument("--observable", metavar="ID", help="model output that the 'response' column measures (default: the model's)")
     p.add_argument("--bounds", action="append", metavar="ID=LO:HI", help="bounds of an estimated parameter (default value/100 : value*100)")
@@ -42,7 +46,8 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     from ..models import load_model
     from ._common import parse_assignments
 
-    data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit)
+    data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit,
+                             sheet=args.sheet, replicates=args.replicates)
     m = load_model(model).with_ligand(args.ligand)
     bounds = parse_assignments(args.bounds, "--bounds")
     linear = {s.strip() for s in (args.linear or "").split(",") if s.strip()}
