@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -129,7 +128,7 @@ def compare(
     recovery_band: float = 0.1,
     values: Mapping[str, float] | None = None,
     resolution: int = 400,
-    progress: bool | None = False,
+    progress: bool | None = None,
 ) -> ComparisonResult:
     """Simulate several regimens on one model and tabulate their metrics.
 
@@ -157,7 +156,7 @@ def compare(
     resolution
         Uniform output points over the horizon (see :func:`~receptorkin.dosing.apply_regimen`).
     progress
-        Show a progress bar (None: when stderr is a terminal).
+        Progress (None: a live bar in a terminal, one line when piped; False: none).
 
     Returns
     -------
@@ -562,12 +561,9 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _progress(iterable, progress: bool | None, desc: str, total: int):
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
+    from .progress import progress_iter
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    return progress_iter(iterable, desc, total=total, show=progress, unit="regimen")
 
 
 class _Search:
@@ -723,7 +719,7 @@ def optimize(
         ``'tcp://host:8786'``, a ``Client`` or a cluster; see
         :mod:`receptorkin.parallel`); the result equals the serial one.
     progress
-        Progress bar (None: when stderr is a terminal).
+        Progress (None: a live bar in a terminal, one line when piped; False: none).
     threshold
         Effect threshold for ``time_above_threshold``; default half the
         response to the first dose of the regimen at the centre of the bounds.
@@ -855,12 +851,9 @@ def optimize(
         raise RegimenError(f"n_samples must be at least 1 (got {n_samples!r})")
     n_polish = int(polish) if polish is not None else 30 * d
     total = n_global + n_polish if method == "sobol" else popsize * d * (maxiter + 1) + n_polish
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-        bar = tqdm(total=total, desc=f"optimize {fam.name}", leave=False)
+    bar = progress_bar(total, f"optimize {fam.name}", show=progress, unit="regimen")
     pool = None
     try:
         if workers > 1 or scheduler is not None:

@@ -58,6 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from ..errors import ReceptorkinError
+    from ..progress import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))  # global --quiet: no progress lines or bars
 
     try:
         return int(args.func(args) or 0)

@@ -86,11 +86,9 @@ def run_fit(args: argparse.Namespace) -> int:
     problem = PetabProblem.from_yaml(args.problem)
     starts = [problem.x_nominal] if args.nominal_start else None
 
-    def progress(done: int, total: int) -> None:
-        print(f"\rstart {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
+    # progress: a live bar in a terminal, one clean line per phase when piped (receptorkin.progress)
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
-                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False, progress=progress)
+                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False)
     path = result.write(out, force=args.force)
     print(result)
     print(f"wrote {path}")
