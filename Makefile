@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test bench models clean help
+.PHONY: demo test bench models clean help report-check
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included)"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
+	@echo "make report-check - open every kind of report.html in headless Chromium (screenshots in report-check-output/)"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +29,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+report-check: $(STAMP)
+	$(PY) -m pytest -q tests/test_reports_browser.py
+
 models: $(STAMP)
 	$(PY) -m receptorkin.models
 
 clean:
-	rm -rf $(VENV) demo-output bench-output .pytest_cache
+	rm -rf $(VENV) demo-output bench-output report-check-output .pytest_cache

@@ -87,6 +87,17 @@ class ComparisonResult:
 
         return plot_regimens(self, title=title)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
 
 def _unique_labels(regimens: Sequence[Regimen]) -> list[str]:
     labels: list[str] = []
@@ -533,6 +544,17 @@ class OptimizeResult:
         from .plots import plot_pareto
 
         return plot_pareto(self, title=title)
+
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
 
 
 def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:

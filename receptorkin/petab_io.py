@@ -1391,6 +1391,17 @@ class PetabFitResult:
             lines.append(f"  {pid:24s} {v:.6g}" + ("  (closed form)" if pid in self.inner_ids else ""))
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
 
 def latin_hypercube(n: int, lower: np.ndarray, upper: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``n`` Latin-hypercube points in the box [lower, upper] (one stratum per point and dimension)."""

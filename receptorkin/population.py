@@ -1523,6 +1523,17 @@ class PopulationResult:
         """Percentile bands as a matplotlib figure; see :func:`plot_bands`."""
         return plot_bands(self, observable, **kwargs)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
     # ----------------------------------------------------------------- tables
     def _tidy(self, start: int, chunk: np.ndarray, plain: bool = False,
               columns: np.ndarray | None = None) -> "pd.DataFrame":

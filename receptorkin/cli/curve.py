@@ -194,6 +194,10 @@ def run(args: argparse.Namespace) -> int:
                       force=args.force)
     plot_curve_fit(result, outdir / "curve.png", force=args.force)
     atomic_write_text(outdir / "report.md", report, force=args.force)
+    from ..htmlreport import curve_report
+
+    extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
+    curve_report(result, data_path=str(args.data), extra=extra).write(outdir / "report.html", force=args.force)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)
@@ -202,5 +206,5 @@ def run(args: argparse.Namespace) -> int:
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
         print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
-    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
+    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
     return 0

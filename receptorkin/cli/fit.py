@@ -84,11 +84,14 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     from ..io import atomic_write_text, prepare_outdir
 
     out = prepare_outdir(outdir, force=force)
-    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md"]
+    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md", out / "report.html"]
     result.to_json(paths[0], force=True)
     result.to_sbml(paths[1], force=True)
     result.plot(paths[2], force=True)
     atomic_write_text(paths[3], result.report(), force=True)
+    from ..htmlreport import write_report
+
+    write_report(result, paths[4], force=True)
     petab = result.to_petab(out / "petab", force=True)
     return [str(p) for p in paths] + [str(petab)]
 

@@ -90,6 +90,10 @@ def run_fit(args: argparse.Namespace) -> int:
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
                        max_iter=args.max_iter, hierarchical=None if args.hierarchical else False)
     path = result.write(out, force=args.force)
+    from ..htmlreport import write_report
+
+    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem)
     print(result)
     print(f"wrote {path}")
+    print(f"wrote {html}")
     return 0

@@ -191,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
     show = "d" if horizon is not None and horizon * hours >= 48 else "h"
     fig = result.plot_bands(band, time_unit=show)
     save_figure(fig, str(out / "bands.png"), force=True)
-    for name in (individuals.name, "summary.json", "bands.png"):
+    from ..htmlreport import write_report
+
+    write_report(result, out / "report.html", force=True)
+    for name in (individuals.name, "summary.json", "bands.png", "report.html"):
         print(f"wrote {out / name}")
     return 0

@@ -119,6 +119,13 @@ def _write_png(fig, path) -> None:
     print(f"wrote {path}")
 
 
+def _write_report(result, path) -> None:
+    from ..htmlreport import write_report
+
+    write_report(result, path, force=True)
+    print(f"wrote {path}")
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from ..design import compare
     from ..dosing import as_regimen
@@ -137,6 +144,7 @@ def run_compare(args: argparse.Namespace) -> int:
     _write_csv(result.table, out / "metrics.csv")
     _write_csv(result.timecourse, out / "timecourse.csv", index=False)
     _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"), out / "regimens.png")
+    _write_report(result, out / "report.html")
     return 0
 
 
@@ -171,6 +179,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     _write_csv(front, out / "pareto.csv", index=False)
     _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
                out / "pareto.png")
+    _write_report(result, out / "report.html")
     if not result.success:
         raise RegimenError(result.message)
     return 0

@@ -266,6 +266,17 @@ class FitResult:
     def __str__(self) -> str:
         return self.report()
 
+    def __repr__(self) -> str:
+        from ..htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from ..htmlreport import report_for
+
+        return report_for(self).fragment()
+
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict:
         return {
