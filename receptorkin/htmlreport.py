@@ -341,7 +341,10 @@ def optimize_report(opt: Any, *, figures: bool = True) -> Report:
 
     units = opt.parameter_units()
     best = pd.DataFrame([{"parameter": k, "value": v, "unit": units.get(k, "")} for k, v in opt.best_parameters.items()])
-    metrics = pd.DataFrame([{"metric": k, "value": v} for k, v in opt.best_metrics.items()])
+    from .design import METRICS
+
+    metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
+                            for k, v in opt.best_metrics.items()])
     figs = [("Evaluated regimens: objective against receptor preservation; the constraint and the reason a point "
              "fails it are marked.", figure_png(opt.plot()))] if figures else []
     warnings = [] if opt.success else [f"No regimen met every constraint: {opt.message}"]

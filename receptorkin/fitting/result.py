@@ -202,9 +202,19 @@ class FitResult:
         numpy.ndarray or pandas.DataFrame
             The predictions; for new rows, the rows with a ``prediction`` column.
         """
-        problem = self._require_problem("predict")
+        self._require_problem("predict")
         if data is None:
             return self.fitted
+        new, frame, rows = self.prediction_problem(data)
+        out = frame.drop(columns="response").reset_index(drop=True)
+        out["prediction"] = new.predict(new.to_scaled({n: self.estimates[n] for n in new.names}))[:rows]
+        return out
+
+    def prediction_problem(self, data):
+        """A :class:`FitProblem` whose rows are ``data`` (see :meth:`predict`), for predicting at
+        other parameter vectors (e.g. draws for a band); returns ``(problem, frame, n_rows)`` --
+        the problem's first ``n_rows`` rows are the rows of ``frame``."""
+        problem = self._require_problem("predict")
         import pandas as pd
 
         from ..measurements import Measurements
@@ -226,10 +236,7 @@ class FitResult:
                            f"only for {', '.join(problem.condition_names)})")
         new = FitProblem(problem.model, data, list(problem.specs.values()), conditions=problem.conditions,
                          observables=problem.observables, equilibrate=problem.equilibrate, noise="estimate")
-        values = {n: self.estimates[n] for n in new.names}
-        out = frame.drop(columns="response").reset_index(drop=True)
-        out["prediction"] = new.predict(new.to_scaled(values))[:rows]
-        return out
+        return new, frame, rows
 
     # ---------------------------------------------------------------- report
     def report(self) -> str:
@@ -371,15 +378,16 @@ class FitResult:
         return fit_problem_to_petab(self.problem, outdir, values=self.estimates, noise=noise, force=force)
 
     # ----------------------------------------------------------------- plots
-    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True):
+    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True, ax=None):
         """Data with the fitted curves per condition (and the 95% prediction band
-        from the parameter covariance).  Needs the fitting problem (a result
-        fresh from :func:`fit`)."""
+        from the parameter covariance) and residuals; see
+        :func:`receptorkin.fitting.plotting.plot_fit`.  Needs the fitting problem
+        (a result fresh from :func:`fit`).  Returns the Figure."""
         from .plotting import plot_fit
 
         if self.problem is None:
             raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
-        fig = plot_fit(self, band=band)
+        fig = plot_fit(self, band=band, ax=ax)
         if path is not None:
             import matplotlib.pyplot as plt
 
