@@ -262,7 +262,7 @@ def dose_response_omex(
     m = _prepare(model, values, regimen, None if isinstance(readout, str) else float(readout))
     lig = ligand or m.ligand
     if lig is None:
-        raise ModelError(f"model {m.id!r} declares no ligand input: name one (ligand=...)")
+        raise ModelError(f"model {m.id!r} declares no ligand input: name one with dose_response_omex(..., ligand='ID')")
     m.element(lig)
     dose_list = [float(d) for d in doses]
     if not dose_list or any(not (math.isfinite(d) and d >= 0) for d in dose_list):

@@ -746,7 +746,8 @@ class Simulator:
         import pandas as pd
 
         if self.ligand is None:
-            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID)")
+            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one with "
+                             f"Simulator({self.model.id!r}, ligand='ID') (CLI: --ligand ID)")
         d = self._check_doses(doses)
         if observable is None:
             if self.observable is None:
