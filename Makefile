@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test bench models clean help report-check
+.PHONY: demo test bench models clean help report-check docs
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included)"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
+	@echo "make docs   - the documentation site with the API reference, into site/"
 	@echo "make report-check - open every kind of report.html in headless Chromium (screenshots in report-check-output/)"
 
 $(STAMP): pyproject.toml
@@ -29,6 +30,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[docs]"
+	$(PY) -m mkdocs build --site-dir site
+
 report-check: $(STAMP)
 	$(PY) -m pytest -q tests/test_reports_browser.py
 
@@ -36,4 +41,4 @@ models: $(STAMP)
 	$(PY) -m receptorkin.models
 
 clean:
-	rm -rf $(VENV) demo-output bench-output report-check-output .pytest_cache
+	rm -rf $(VENV) demo-output bench-output report-check-output site .pytest_cache
