@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
-           "PALETTE", "STYLE", "time_unit_for", "legend_outside"]
+           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, used for every figure
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -45,7 +45,8 @@ def legend_outside(ax, **kwargs):
                      borderaxespad=0.0, **kwargs)
 
 
-def _apply_style() -> None:
+def apply_style() -> None:
+    """Set the shared figure style (palette, fonts, grid) in matplotlib's rcParams."""
     import matplotlib as mpl
     from cycler import cycler
 
@@ -60,7 +61,7 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.4, 4.2
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    _apply_style()
+    apply_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
     return fig, axes
 
@@ -94,16 +95,20 @@ def plot_timecourse(df, columns: Sequence[str] | None = None, title: str = ""):
     return fig
 
 
-def plot_dose_response(curves: Mapping[str, object], observable: str | None = None, title: str = ""):
+def plot_dose_response(curves: Mapping[str, object], observable: str | None = None, title: str = "", ax=None):
     """Dose-response curves (label -> DataFrame with ``dose`` and the observable).
 
     Zero doses (vehicle controls) are drawn one decade below the lowest
-    positive dose, on a broken log axis, so they stay visible.
+    positive dose, on a broken log axis, so they stay visible.  Draws into
+    ``ax`` when given; returns the Figure.
     """
     import numpy as np
 
-    fig, axes = figure()
-    ax = axes[0, 0]
+    if ax is None:
+        fig, axes = figure()
+        ax = axes[0, 0]
+    else:
+        fig = ax.figure
     positive = [float(df["dose"][df["dose"] > 0].min()) for df in curves.values() if (df["dose"] > 0).any()]
     control_x = (min(positive) / 10.0) if positive else 1.0
     has_control = False
@@ -130,7 +135,7 @@ def plot_dose_response(curves: Mapping[str, object], observable: str | None = No
         ax.set_xlabel(f"dose [{unit}]" if unit else "dose")
     ax.grid(alpha=0.3, which="both")
     if len(curves) > 1:
-        ax.legend(frameon=False)
+        legend_outside(ax)
     if title:
         ax.set_title(title)
     fig.tight_layout()

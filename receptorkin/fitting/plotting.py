@@ -139,7 +139,7 @@ def plot_fit(result, band: bool = True, ax=None):
     -------
     matplotlib.figure.Figure
     """
-    from ..plots import PALETTE, figure, legend_outside, time_unit_for
+    from ..plots import PALETTE, apply_style, legend_outside, time_unit_for
 
     problem = result.problem
     table = problem.data.table.copy()
@@ -165,16 +165,17 @@ def plot_fit(result, band: bool = True, ax=None):
         res_ax = make_axes_locatable(ax).append_axes("bottom", size="30%", pad=0.1, sharex=ax)
         pairs = [(ax, res_ax)]
     else:
+        import matplotlib.pyplot as plt
+
+        apply_style()
         ncols = 2 if n > 1 and n % 2 == 0 else 1
         nrows = (n + ncols - 1) // ncols
-        fig, _ = figure(1, 1, size=(6.2 * ncols, 4.6 * nrows))
-        fig.clf()
-        gs = fig.add_gridspec(2 * nrows, ncols, height_ratios=[3, 1] * nrows, hspace=0.08)
+        fig = plt.figure(figsize=(7.4 * ncols, 4.4 * nrows), layout="constrained")
+        subfigs = np.atleast_1d(fig.subfigures(nrows, ncols)).ravel()
         pairs = []
         for k in range(n):
-            r, c = divmod(k, ncols)
-            main = fig.add_subplot(gs[2 * r, c])
-            pairs.append((main, fig.add_subplot(gs[2 * r + 1, c], sharex=main)))
+            main, res = subfigs[k].subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+            pairs.append((main, res))
     positive = table.loc[table["dose"] > 0, "dose"]
     control_x = float(positive.min()) / 10.0 if len(positive) else 1.0
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(dict.fromkeys(table["condition"]))}
@@ -196,7 +197,7 @@ def plot_fit(result, band: bool = True, ax=None):
             for i, g in enumerate(payload):
                 cond, dose = g["condition"].iloc[0], float(g["dose"].iloc[0])
                 colour = PALETTE[i % len(PALETTE)] if len(payload) > 1 else colors[cond]
-                label = f"{cond}, {dose:.3g} nM" if table["condition"].nunique() > 1 else f"{dose:.3g} nM"
+                label = f"{cond}, {dose:.4g} nM" if table["condition"].nunique() > 1 else f"{dose:.4g} nM"
                 points(a, g["time"] * f, g, colour, label)
                 line = sub[(sub["condition"] == cond) & (sub["dose"] == dose)]
                 if len(line):
@@ -255,10 +256,4 @@ def plot_fit(result, band: bool = True, ax=None):
         a.tick_params(labelbottom=False)
         legend_outside(a)
     fig.suptitle(f"Fit of {result.model.id}: data (points), model (lines)", fontsize=11)
-    if ax is None:
-        import warnings
-
-        with warnings.catch_warnings():  # shared residual axes: tight_layout still places them well
-            warnings.simplefilter("ignore", UserWarning)
-            fig.tight_layout()
     return fig
