@@ -383,7 +383,11 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
         except Exception as exc:  # noqa: BLE001 - a population without time courses has no bands
             summary.append(f"No band figure: {exc}")
     warnings = [f"{len(res.failures)} individuals failed to simulate (left out of the summaries)."] if res.failures else []
-    methods = (f"A virtual population of {res.n} individuals of the model {res.model_id} was simulated "
+    pop = res.population
+    regimen = res.regimen.to_text() if getattr(res, "regimen", None) is not None else "no drug"
+    methods = (f"A virtual population of {res.n} individuals of the model {res.model_id} (SBML SHA-256 "
+               f"{sha256_text(pop.model.sbml)[:16]}) was drawn with seed {getattr(pop, 'seed', None)} "
+               f"(varied: {', '.join(getattr(pop, 'variability', {})) or 'nothing'}) and simulated under {regimen} "
                f"(libRoadRunner CVODE; {res.backend or 'serial'}). Software: {_versions_text()}.")
     return Report(f"Population of {res.model_id}", summary, tables, figs, warnings, methods)
 

@@ -58,3 +58,10 @@ def test_views_need_the_problem(result, tmp_path):
     with pytest.raises(FitError, match="predict\\(\\) needs the FitProblem"):
         loaded.predict()
     assert loaded.vcov.shape == (2, 2)
+
+
+def test_repr_is_one_line_and_notebook_display_has_table_and_figure(result):
+    text = repr(result)
+    assert "\n" not in text and text.startswith("<FitResult trafficking: 2 parameters")
+    html = result._repr_html_()
+    assert "<table" in html and "k_recycling" in html and 'src="data:image/png;base64,' in html
