@@ -235,7 +235,8 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
                             solid_capstyle="butt", label=lab)
                 else:
                     ax.vlines(onsets * factor, k - 0.35, k + 0.35, color=colours[lab], lw=0.6, label=lab)
-            ax.set_yticks(range(len(labels)), [f"{lab}" for lab in labels])
+            ax.set_yticks(range(len(labels)), [f"{lab}\n({n_pulses[lab]} pulses)" if n_pulses[lab] > 1 else lab
+                                               for lab in labels])
             ax.set_ylim(-0.7, len(labels) - 0.3)
             ax.invert_yaxis()
             ax.grid(False, axis="y")

@@ -54,7 +54,7 @@ def test_regimens_over_weeks_get_days_a_pulse_raster_and_a_zoom():
     assert len(axes) == 4  # input raster, response, receptors, zoom on the first pulses
     raster, response, receptors, zoom = axes
     assert receptors.get_xlabel() == "time [d]"
-    assert [t.get_text() for t in raster.get_yticklabels()] == ["continuous", "pulses every 90 min"]
+    assert [t.get_text() for t in raster.get_yticklabels()] == ["continuous", "pulses every 90 min\n(224 pulses)"]
     # one tick per pulse onset: 14 days / 90 min = 224 pulses
     ticks = [c for c in raster.collections if len(c.get_segments()) > 1]
     assert len(ticks[0].get_segments()) == 224
