@@ -158,7 +158,7 @@ def _envelope(t, y, bins: int):
 
 
 def _pulses(t, y) -> int:
-    """Number of rising edges of an input (how many pulses or doses it has)."""
+    """Number of pulses or doses of an input: rising edges, plus one if it starts high."""
     import numpy as np
 
     if y.size < 3:
@@ -167,7 +167,7 @@ def _pulses(t, y) -> int:
     if span <= 0:
         return 0
     on = y > np.nanmin(y) + 0.5 * span
-    return int(np.sum(on[1:] & ~on[:-1]))
+    return int(on[0]) + int(np.sum(on[1:] & ~on[:-1]))
 
 
 def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str = ""):
