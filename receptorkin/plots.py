@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
-           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style"]
+           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, used for every figure
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -43,6 +43,22 @@ def legend_outside(ax, **kwargs):
         return None
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                      borderaxespad=0.0, **kwargs)
+
+
+def axis_break(ax, x: float) -> None:
+    """Two short slashes across the x axis at ``x`` (data coordinates): the axis is broken there."""
+    kw = dict(transform=ax.get_xaxis_transform(), color="k", lw=1.0, clip_on=False)
+    for dx in (0.92, 1.08):
+        ax.plot([x * dx / 1.12, x * dx * 1.12], [-0.03, 0.03], **kw)
+
+
+def control_ticks(ax, control_x: float, lo: float, hi: float) -> None:
+    """Log-dose ticks at the decades between ``lo`` and ``hi``, and ``0`` at the control position."""
+    import math
+
+    decades = [10.0 ** k for k in range(math.ceil(math.log10(lo)), math.floor(math.log10(hi)) + 1)]
+    ax.set_xticks([control_x] + decades, ["0"] + [f"{d:g}" for d in decades])
+    ax.minorticks_off()
 
 
 def apply_style() -> None:
@@ -124,16 +140,15 @@ def plot_dose_response(curves: Mapping[str, object], observable: str | None = No
         if zero.any():
             ax.plot(np.full(zero.sum(), control_x), y[zero], marker="s", ls="none", color=line.get_color())
     ax.set_xscale("log")
-    if has_control:
-        ax.axvline(control_x * 3.0, color="0.6", lw=0.8, ls=":")
-        ax.annotate("control", (control_x, 0), xycoords=("data", "axes fraction"), xytext=(0, 4),
-                    textcoords="offset points", ha="center", fontsize=8, color="0.4")
+    if has_control and positive:
+        control_ticks(ax, control_x, min(positive) / 2, max(float(df["dose"].max()) for df in curves.values()) * 2)
+        axis_break(ax, control_x * 3.3)
     if first is not None:
         obs = observable or [c for c in first.columns if c != "dose"][0]
         ax.set_ylabel(_label(first, obs))
         unit = first.attrs.get("units", {}).get("dose", "")
-        ax.set_xlabel(f"dose [{unit}]" if unit else "dose")
-    ax.grid(alpha=0.3, which="both")
+        ax.set_xlabel((f"dose [{unit}]" if unit else "dose [model units]") + (" (0 = vehicle)" if has_control else ""))
+    ax.grid(alpha=0.3, which="major")
     if len(curves) > 1:
         legend_outside(ax)
     if title:

@@ -96,21 +96,6 @@ def _grid_predictions(result, grid, band: bool, n_draws: int = 60, seed: int = 1
     return fit, np.percentile(preds, 2.5, axis=0), np.percentile(preds, 97.5, axis=0)
 
 
-def _log_ticks(ax, lo: float, hi: float, control_x: float | None) -> None:
-    decades = [10.0 ** k for k in range(int(np.ceil(np.log10(lo))), int(np.floor(np.log10(hi))) + 1)]
-    ticks = ([control_x] if control_x is not None else []) + decades
-    labels = (["0"] if control_x is not None else []) + [f"{d:g}" for d in decades]
-    ax.set_xticks(ticks, labels)
-    ax.minorticks_off()
-
-
-def _break_marks(ax, x: float) -> None:
-    """Two short slashes on the x axis at ``x`` (data coordinates): an axis break."""
-    kw = dict(transform=ax.get_xaxis_transform(), color="k", lw=1.0, clip_on=False)
-    for dx in (0.92, 1.08):
-        ax.plot([x * dx / 1.12, x * dx * 1.12], [-0.03, 0.03], **kw)
-
-
 def plot_fit(result, band: bool = True, ax=None):
     """Measured points and the fitted model, with residuals.
 
@@ -139,7 +124,7 @@ def plot_fit(result, band: bool = True, ax=None):
     -------
     matplotlib.figure.Figure
     """
-    from ..plots import PALETTE, apply_style, legend_outside, time_unit_for
+    from ..plots import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
 
     problem = result.problem
     table = problem.data.table.copy()
@@ -229,10 +214,10 @@ def plot_fit(result, band: bool = True, ax=None):
             lo_d = float(g.loc[g["dose"] > 0, "dose"].min()) if (g["dose"] > 0).any() else control_x * 10
             hi_d = float(g["dose"].max())
             a.set_xlim(control_x / 3 if has_control else lo_d / 3, hi_d * 3)
-            _log_ticks(r, lo_d / 2, hi_d * 2, control_x if has_control else None)
             if has_control:
+                control_ticks(r, control_x, lo_d / 2, hi_d * 2)
                 for axis in (a, r):
-                    _break_marks(axis, control_x * 3.3)
+                    axis_break(axis, control_x * 3.3)
             when = "steady state" if tkey < 0 else f"{tkey:g} min after challenge"
             a.set_title(f"{obs} ({when})", loc="left")
             r.set_xlabel("dose [nM]" + (" (0 = vehicle control)" if has_control else ""))
