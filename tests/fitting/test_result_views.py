@@ -65,3 +65,22 @@ def test_repr_is_one_line_and_notebook_display_has_table_and_figure(result):
     assert "\n" not in text and text.startswith("<FitResult trafficking: 2 parameters")
     html = result._repr_html_()
     assert "<table" in html and "k_recycling" in html and 'src="data:image/png;base64,' in html
+
+
+def test_fit_figure_puts_vehicle_controls_on_a_broken_axis_and_draws_smooth_curves():
+    from synthetic import synthetic_trafficking
+
+    data = synthetic_trafficking(2, doses=[0.0, 0.1, 1.0, 10.0, 100.0], times=(30,))
+    res = fit(FitProblem("trafficking", data, [ParameterSpec("k_recycling", 0.1, 0.001, 10.0)]), n_starts=1,
+              profiles=False, progress=False)
+    fig = res.plot()
+    main, resid = fig.axes[:2]
+    assert [t.get_text() for t in resid.get_xticklabels()][0] == "0"
+    assert "0 = vehicle" in resid.get_xlabel()
+    curves = [line for line in main.get_lines() if line.get_linestyle() == "-" and len(line.get_xdata()) >= 30]
+    assert curves, "no smooth model curve"
+    for line in curves:
+        assert min(line.get_xdata()) > 0  # no model line through the control
+    assert any("95% band" in t.get_text() for t in main.get_legend().get_texts())
+    # residual panel: observed minus the model at every point
+    assert sum(len(line.get_xdata()) for line in resid.get_lines() if line.get_marker() == "o") == res.n_data
