@@ -273,12 +273,33 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
                   [("Parameters", table, how), ("Fit quality", quality, "")], figs, list(result.warnings), methods)
 
 
+_RESPONSE_PARAMS = {"c", "d", "E0", "Emax", "basal", "Em", "bottom", "top"}
+_DOSE_PARAMS = {"e", "EC50", "KA"}
+_LOG_DOSE_PARAMS = {"pEC50", "pA2", "pKB"}
+
+
+def _curve_unit(parameter: str, dose: str, response: str, family: str = "") -> str:
+    """Unit of a classic-curve parameter, in words tied to the data's columns."""
+    if parameter in _RESPONSE_PARAMS:
+        return f"as {response}"
+    if parameter in _DOSE_PARAMS:
+        return f"as {dose}"
+    if parameter in _LOG_DOSE_PARAMS:
+        return f"−log10 of {dose}"
+    if parameter == "f" and family == "BC":
+        return f"{response} per {dose}"
+    return "dimensionless"
+
+
 def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[tuple[str, Any, str]] = (),
                  figures: bool = True) -> Report:
     """Report of a classic :class:`~receptorkin.curves.CurveFitResult`."""
     import pandas as pd
 
     table = result.table.copy()
+    if "parameter" in table.columns:
+        table["unit"] = [_curve_unit(str(p), result.dose_column, result.response_column,
+                                    getattr(getattr(result.model, "family", None), "name", "")) for p in table["parameter"]]
     level = int(round(100 * result.level))
     how = (f"Intervals: {level}% Wald intervals, estimate ± t({result.df} df) × SE; SE from the full Hessian of the "
            "residual sum of squares (as R's drc).")
