@@ -1322,7 +1322,9 @@ class _TableWriter:
         if self._fh is None and self._pq is None:
             self.write(0, np.empty((0, len(self.result.readouts))))  # header only
         self._close()
-        os.replace(self.tmp, self.target)
+        from .io import publish
+
+        publish(self.tmp, self.target)  # umask permissions, atomic
         self._done = True
 
     def _close(self) -> None:
