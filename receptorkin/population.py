@@ -1732,9 +1732,10 @@ def plot_bands(result: PopulationResult, observable: str | None = None, *, title
     matplotlib.figure.Figure
     """
     if ax is None:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: no global state, the backend is the caller's
 
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig = Figure(figsize=(7, 4))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     from .units import time_factor

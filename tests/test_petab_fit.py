@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import SHARED_REFERENCE
+from conftest import BRANNMARK
 from test_petab import write_two_state
 
 from receptorkin.errors import FitError
 from receptorkin.petab_io import PetabProblem, fit_petab, latin_hypercube
 
-BRANNMARK_YAML = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml"
+BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 BRANNMARK_LLH = -141.889114
 
 

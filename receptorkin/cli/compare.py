@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .fit import add_fit_arguments
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,5 +50,5 @@ def run(args: argparse.Namespace) -> int:
         for (model, _), result in zip(specs, results):
             sub = out / Path(model).stem
             write_outputs(result, sub, force=True)
-        print(f"wrote {out / 'comparison.csv'} and one folder per model")
+        _log.info(f"wrote {out / 'comparison.csv'} and one folder per model")
     return 0

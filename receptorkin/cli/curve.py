@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._outputs import log as _log
+
 _EPILOG = """\
 models: LL.2 LL.3 LL.4 LL.5 W1.3 W1.4 W2.3 W2.4 EXD.2 EXD.3 BC.4 BC.5 (drc),
         Emax sigEmax Hill sigEmax.p Hill.p, operational, schild (4PL = LL.4)
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA.csv", help="tidy CSV, one row per observation")
+    p.add_argument("data", metavar="DATA.csv", help="tidy CSV, one row per observation ('-': stdin)")
     p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
     p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
@@ -193,5 +195,5 @@ def run(args: argparse.Namespace) -> int:
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
         print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
-    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
+    _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
     return 0

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", metavar="DATA.csv", help="tidy measurements: dose, response [, time, condition, replicate, sd, observable]")
+    p.add_argument("data", metavar="DATA.csv", help="tidy measurements: dose, response [, time, condition, replicate, sd, observable] ('-': stdin)")
     p.add_argument("--ligand", metavar="ID", help="species or parameter that a dose sets (default: the model's)")
     p.add_argument("--observable", metavar="ID", help="model output that the 'response' column measures (default: the model's)")
     p.add_argument("--bounds", action="append", metavar="ID=LO:HI", help="bounds of an estimated parameter (default value/100 : value*100)")
@@ -99,5 +101,5 @@ def run(args: argparse.Namespace) -> int:
                  scheduler=args.scheduler)
     print(result.report())
     for p in write_outputs(result, args.outdir, force=True):
-        print(f"wrote {p}")
+        _log.info(f"wrote {p}")
     return 0

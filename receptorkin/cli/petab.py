@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("petab", help="PEtab problems: log-likelihood, simulation, multistart fit",
@@ -64,7 +66,7 @@ def run_simulate(args: argparse.Namespace) -> int:
         return 0
     with atomic_path(args.output, args.force) as tmp:
         df.to_csv(tmp, sep="\t", index=False)
-    print(f"wrote {args.output}")
+    _log.info(f"wrote {args.output}")
     return 0
 
 
@@ -87,11 +89,13 @@ def run_fit(args: argparse.Namespace) -> int:
     starts = [problem.x_nominal] if args.nominal_start else None
 
     def progress(done: int, total: int) -> None:
+        if not _log.isEnabledFor(20):  # --quiet
+            return
         print(f"\rstart {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
                        max_iter=args.max_iter, hierarchical=None if args.hierarchical else False, progress=progress)
     path = result.write(out, force=args.force)
     print(result)
-    print(f"wrote {path}")
+    _log.info(f"wrote {path}")
     return 0
