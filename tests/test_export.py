@@ -155,7 +155,7 @@ def test_cli_export(tmp_path, fit_json, capsys):
 
     out = tmp_path / "t.xml"
     assert main(["export", "trafficking", "--fit", str(fit_json), "-o", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # notes and warnings go to stderr; stdout is for data
     assert f"wrote {out} (2 fitted values written)" in printed
     assert "not model quantities, not written: sigma" in printed
     assert main(["export", "trafficking", "-o", str(out)]) == 1
