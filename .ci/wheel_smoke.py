@@ -102,7 +102,6 @@ def fresh_venv(python: str, where: Path, wheel: Path) -> Path:
 def smoke(bin_dir: Path, work: Path) -> dict[str, float]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
-    env["MPLCONFIGDIR"] = str(work / ".mpl")
     rk = str(bin_dir / "receptorkin")
     py = str(bin_dir / "python")
     os.umask(0o022)
