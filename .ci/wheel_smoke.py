@@ -118,6 +118,12 @@ def smoke(bin_dir: Path, work: Path) -> dict[str, float]:
         run([rk, "--help"], work, env, what="receptorkin --help")
         times.append(time.perf_counter() - t0)
     measured["help_s"] = min(times)
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        run([py, "-c", "pass"], work, env, what="python -c pass (start-up baseline)")
+        times.append(time.perf_counter() - t0)
+    measured["python_s"] = min(times)
     out = run([py, "-c", "import sys, time; t = time.perf_counter(); import receptorkin; "
                "print(time.perf_counter() - t); receptorkin.Simulator('trafficking'); "
                "print(sorted(m for m in ('tellurium', 'six', 'IPython', 'plotly', 'matplotlib') if m in sys.modules))"],
@@ -194,7 +200,8 @@ def main(argv: list[str]) -> int:
     finally:
         if not keep:
             shutil.rmtree(top, ignore_errors=True)
-    print(f"wheel smoke test passed in {time.perf_counter() - t0:.0f} s: receptorkin --help {measured['help_s']:.3f} s, "
+    print(f"wheel smoke test passed in {time.perf_counter() - t0:.0f} s: receptorkin --help {measured['help_s']:.3f} s "
+          f"(bare python start-up {measured['python_s']:.3f} s), "
           f"import receptorkin {measured['import_s']:.3f} s, Brannmark llh {measured['brannmark_llh']:.6f}")
     return 0
 
