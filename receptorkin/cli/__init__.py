@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
-import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from .. import __version__
 
@@ -69,48 +67,17 @@ def one_line(exc: BaseException, most: int = 5) -> str:
     return shown
 
 
-class _StderrHandler(logging.Handler):
-    """Log records to whatever ``sys.stderr`` is at the time (tests swap it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            sys.stderr.write(self.format(record) + "\n")
-            sys.stderr.flush()
-        except Exception:  # noqa: BLE001 - logging must never raise
-            self.handleError(record)
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        msg = record.getMessage()
-        if record.levelno >= logging.WARNING:
-            return f"receptorkin: {record.levelname.lower()}: {msg}"
-        if record.levelno < logging.INFO:
-            return f"receptorkin: debug: {record.name}: {msg}"
-        return msg
-
-
-def configure_logging(quiet: bool = False, verbose: bool = False) -> None:
-    """Send the ``receptorkin`` loggers to stderr: INFO by default, WARNING
-    with ``quiet``, DEBUG with ``verbose``.  Calling it again replaces the
-    earlier setting (one handler, never duplicated)."""
-    logger = logging.getLogger("receptorkin")
-    for h in [h for h in logger.handlers if isinstance(h, _StderrHandler)]:
-        logger.removeHandler(h)
-    handler = _StderrHandler()
-    handler.setFormatter(_Formatter())
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
-    logger.propagate = False
-
-
-def _spool_stdin(args: argparse.Namespace) -> Path | None:
+def _spool_stdin(args: argparse.Namespace) -> "Path | None":
     """A data file given as ``-``: copy stdin into a temporary file and use that.
 
     Returns the temporary folder to remove afterwards (None if stdin is not used).
     """
     if getattr(args, "data", None) != "-":
         return None
+    import shutil
+    import tempfile
+    from pathlib import Path
+
     folder = Path(tempfile.mkdtemp(prefix="receptorkin-stdin-"))
     target = folder / "stdin.csv"
     with open(target, "wb") as fh:
@@ -123,6 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``receptorkin`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    import os
+    import shutil
+
+    from ._logging import configure_logging
+
     configure_logging(quiet=args.quiet, verbose=args.verbose)
     os.environ["MPLBACKEND"] = "Agg"  # the CLI only saves figures; set before matplotlib is imported
     from ..errors import ReceptorkinError

@@ -58,10 +58,10 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..io import atomic_path, check_writable
     from ..petab_io import PetabProblem
 
-    if args.output:
+    if args.output and args.output != "-":
         check_writable(args.output, args.force)
     df = PetabProblem.from_yaml(args.problem).simulate()
-    if args.output is None:
+    if args.output in (None, "-"):  # '-o -': stdout, as with no -o
         df.to_csv(sys.stdout, sep="\t", index=False)
         return 0
     with atomic_path(args.output, args.force) as tmp:
