@@ -1179,7 +1179,7 @@ def simulate(
     from .parallel import iter_tasks
 
     # ``sim`` stays alive during the run: a worker in this process (jobs=1) then gets the
-    # compiled model from roadrunner's cache instead of compiling it again (DESIGN §4)
+    # compiled model from roadrunner's cache instead of compiling it again
     try:
         for start, chunk, fails in iter_tasks(_simulate_chunk, items, setup=_make_worker, setup_args=(plan,),
                                               jobs=jobs, scheduler=scheduler, chunk_size=1, progress=progress,

@@ -4,7 +4,7 @@ This is the only module of receptorkin that imports ``roadrunner``.  A
 :class:`Simulator` compiles its model once; parameter values and initial
 values change without recompiling; every run starts from a clean state
 (``reset``) with exactly the parameters asked for.  Steady states use
-conserved-moiety analysis (set once after loading, DESIGN §4) so a
+conserved-moiety analysis (set once after loading) so a
 steady-state dose-response curve costs tens of microseconds per dose.
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
@@ -132,7 +132,7 @@ class SolverOptions:
     rtol, atol
         CVODE relative and absolute tolerances.  The defaults (1e-8, 1e-10)
         are tighter than roadrunner's, so that finite-difference gradients
-        in fits are not noise (DESIGN §4).
+        in fits are not noise.
     max_steps
         Maximum internal steps between two output times.
     """
