@@ -120,7 +120,7 @@ def test_cli_fit_writes_fit_json_that_export_reads(tmp_path, capsys):
     assert plain["llh"] == pytest.approx(data["llh"], abs=1e-4)  # the same optimum either way
     xml = tmp_path / "fitted.xml"
     assert main(["export", str(yaml_path.parent / "model.xml"), "--fit", str(out / "fit.json"), "-o", str(xml)]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # warnings go to stderr; stdout is for data
     assert "not model quantities, not written: sigma_b" in printed
     from receptorkin.models.sbml import load_model
 
