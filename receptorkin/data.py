@@ -11,7 +11,7 @@ A dose of 0 is a vehicle control: it is kept as 0.0 and nothing here takes
 its logarithm.  Negative doses, empty or NaN responses, missing columns and
 text in numeric columns are errors.
 
-The column names of the measurement format (DESIGN §6) are constants in one
+The column names of the measurement format are constants in one
 place: :data:`DOSE`, :data:`RESPONSE`, :data:`TIME`, :data:`CONDITION`,
 :data:`REPLICATE`, :data:`SD`, :data:`OBSERVABLE`.
 """

@@ -14,7 +14,7 @@ The search is seeded and deterministic, serial or parallel: a scrambled
 Sobol sample of the (log-scaled) bounds, or scipy's differential evolution,
 followed by a bounded Nelder-Mead polish of the best feasible point.  With
 ``workers > 1`` the evaluations run in processes, each of which compiles the
-model once (DESIGN §4: threads do not speed libRoadRunner up).
+model once (threads do not speed libRoadRunner up).
 
 Numbers without units are in the canonical units of regimens: minutes, nM,
 nmol, nmol/min.

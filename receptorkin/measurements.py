@@ -1,6 +1,6 @@
 """Measurements and experimental conditions for fitting mechanistic models.
 
-A measurement table is a tidy CSV, one row per observation (DESIGN §6):
+A measurement table is a tidy CSV, one row per observation:
 
 =============  ========  =====================================================
 column         required  meaning

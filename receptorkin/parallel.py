@@ -1,6 +1,6 @@
 """Run independent tasks serially, on a local process pool or on a Dask cluster.
 
-One interface, three backends (DESIGN §4, §9):
+One interface, three backends:
 
 ``jobs=1``
     In this process.

@@ -1,4 +1,4 @@
-"""Figures of simulations (matplotlib, imported lazily, Agg backend).
+"""Figures of simulations (matplotlib, imported lazily; the backend is the caller's).
 
 Each function returns a :class:`matplotlib.figure.Figure`; saving is the
 caller's job (the CLI saves atomically).
@@ -6,6 +6,7 @@ caller's job (the CLI saves atomically).
 
 from __future__ import annotations
 
+import sys
 from typing import Mapping, Sequence
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
@@ -71,14 +72,17 @@ def apply_style() -> None:
 
 
 def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.4, 4.2)):
-    """A new figure and axes with the non-interactive Agg backend."""
-    import matplotlib
+    """A new :class:`matplotlib.figure.Figure` and its axes (a 2-D array).
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    The figure is not registered with pyplot and the backend is left alone,
+    so a Jupyter session keeps its inline figures (a returned figure shows
+    itself) and nothing accumulates in pyplot's figure list.
+    """
+    from matplotlib.figure import Figure
 
     apply_style()
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size[0] * ncols, size[1] * nrows), squeeze=False)
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
 
 
@@ -412,12 +416,11 @@ def save_figure(fig, path, force: bool = False, dpi: int = 120):
     and close it; refuses to overwrite without ``force``."""
     from pathlib import Path
 
-    import matplotlib.pyplot as plt
-
     from .io import atomic_path
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path, force) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
-    plt.close(fig)
+    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure: release it (a plain Figure needs nothing)
+        sys.modules["matplotlib.pyplot"].close(fig)
     return Path(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .fit import add_fit_arguments
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -52,5 +53,5 @@ def run(args: argparse.Namespace) -> int:
         from ..htmlreport import fit_comparison_report
 
         fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
-        print(f"wrote {out / 'comparison.csv'}, {out / 'report.html'} and one folder per model")
+        _log.info(f"wrote {out / 'comparison.csv'}, {out / 'report.html'} and one folder per model")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._outputs import log as _log
+
 _EPILOG = """\
 models: LL.2 LL.3 LL.4 LL.5 W1.3 W1.4 W2.3 W2.4 EXD.2 EXD.3 BC.4 BC.5 (drc),
         Emax sigEmax Hill sigEmax.p Hill.p, operational, schild (4PL = LL.4)
@@ -27,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA", help="table, one row per observation: .csv, .tsv, .xlsx or Prism .pzfx")
+    p.add_argument("data", metavar="DATA", help="table, one row per observation: .csv, .tsv, .xlsx or Prism .pzfx ('-': stdin)")
     p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
     p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
                    help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
@@ -206,5 +208,5 @@ def run(args: argparse.Namespace) -> int:
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
         print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
-    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
+    _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
     return 0

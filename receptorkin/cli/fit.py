@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", metavar="DATA", help="tidy measurements (.csv, .tsv, .xlsx or Prism .pzfx): "
-                   "dose, response [, time, condition, replicate, sd, observable]")
+                   "dose, response [, time, condition, replicate, sd, observable] ('-': stdin)")
     p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
     p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
                    help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
@@ -107,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
                  scheduler=args.scheduler)
     print(result.report())
     for p in write_outputs(result, args.outdir, force=True):
-        print(f"wrote {p}")
+        _log.info(f"wrote {p}")
     return 0

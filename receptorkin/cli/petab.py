@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("petab", help="PEtab problems: log-likelihood, simulation, multistart fit",
@@ -64,15 +66,15 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..io import atomic_path, check_writable
     from ..petab_io import PetabProblem
 
-    if args.output:
+    if args.output and args.output != "-":
         check_writable(args.output, args.force)
     df = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside).simulate()
-    if args.output is None:
+    if args.output in (None, "-"):  # '-o -': stdout, as with no -o
         df.to_csv(sys.stdout, sep="\t", index=False)
         return 0
     with atomic_path(args.output, args.force) as tmp:
         df.to_csv(tmp, sep="\t", index=False)
-    print(f"wrote {args.output}")
+    _log.info(f"wrote {args.output}")
     return 0
 
 
@@ -102,6 +104,6 @@ def run_fit(args: argparse.Namespace) -> int:
 
     html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem)
     print(result)
-    print(f"wrote {path}")
-    print(f"wrote {html}")
+    _log.info(f"wrote {path}")
+    _log.info(f"wrote {html}")
     return 0

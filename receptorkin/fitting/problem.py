@@ -145,7 +145,7 @@ class FitProblem:
         row has one).
     rtol, atol
         Solver tolerances (tight, so that finite-difference gradients are
-        clean; DESIGN §4).
+        clean).
     """
 
     def __init__(
