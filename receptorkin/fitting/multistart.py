@@ -99,7 +99,7 @@ def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bo
                 irls: bool, scheduler: Any = None, derivatives: str = "exact") -> list[dict]:
     lo, hi = problem.bounds()
     ms = multistart(problem, starts, lo, hi, jobs=jobs, scheduler=scheduler, progress=progress,
-                    desc=f"fitting {problem.model.id}", local=_local, sigma=problem.noise_levels,
+                    desc=f"fit {problem.model.id}: starts", local=_local, sigma=problem.noise_levels,
                     max_nfev=max_nfev, irls=irls, derivatives=derivatives)
     records = _records(ms)
     for rec in records:
@@ -167,7 +167,7 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
         for rec in records:
             if rec["status"] != "failed":
                 rec["chi2"] = problem.chi2(np.array(rec["x"]))
-    return _summarise(problem, x, records, seed, profiles)
+    return _summarise(problem, x, records, seed, profiles, progress)
 
 
 def _best(records: list[dict], key: str = "chi2") -> dict | None:
@@ -175,8 +175,11 @@ def _best(records: list[dict], key: str = "chi2") -> dict | None:
     return min(ok, key=lambda r: (r[key], r["start"])) if ok else None
 
 
-def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool) -> FitResult:
+def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool,
+               progress: bool | None = None) -> FitResult:
     import pandas as pd
+
+    from ..progress import progress_bar
 
     names = problem.names
     r = problem.residuals(x)
@@ -195,6 +198,8 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     estimates, se, wald, ci, bounds, scales, units = {}, {}, {}, {}, {}, {}, {}
     profiles_out = {}
     prof_objs = {}
+    bar = progress_bar(len(names), f"fit {problem.model.id}: profiles", show=progress if do_profiles else False,
+                       unit="parameter")
     for j, (name, spec) in enumerate(zip(names, problem._spec_of)):
         v = linear[name]
         estimates[name] = v
@@ -210,8 +215,10 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
             prof_objs[name] = prof
             ci[name] = (spec.from_scale(prof.ci[0]), spec.from_scale(prof.ci[1]))
             profiles_out[name] = {"values": [spec.from_scale(v_) for v_ in prof.values], "objective": prof.objective}
+            bar.update()
         else:
             ci[name] = wald[name]
+    bar.close()
     steady_only = bool(problem.data.table["time"].isna().all())
     warnings = identifiability_warnings(names, estimates, se, corr, prof_objs, steady_only, bounds,
                                         flat_groups(problem, x) if note.startswith("not estimable") else None)
