@@ -102,6 +102,20 @@ class InnerPlan:
             simulation of the model, so ``problem.llh(x)`` equals the
             log-likelihood of ``y`` and ``sigma``.
         """
+        xs = self._start(problem, x_outer)
+        y, sigma = problem._evaluate(xs)
+        return self._apply(problem, xs, y, sigma)
+
+    def solve_with_gradient(self, problem: "PetabProblem", x_outer: np.ndarray):
+        """As :meth:`solve`, plus the exact derivatives of ``y`` and σ with respect
+        to the full ``x`` at fixed inner values (rows × parameters): by the
+        envelope theorem, the gradient of the likelihood at the inner optimum
+        with respect to the outer parameters is this partial derivative."""
+        xs = self._start(problem, x_outer)
+        y, sigma, dy, dsigma = problem._evaluate_gradient(xs)
+        return (*self._apply(problem, xs, y, sigma, dy, dsigma), dy, dsigma)
+
+    def _start(self, problem: "PetabProblem", x_outer: np.ndarray) -> np.ndarray:
         from .petab_io import scale_value
 
         scales = problem.x_scales
@@ -109,7 +123,14 @@ class InnerPlan:
         xs[self.outer] = x_outer
         for k in self.inner:
             xs[k] = scale_value(1.0, scales[k])  # y of a scaled row is then the unscaled model quantity
-        y, sigma = problem._evaluate(xs)
+        return xs
+
+    def _apply(self, problem: "PetabProblem", xs: np.ndarray, y: np.ndarray, sigma: np.ndarray,
+               dy: np.ndarray | None = None, dsigma: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        from .petab_io import scale_value
+
+        scales = problem.x_scales
         tm = problem._tm
         for sc in self.scalings:
             h = y[sc.rows]
@@ -118,6 +139,8 @@ class InnerPlan:
             s = float(np.sum(w * tm[sc.rows] * h)) / den if den > 0 and math.isfinite(den) else 1.0
             s = min(max(s, sc.lower), sc.upper) if math.isfinite(s) else s
             y[sc.rows] = s * h
+            if dy is not None:
+                dy[sc.rows] *= s
             xs[sc.k] = scale_value(s, scales[sc.k])
         trans = problem._trans
         for sg in self.sigmas:
@@ -127,6 +150,8 @@ class InnerPlan:
             v = math.sqrt(float(np.mean((ty - tm[sg.rows]) ** 2)))
             v = min(max(v, sg.lower), sg.upper) if math.isfinite(v) else v
             sigma[sg.rows] = v
+            if dsigma is not None:
+                dsigma[sg.rows] = 0.0
             with np.errstate(divide="ignore", invalid="ignore"):
                 xs[sg.k] = scale_value(v, scales[sg.k])
         return xs, y, sigma
