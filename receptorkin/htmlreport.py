@@ -417,8 +417,22 @@ def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
     """Report of a :class:`~receptorkin.petab_io.PetabFitResult`."""
     import pandas as pd
 
+    info = res.to_dict()["parameters"]
+
+    def _se(pid: str) -> str:
+        d = info[pid]
+        return "not estimable" if d.get("estimable") is False else ("–" if d.get("se") is None else f"{d['se']:.3g}")
+
+    def _ci(pid: str) -> str:
+        d = info[pid]
+        if not d.get("ci_kind"):
+            return "–"
+        return f"[{'open' if d['ci_low'] is None else format(d['ci_low'], '.4g')}, " \
+               f"{'open' if d['ci_high'] is None else format(d['ci_high'], '.4g')}]"
+
     table = pd.DataFrame([{"parameter": pid, "estimate": v, "scale": s, "unit": res.units.get(pid, "") or "–",
-                           "how": "closed form (hierarchical)" if pid in res.inner_ids else "optimized"}
+                           "how": "closed form (hierarchical)" if pid in res.inner_ids else "optimized",
+                           "SE (on its scale)": _se(pid), "profile 95% CI": _ci(pid)}
                           for (pid, v), s in zip(res.values.items(), res.x_scales)]).set_index("parameter")
     starts = res.starts[[c for c in ("start", "status", "llh", "evaluations", "seconds") if c in res.starts.columns]]
     digest = sha256_file(yaml_path) if yaml_path else None
@@ -429,7 +443,9 @@ def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
     return Report(f"PEtab fit of {res.problem_name}",
                   [f"Log-likelihood {res.llh:.6g} from {res.n_measurements} measurements; {res.n_starts} starts, "
                    f"{res.n_failed} failed, {res.n_at_best()} within 1e-3 of the best."],
-                  [("Parameters", table, "Point estimates; no intervals were computed for this fit."),
+                  [("Parameters", table, "Standard errors from the Fisher information of the exact Jacobian, on "
+                    "each parameter's PEtab scale (not estimable: a flat direction of the likelihood); "
+                    "profile-likelihood 95% intervals on linear scale where computed (--profiles)."),
                    ("Starts", starts, "")], [], [], methods)
 
 

@@ -29,14 +29,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     fit = actions.add_parser("fit", help="multistart maximum-likelihood fit",
                              description="Fit the estimated parameters (on their PEtab scales, within their bounds) from "
-                             "Latin-hypercube starts; write OUTDIR/fit.json.")
+                             "Latin-hypercube starts with exact gradients; write OUTDIR/fit.json (estimates, standard "
+                             "errors, not-estimable parameters, profiles) and OUTDIR/report.html.")
     fit.add_argument("problem", metavar="PROBLEM.yaml")
     fit.add_argument("--starts", type=int, default=20, metavar="N", help="Latin-hypercube starts (default 20)")
     fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    fit.add_argument("--scheduler", metavar="ADDR", help="run the starts on a Dask scheduler (tcp://host:8786) instead")
+    fit.add_argument("--profiles", action=argparse.BooleanOptionalAction, default=False,
+                     help="profile-likelihood 95%% intervals of every estimated parameter (default: off; each "
+                     "parameter costs a series of re-optimizations)")
     fit.add_argument("--nominal-start", action="store_true", help="also start from the nominal values (first start)")
     fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",
-                     help="local optimizer (default auto: least squares when the noise model allows it)")
+                     help="local optimizer, both with exact gradients (default auto: L-BFGS-B)")
     fit.add_argument("--max-iter", type=int, default=2000, metavar="N", help="iterations / evaluations per start (default 2000)")
     fit.add_argument("--no-hierarchical", dest="hierarchical", action="store_false",
                      help="optimize scaling factors and noise levels numerically too (default: solve them in closed form "
@@ -98,7 +103,8 @@ def run_fit(args: argparse.Namespace) -> int:
 
     # progress: a live bar in a terminal, one clean line per phase when piped (receptorkin.progress)
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
-                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False)
+                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False,
+                       scheduler=args.scheduler, profiles=args.profiles)
     path = result.write(out, force=args.force)
     from ..htmlreport import write_report
 
