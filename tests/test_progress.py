@@ -84,4 +84,4 @@ def test_petab_fit_piped_prints_clean_lines(tmp_path):
                            "-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr
-    assert re.search(r"^petab fit: starts: 3/3 start done in", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^petab fit: starts: 3/3 task done in", proc.stderr, re.M), proc.stderr  # the engine's multistart bar
