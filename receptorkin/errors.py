@@ -20,6 +20,9 @@ __all__ = [
     "RegimenError",
     "PopulationError",
     "SchedulerError",
+    "OutputError",
+    "ReceptorkinWarning",
+    "DuplicateRowWarning",
 ]
 
 
@@ -63,3 +66,15 @@ class PopulationError(ReceptorkinError, ValueError):
 
 class SchedulerError(ReceptorkinError, ConnectionError):
     """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""
+
+
+class OutputError(ReceptorkinError, OSError):
+    """An output could not be written (disk full, no permission); names the path."""
+
+
+class ReceptorkinWarning(UserWarning):
+    """Base class of every warning receptorkin issues on purpose."""
+
+
+class DuplicateRowWarning(ReceptorkinWarning):
+    """Rows of a table are identical in every column (kept; the warning names their lines)."""

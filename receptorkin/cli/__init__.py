@@ -67,6 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("receptorkin: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file the library does not wrap (a directory, a full disk, no permission)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"receptorkin: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        io = sys.modules.get("receptorkin.io")
+        if io is not None:  # output folders staged by a command that failed: remove them now
+            io.discard_uncommitted()
 
 
 if __name__ == "__main__":  # pragma: no cover

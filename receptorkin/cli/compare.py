@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import FitError
     from ..fitting import compare_fits, fit
-    from ..io import atomic_path, check_outdir, prepare_outdir
+    from ..io import atomic_path, check_outdir, staged_outdir
     from .fit import build_problem, write_outputs
 
     specs = []
@@ -43,11 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir:
         from pathlib import Path
 
-        out = prepare_outdir(args.outdir, force=args.force)
-        with atomic_path(out / "comparison.csv", force=True) as tmp:
-            table.to_csv(tmp, index=False)
-        for (model, _), result in zip(specs, results):
-            sub = out / Path(model).stem
-            write_outputs(result, sub, force=True)
-        print(f"wrote {out / 'comparison.csv'} and one folder per model")
+        with staged_outdir(args.outdir, force=args.force) as out:
+            with atomic_path(out / "comparison.csv", force=True) as tmp:
+                table.to_csv(tmp, index=False)
+            for (model, _), result in zip(specs, results):
+                write_outputs(result, out / Path(model).stem, force=True)
+        print(f"wrote {Path(args.outdir) / 'comparison.csv'} and one folder per model")
     return 0

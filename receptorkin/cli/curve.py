@@ -64,6 +64,8 @@ def _floats(text: str, what: str) -> list[float]:
         part = part.strip()
         if part:
             out.append(float(part))
+            if out[-1] != out[-1] or out[-1] in (float("inf"), float("-inf")):
+                raise ValueError(f"{what}: {part!r} is not a finite number")
     if not out:
         raise ValueError(f"{what}: no values")
     return out
@@ -79,7 +81,7 @@ def _header(path: str) -> list[str]:
                 if line.strip() and not line.lstrip().startswith("#"):
                     delim = max((",", ";", "\t"), key=line.count)
                     return [h.strip() for h in next(csv.reader([line], delimiter=delim))]
-    except OSError:
+    except (OSError, UnicodeDecodeError, csv.Error):  # the table reader reports these with their line
         return []
     return []
 
@@ -87,13 +89,14 @@ def _header(path: str) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
     import json
+    import math
 
     from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
     from ..curves.report import markdown_table
     from ..curves.result import to_jsonable
     from ..errors import FitError
-    from ..io import atomic_write_text, prepare_outdir
+    from ..io import atomic_write_text, check_outdir, staged_outdir
     from ..plots_curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
@@ -117,6 +120,10 @@ def run(args: argparse.Namespace) -> int:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
             if not sep:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
+            if not math.isfinite(fixed[name.strip()]):
+                return _usage(f"--fixed: {item.strip()!r} is not a finite number")
+            if [n.partition("=")[0].strip() for n in args.fixed.split(",")].count(name.strip()) > 1:
+                return _usage(f"--fixed: {name.strip()!r} is given more than once")
     shared = None
     if args.shared is not None:
         shared = [] if args.shared.strip().lower() == "none" else [s.strip() for s in args.shared.split(",") if s.strip()]
@@ -137,8 +144,7 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"--compare: unknown model {name!r} (known: {', '.join(MODELS)})")
 
     outdir = Path(args.outdir)
-    if outdir.exists():
-        prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
+    check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
     curve_col = args.curve_id
     if model.name == "schild":
@@ -179,12 +185,11 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    if not outdir.exists():
-        prepare_outdir(outdir, False)
-    atomic_write_text(outdir / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
-                      force=args.force)
-    plot_curve_fit(result, outdir / "curve.png", force=args.force)
-    atomic_write_text(outdir / "report.md", report, force=args.force)
+    with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all
+        atomic_write_text(staged / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
+                          force=True)
+        plot_curve_fit(result, staged / "curve.png", force=True)
+        atomic_write_text(staged / "report.md", report, force=True)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)
