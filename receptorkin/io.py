@@ -11,10 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputError, OutputExistsError
+from .errors import OutputError, OutputExistsError, SBMLError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "check_outdir",
-           "write_csv", "StagedOutdir", "staged_outdir", "discard_uncommitted"]
+           "write_csv", "StagedOutdir", "staged_outdir", "discard_uncommitted", "sbml_without_doctype"]
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -248,3 +248,35 @@ def discard_uncommitted() -> None:
     """Remove every staged output folder of this process that was not committed."""
     for staged in list(_LIVE):
         staged.discard()
+
+
+# ------------------------------------------------------------ SBML text out
+_DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def sbml_without_doctype(sbml: str, where: str = "SBML") -> str:
+    """SBML text to write, with no ``<!DOCTYPE>`` and no entity declarations.
+
+    A document read from an untrusted file may carry a DOCTYPE with entity
+    declarations (``<!ENTITY x SYSTEM "file:///etc/passwd">``); receptorkin
+    never copies them into what it writes.  Such a document is re-serialized
+    by libsbml, which writes only the XML declaration and the ``<sbml>``
+    element; any other document is returned unchanged.
+
+    Raises
+    ------
+    SBMLError
+        The document cannot be rewritten without them.
+    """
+    if not _DOCTYPE.search(sbml):
+        return sbml
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    if doc.getModel() is None or doc.getNumErrors(libsbml.LIBSBML_SEV_FATAL) or doc.getNumErrors(libsbml.LIBSBML_SEV_ERROR):
+        raise SBMLError(f"{where}: the document has a DOCTYPE or entity declarations and cannot be rewritten "
+                        f"without them; not written")
+    clean = libsbml.writeSBMLToString(doc)
+    if _DOCTYPE.search(clean):
+        raise SBMLError(f"{where}: a DOCTYPE or entity declaration survives rewriting; not written")
+    return clean
