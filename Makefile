@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test bench models clean help
+.PHONY: demo test bench models fuzz clean help
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included)"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
+	@echo "make fuzz   - property tests of every parser, 2000 examples each"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +25,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+
+fuzz: $(STAMP)
+	RECEPTORKIN_FUZZ_EXAMPLES=2000 $(PY) -m pytest -q -n $(JOBS) tests/test_fuzz_parsers.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
