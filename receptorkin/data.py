@@ -583,10 +583,12 @@ def validate_table(
         return str(v)
 
     rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return _validate_cells(
+    out = _validate_cells(
         header, rows, [int(x) for x in table_lines(df)], src, required=required, numeric=numeric,
         nonnegative=nonnegative, positive=positive, rename=rename,
     )
+    warn_duplicate_rows(out)
+    return out
 
 
 def check_enough_points(

@@ -234,7 +234,7 @@ def test_conditions_refuse_nan_overrides_and_infinite_washouts_at_their_line():
     assert "not a finite number" in str(err.value)
 
 
-def test_duplicate_rows_warn_naming_their_lines():
+def test_duplicate_rows_warn_naming_their_lines(capsys, tmp_path):
     from receptorkin.measurements import load_measurements
 
     with pytest.warns(DuplicateRowWarning) as record:
@@ -245,7 +245,10 @@ def test_duplicate_rows_warn_naming_their_lines():
     assert len(m) == 5  # kept: identical replicates are possible
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        load_measurements(DATA / ".." / ".." / "data" / "desensitization.csv")
+        load_measurements(DESENS)
+    code, _, err = run(capsys, "curve", BAD / "measurements_duplicate_rows.csv", "-o", tmp_path / "o")
+    first = err.splitlines()[0]  # the CLI prints a warning on one line
+    assert first.startswith("receptorkin: warning: ") and "identical rows (lines 2, 4; 3, 6)" in first
 
 
 def test_export_never_copies_a_doctype(tmp_path, capsys):

@@ -57,8 +57,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``receptorkin`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..errors import ReceptorkinError
+    import warnings
 
+    from ..errors import ReceptorkinError, ReceptorkinWarning
+
+    show = warnings.showwarning
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, ReceptorkinWarning):
+            print(f"receptorkin: warning: {one_line(message)}", file=sys.stderr)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line_warning
     try:
         return int(args.func(args) or 0)
     except ReceptorkinError as exc:
@@ -72,6 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"receptorkin: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
         return 1
     finally:
+        warnings.showwarning = show
         io = sys.modules.get("receptorkin.io")
         if io is not None:  # output folders staged by a command that failed: remove them now
             io.discard_uncommitted()
