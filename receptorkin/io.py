@@ -169,11 +169,12 @@ class StagedOutdir:
     def __init__(self, outdir: str | os.PathLike, force: bool = False) -> None:
         self.target = check_outdir(outdir, force)
         self.force = force
-        parent = self.target.parent
+        self._real = Path(os.path.abspath(self.target))  # '.' or 'a/..' have a name and a parent here
+        parent = self._real.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale(self.target)
-            self.path = Path(tempfile.mkdtemp(prefix=_STAGE.format(name=self.target.name, pid=os.getpid()),
+            _remove_stale(self._real)
+            self.path = Path(tempfile.mkdtemp(prefix=_STAGE.format(name=self._real.name, pid=os.getpid()),
                                               dir=parent))
         except OSError as exc:
             raise OutputError(f"{exc.filename or parent}: cannot create the output folder "
@@ -204,8 +205,9 @@ class StagedOutdir:
         _LIVE.discard(self)
 
     def _install(self) -> None:
-        target = self.target
-        if target.is_dir() and not any(target.iterdir()):
+        target = self._real
+        inside = Path.cwd() == target or target in Path.cwd().parents  # never pull the folder from under our feet
+        if target.is_dir() and not any(target.iterdir()) and not inside:
             target.rmdir()
         if not target.exists():
             os.rename(self.path, target)  # the whole folder appears at once

@@ -416,3 +416,42 @@ def test_ctrl_c_during_a_multistart_stops_workers_and_writes_nothing(tmp_path, g
         time.sleep(0.25)
     assert not any(_alive(c) for c in children)
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_kill_9_during_fit_output_then_rerun(tmp_path):
+    """``fit -o out/`` killed while it writes: ``out/`` is absent (or complete), and the rerun needs no --force."""
+    from synthetic import synthetic_trafficking
+
+    data = tmp_path / "d.csv"
+    synthetic_trafficking(2).table.drop(columns=["line"]).to_csv(data, index=False)
+    work = tmp_path / "work"
+    work.mkdir()
+    out = work / "out"
+    argv = [sys.executable, "-m", "receptorkin", "fit", str(data), "--model", "trafficking", "--estimate", "k_recycling",
+            "--starts", "1", "--no-profiles", "-o", str(out)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    killed = False
+    for _ in range(3):  # the writing phase is short: try to catch it a few times
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if any(".partial-" in name for name in os.listdir(work)):
+                proc.kill()  # SIGKILL in the middle of writing
+                killed = True
+                break
+            time.sleep(0.001)
+        proc.wait(timeout=60)
+        if killed:
+            break
+        # it finished first: the folder is complete; start again from nothing
+        assert {p.name for p in out.iterdir()} >= {"fit.json", "fitted.xml", "fit.png", "report.md", "petab"}
+        import shutil
+
+        shutil.rmtree(out)
+    if killed:
+        assert not out.exists()
+    rerun = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert {p.name for p in out.iterdir()} == {"fit.json", "fitted.xml", "fit.png", "report.md", "petab"}
+    assert sorted(os.listdir(work)) == ["out"]  # the killed run's staging folder is gone
