@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import operator
 import os
 import sys
 import warnings
@@ -219,10 +220,9 @@ class _Chunks:
                 else:
                     good_rows.append(row)
                     good_lines.append(line)
-        columns = list(zip(*good_rows)) if good_rows else [()] * self.width
         converted: dict[str, object] = {}
         for i, f in enumerate(self.final):
-            raw = list(columns[i])
+            raw = list(map(operator.itemgetter(i), good_rows))
             if f in self.numeric:
                 values = self._fast_numbers(raw, f)
                 if values is None:
@@ -269,14 +269,20 @@ class _Chunks:
         return values
 
     def frame(self) -> pd.DataFrame:
+        lines = np.concatenate(self.lines) if self.lines else np.empty(0, dtype=np.int64)
+        index = pd.Index(lines, name="line")
         out: dict[str, object] = {}
         for f in self.final:
             if f in self.numeric:
                 out[f] = np.concatenate(self.parts[f]) if self.parts[f] else np.empty(0)
-            else:
-                out[f] = [c for part in self.parts[f] for c in part]
-        lines = np.concatenate(self.lines) if self.lines else np.empty(0, dtype=np.int64)
-        return pd.DataFrame(out, index=pd.Index(lines, name="line"))
+            else:  # Python strings as they are (no conversion of a million labels to another string type)
+                cells = np.empty(self.n, dtype=object)
+                at = 0
+                for part in self.parts[f]:
+                    cells[at:at + len(part)] = part
+                    at += len(part)
+                out[f] = pd.Series(cells, index=index, dtype=object)
+        return pd.DataFrame(out, index=index)
 
 
 def _finish(problems: list[Problem], source: str, stopped_at: int | None) -> None:
