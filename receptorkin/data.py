@@ -1,8 +1,14 @@
 """Validated reading of tidy measurement tables (CSV).
 
-Every reader here looks at the *whole* file and raises one
-:class:`~receptorkin.errors.DataError` that lists every problem, one per
-line, in the form ``file.csv:12: column 'dose': not a number (got '1e-3 nM')``.
+Every reader here streams the file, checks it :data:`CHUNK_ROWS` rows at a
+time, and raises one :class:`~receptorkin.errors.DataError` that lists the
+problems of the first chunk that has any, one per line, in the form
+``file.csv:12: column 'dose': not a number (got '1e-3 nM')`` (so an error
+near the top of a huge file is reported at once, and memory holds only the
+converted columns).  No other exception escapes: a file that is not UTF-8,
+holds NUL bytes or a quote that is never closed is a ``DataError`` at its
+line.  Rows identical in every column are kept with a
+:class:`~receptorkin.errors.DuplicateRowWarning` naming their lines.
 Line numbers are those of the file (the header is line 1, blank lines and
 comment lines still count).  Column names in messages are the names written
 in the file, even when they are renamed on reading.

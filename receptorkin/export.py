@@ -32,11 +32,7 @@ from .errors import DataError, ModelError
 from .io import atomic_write_text, check_writable, sbml_without_doctype
 from .models.sbml import Model, ValidationReport, closest, load_model, validate
 
-__all__ = ["ExportResult", "Fit", "FitValue", "load_fit", "apply_fit", "apply_regimen", "export_sbml", "without_doctype"]
-
-def without_doctype(sbml: str, where: str = "SBML") -> str:
-    """SBML text with no ``<!DOCTYPE>`` or entity declarations (see :func:`receptorkin.io.sbml_without_doctype`)."""
-    return sbml_without_doctype(sbml, where)
+__all__ = ["ExportResult", "Fit", "FitValue", "load_fit", "apply_fit", "apply_regimen", "export_sbml"]
 
 
 @dataclass(frozen=True)
@@ -348,7 +344,7 @@ def export_sbml(
         m = m.with_values(dict(values))
     if regimen is not None:
         m = apply_regimen(m, regimen, until)
-    text = without_doctype(m.sbml, str(target))  # never copy an input's DOCTYPE / entities
+    text = sbml_without_doctype(m.sbml, str(target))  # never copy an input's DOCTYPE / entities
     report = validate(text, name=str(target), units=True)
     report.raise_for_errors()
     atomic_write_text(target, text, force=force)
