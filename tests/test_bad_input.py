@@ -455,3 +455,12 @@ def test_kill_9_during_fit_output_then_rerun(tmp_path):
     assert rerun.returncode == 0, rerun.stderr
     assert {p.name for p in out.iterdir()} == {"fit.json", "fitted.xml", "fit.png", "report.md", "petab"}
     assert sorted(os.listdir(work)) == ["out"]  # the killed run's staging folder is gone
+
+
+def test_criterion_numbers_must_be_finite():
+    from receptorkin.errors import PopulationError
+    from receptorkin.population import parse_criterion
+
+    with pytest.raises(PopulationError, match=r"at character 15: '1e400' is not a finite number"):
+        parse_criterion("response@14d>=1e400")
+    assert str(parse_criterion("response@14d>=50%")) == "response@14d>=50%"
