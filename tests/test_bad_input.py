@@ -464,3 +464,13 @@ def test_criterion_numbers_must_be_finite():
     with pytest.raises(PopulationError, match=r"at character 15: '1e400' is not a finite number"):
         parse_criterion("response@14d>=1e400")
     assert str(parse_criterion("response@14d>=50%")) == "response@14d>=50%"
+
+
+def test_regimen_json_refuses_a_key_given_twice():
+    from receptorkin.dosing import Regimen
+
+    part = '{"type": "holiday", "start": 0, "stop": 60, "stop": 90}'
+    with pytest.raises(RegimenError, match="key 'stop' given twice"):
+        Regimen.from_json('{"parts": [' + part + "]}")
+    with pytest.raises(RegimenError, match="nested too deeply"):
+        Regimen.from_json("[" * 100000 + "]" * 100000)

@@ -978,11 +978,20 @@ class Regimen:
 
     @classmethod
     def from_json(cls, text: str) -> "Regimen":
-        """Read a regimen written by :meth:`to_json`."""
+        """Read a regimen written by :meth:`to_json` (a key given twice in an object is an error)."""
+
+        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, value in pairs:
+                if key in out:
+                    raise RegimenError(f"regimen JSON: key {key!r} given twice in one object")
+                out[key] = value
+            return out
+
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RegimenError(f"regimen JSON: {exc}") from None
+            data = json.loads(text, object_pairs_hook=unique)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise RegimenError(f"regimen JSON: {exc if isinstance(exc, json.JSONDecodeError) else 'nested too deeply'}") from None
         return cls.from_dict(data)
 
     @classmethod
