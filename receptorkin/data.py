@@ -17,7 +17,7 @@ A dose of 0 is a vehicle control: it is kept as 0.0 and nothing here takes
 its logarithm.  Negative doses, empty or NaN responses, missing columns and
 text in numeric columns are errors.
 
-The column names of the measurement format (DESIGN §6) are constants in one
+The column names of the measurement format are constants in one
 place: :data:`DOSE`, :data:`RESPONSE`, :data:`TIME`, :data:`CONDITION`,
 :data:`REPLICATE`, :data:`SD`, :data:`OBSERVABLE`.
 """
@@ -364,6 +364,9 @@ def read_table(
     rename: Mapping[str, str] | None = None,
     delimiter: str | None = None,
     comment: str | None = "#",
+    sheet: str | None = None,
+    replicates: str | Sequence[str] | None = None,
+    replicates_into: str = RESPONSE,
 ) -> pd.DataFrame:
     """Read a tidy CSV table, validating all of it before returning.
 
@@ -372,6 +375,11 @@ def read_table(
     that chunk is listed, at most :data:`MAX_PROBLEMS`), so an error near
     the top of a huge file is reported at once, and memory holds only the
     converted columns, not the file's text.
+
+    Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
+    columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
+    table; ``replicates``: columns or a pattern such as ``'rep*'`` melted into
+    ``replicates_into``) and then checked by the same rules.
 
     Parameters
     ----------
@@ -420,6 +428,12 @@ def read_table(
         are kept as separate observations.
     """
     p = Path(path)
+    from .readers import needs_reader, read_frame
+
+    if needs_reader(p, sheet, replicates):
+        frame = read_frame(p, sheet=sheet, replicates=replicates, value=replicates_into, comment=comment)
+        return validate_table(frame, required=required, numeric=numeric, nonnegative=nonnegative,
+                              positive=positive, rename=rename)
     source = str(p)
     rename = dict(rename or {})
     try:

@@ -23,6 +23,7 @@ __all__ = [
     "OutputError",
     "ReceptorkinWarning",
     "DuplicateRowWarning",
+    "MissingDependencyError",
 ]
 
 
@@ -78,3 +79,6 @@ class ReceptorkinWarning(UserWarning):
 
 class DuplicateRowWarning(ReceptorkinWarning):
     """Rows of a table are identical in every column (kept; the warning names their lines)."""
+class MissingDependencyError(ReceptorkinError, ImportError):
+    """An optional package that a feature needs is not installed; the message
+    names the ``pip install 'receptorkin[extra]'`` that provides it."""

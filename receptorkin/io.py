@@ -14,7 +14,31 @@ from typing import Iterator
 from .errors import OutputError, OutputExistsError, SBMLError
 
 __all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "check_outdir",
-           "write_csv", "StagedOutdir", "staged_outdir", "discard_uncommitted", "sbml_without_doctype"]
+           "write_csv", "umask_mode", "publish", "StagedOutdir", "staged_outdir", "discard_uncommitted",
+           "sbml_without_doctype"]
+
+
+def umask_mode(base: int = 0o666) -> int:
+    """The permission bits a new file gets from ``open()``: ``base`` less the umask.
+
+    ``0o644`` under the common umask 022.  The umask can only be read by
+    setting it, so it is set and restored at once (process-wide, so keep
+    this out of threads that create files at the same instant).
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return base & ~mask
+
+
+def publish(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move a finished temporary file into place atomically with the umask's permissions.
+
+    ``tempfile.mkstemp`` creates files readable by the owner only (0600);
+    an output file should get what a plain ``open()`` would give (0644
+    under umask 022), so colleagues sharing a folder can read results.
+    """
+    os.chmod(tmp, umask_mode())
+    os.replace(tmp, target)
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -52,7 +76,7 @@ def atomic_path(path: str | os.PathLike, force: bool = False, suffix: str | None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        publish(tmp_path, target)
     except OutputError:
         raise
     except OSError as exc:
@@ -205,6 +229,7 @@ class StagedOutdir:
         _LIVE.discard(self)
 
     def _install(self) -> None:
+        os.chmod(self.path, umask_mode(0o777))  # mkdtemp makes 0700; a new folder gets what mkdir would give
         target = self._real
         inside = Path.cwd() == target or target in Path.cwd().parents  # never pull the folder from under our feet
         if target.is_dir() and not any(target.iterdir()) and not inside:

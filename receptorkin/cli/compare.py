@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .fit import add_fit_arguments
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,5 +49,9 @@ def run(args: argparse.Namespace) -> int:
                 table.to_csv(tmp, index=False)
             for (model, _), result in zip(specs, results):
                 write_outputs(result, out / Path(model).stem, force=True)
-        print(f"wrote {Path(args.outdir) / 'comparison.csv'} and one folder per model")
+            from ..htmlreport import fit_comparison_report
+
+            fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
+        final = Path(args.outdir)
+        _log.info(f"wrote {final / 'comparison.csv'}, {final / 'report.html'} and one folder per model")
     return 0

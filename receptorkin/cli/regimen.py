@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import add_model_arguments, finite_float, non_negative_int, parse_assignments, parse_numbers, parse_range
+from ._outputs import log as _log
 
 _REGIMEN_HELP = ("a regimen in the one-line form, e.g. 'pulses:every=90min,width=6min,dose=10nM', "
                  "'exposure:1000nM@0-4h', 'infusion:rate=2nmol/h,from=0,to=7d', 'bolus:10nmol@0,12h,24h', "
@@ -110,7 +111,7 @@ def _wrote(outdir, *names: str) -> None:
     from pathlib import Path
 
     for name in names:
-        print(f"wrote {Path(outdir) / name}")
+        _log.info(f"wrote {Path(outdir) / name}")
 
 
 def _write_csv(df, path, index: bool = True) -> None:
@@ -124,6 +125,12 @@ def _write_png(fig, path) -> None:
     from ._outputs import save_figure
 
     save_figure(fig, str(path), force=True)
+
+
+def _write_report(result, path) -> None:
+    from ..htmlreport import write_report
+
+    write_report(result, path, force=True)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -146,7 +153,8 @@ def run_compare(args: argparse.Namespace) -> int:
         _write_csv(result.timecourse, out / "timecourse.csv", index=False)
         _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"),
                    out / "regimens.png")
-    _wrote(args.outdir, "metrics.csv", "timecourse.csv", "regimens.png")
+        _write_report(result, out / "report.html")
+    _wrote(args.outdir, "metrics.csv", "timecourse.csv", "regimens.png", "report.html")
     return 0
 
 
@@ -182,7 +190,8 @@ def run_optimize(args: argparse.Namespace) -> int:
         _write_csv(front, out / "pareto.csv", index=False)
         _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
                    out / "pareto.png")
-    _wrote(args.outdir, "best.json", "pareto.csv", "pareto.png")
+        _write_report(result, out / "report.html")
+    _wrote(args.outdir, "best.json", "pareto.csv", "pareto.png", "report.html")
     if not result.success:
         raise RegimenError(result.message)
     return 0
