@@ -73,10 +73,15 @@ def test_curve_on_a_file_that_is_not_utf8(capsys, tmp_path):
     code, _, err = run(capsys, "curve", BAD / "curves_cp1252.csv", "-o", tmp_path / "o")
     assert code == 1
     assert "curves_cp1252.csv:3: not a UTF-8 text file" in one_line_error(err)
-    xlsx = tmp_path / "book.xlsx"  # a zip container, as an .xlsx is
-    xlsx.write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5\xd3\xff\xfe" + bytes(range(256)))
+    zipped = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb5\xd3\xff\xfe" + bytes(range(256))
+    book = tmp_path / "book.csv"  # a zip container (as an .xlsx is) under a .csv name
+    book.write_bytes(zipped)
+    code, _, err = run(capsys, "curve", book, "-o", tmp_path / "o")
+    assert code == 1 and "book.csv:1: not a UTF-8 text file" in one_line_error(err)
+    xlsx = tmp_path / "book.xlsx"  # a broken workbook goes to the Excel reader, which says so
+    xlsx.write_bytes(zipped)
     code, _, err = run(capsys, "curve", xlsx, "-o", tmp_path / "o")
-    assert code == 1 and "book.xlsx:1: not a UTF-8 text file" in one_line_error(err)
+    assert code == 1 and "book.xlsx: not an Excel .xlsx workbook" in one_line_error(err)
     assert not (tmp_path / "o").exists()
 
 
@@ -453,7 +458,7 @@ def test_kill_9_during_fit_output_then_rerun(tmp_path):
         assert not out.exists()
     rerun = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
-    assert {p.name for p in out.iterdir()} == {"fit.json", "fitted.xml", "fit.png", "report.md", "petab"}
+    assert {p.name for p in out.iterdir()} == {"fit.json", "fitted.xml", "fit.png", "report.md", "report.html", "petab"}
     assert sorted(os.listdir(work)) == ["out"]  # the killed run's staging folder is gone
 
 
