@@ -88,6 +88,46 @@ def _check_names(model: CurveModel, shared: Sequence[str], fixed: Mapping[str, f
             raise FitError(f"model {model.name}: start value of {name!r} must be positive (got {value!r})")
 
 
+# Least squares squares the residuals: responses (and their spread) must
+# stay where a square is a normal double; doses enter through log(x) and
+# x / scale, and a scale must stay within exp(+-700).
+_RESPONSE_RANGE = (1e-100, 1e100)
+_DOSE_RANGE = (1e-250, 1e250)
+
+
+def _check_ranges(design: Design, response_name: str, dose_name: str) -> None:
+    """Refuse numbers the engine cannot represent with a message that says how to rescale."""
+    src = design.source
+    y = design.y
+    big = float(np.max(np.abs(y))) if len(y) else 0.0
+    lo, hi = _RESPONSE_RANGE
+    if big > hi:
+        k = int(np.argmax(np.abs(y)))
+        raise DataError(
+            f"{src}: line {design.lines[k]}: column {response_name!r}: {y[k]:g} is too large for least squares "
+            f"(responses must stay within +-{hi:g}); express the responses in a larger unit"
+        )
+    spread = float(np.ptp(y)) if len(y) else 0.0
+    if 0 < spread < lo:
+        raise DataError(
+            f"{src}: {line_span(design.lines)}: column {response_name!r}: the responses vary by only {spread:g} "
+            f"(less than {lo:g}), too little for least squares; express them in a smaller unit"
+        )
+    if spread > 0 and spread < 1e-12 * big:
+        raise DataError(
+            f"{src}: {line_span(design.lines)}: column {response_name!r}: the responses vary by {spread:g} "
+            f"around {big:g}, below the resolution of double precision; subtract a baseline first"
+        )
+    pos = design.x[design.x > 0]
+    if len(pos):
+        dlo, dhi = _DOSE_RANGE
+        for k in np.flatnonzero((design.x > 0) & ((design.x < dlo) | (design.x > dhi))):
+            raise DataError(
+                f"{src}: line {design.lines[k]}: column {dose_name!r}: dose {design.x[k]:g} is outside "
+                f"{dlo:g}..{dhi:g}; express the doses in another unit"
+            )
+
+
 def _check_curves(design: Design, response_name: str) -> None:
     """Refuse data that cannot determine the parameters (before any optimizer runs)."""
     src = design.source
@@ -245,6 +285,7 @@ def fit_curve(
     sdv = df[sd].to_numpy(float) if sd else None
     design = build_design(mdl, x, y, g, curves, Z=Z, sd=sdv, shared=shared_list, fixed=fixed,
                           lines=lines, source=source)
+    _check_ranges(design, response, dose)
     _check_curves(design, response)
 
     per_curve = []
