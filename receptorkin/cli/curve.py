@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
     p.add_argument("--curve-id", default=None, metavar="COL",
                    help="column naming the curve of each row (default: 'condition' if the file has it)")
+    p.add_argument("--dose-unit", default=None, metavar="UNIT",
+                   help="concentration unit of the doses (M, mM, uM, nM, pM); default: from the dose column's "
+                   "header ('conc [nM]', 'conc_nM'). Makes pEC50, pKA, pA2 and pKB molar (10 nM -> 8.0)")
+    p.add_argument("--antagonist-unit", default=None, metavar="UNIT",
+                   help="unit of the Schild antagonist column (default: from its header, else the dose unit)")
     p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
     p.add_argument("--antagonist", default="antagonist", metavar="COL",
                    help="antagonist concentration column for --model schild (default 'antagonist')")
@@ -131,6 +136,14 @@ def run(args: argparse.Namespace) -> int:
                           f"(parameters: {', '.join(model.family.parameters)})")
     if not 0 < args.level < 1:
         return _usage(f"--level must be between 0 and 1 (got {args.level})")
+    from ..curves.doseunits import parse_dose_unit
+
+    for option, value in (("--dose-unit", args.dose_unit), ("--antagonist-unit", args.antagonist_unit)):
+        if value is not None:
+            try:
+                parse_dose_unit(value, what=option)
+            except FitError as exc:
+                return _usage(str(exc))
     compare = [m.strip() for m in args.compare.split(",") if m.strip()] if args.compare else []
     for name in compare:
         if name not in MODELS and name not in ("4PL", "5PL"):
@@ -149,10 +162,12 @@ def run(args: argparse.Namespace) -> int:
     # ---------------------------------------------------------------- fit
     if model.name == "schild":
         result = fit_schild(args.data, dose=args.dose, response=args.response, antagonist=args.antagonist,
-                            fixed=fixed or None, level=args.level)
+                            fixed=fixed or None, level=args.level, dose_unit=args.dose_unit,
+                            antagonist_unit=args.antagonist_unit)
     else:
         result = fit_curve(args.data, model, dose=args.dose, response=args.response, curve=curve_col,
-                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
+                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level,
+                           dose_unit=args.dose_unit)
 
     reference = args.reference
     if reference is not None and reference not in result.curves:
@@ -170,7 +185,7 @@ def run(args: argparse.Namespace) -> int:
         names = [model.name] + [m for m in compare if m != model.name]
         comparison = compare_models(args.data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
-                                    level=args.level)
+                                    level=args.level, dose_unit=args.dose_unit)
         summary["comparison"] = comparison.to_dict("records")
 
     report = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile)
@@ -192,6 +207,10 @@ def run(args: argparse.Namespace) -> int:
           f"rse {result.rse:.4g} on {result.df} df")
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
-        print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
+        unit = f" {result.dose_unit}" if result.dose_unit else ""
+        print(f"{label}EC50 {row.estimate:.4g}{unit} (SE {row.se:.3g})")
+    for row in result.potency().itertuples():
+        label = f"  {row.curve}: " if result.design.m > 1 else "  "
+        print(f"{label}{row.quantity} {row.estimate:.3f} (SE {row.se:.3g})")
     print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
     return 0
