@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import FitError, ReceptorkinError
 from ..parallel import run_tasks
+from .chi2 import fit_chi_square
 from .objective import local_fit
 from .problem import FitProblem
 from .result import FitResult, information_criteria
@@ -201,9 +202,14 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
         # each observable with its own maximum-likelihood noise level
         loglik = -0.5 * (problem.neg2_loglik(x) + n * (math.log(2 * math.pi) + 1.0))
     criteria = information_criteria(chi2, n, k, problem.noise, log_sd, loglik)
+    noise_levels = (problem.noise_levels if problem.noise == "estimate" and len(problem.noise_levels) > 1
+                    else ({next(iter(problem.noise_levels)): math.sqrt(chi2 / n)} if problem.noise == "estimate" else {}))
+    chi_sq, rss = fit_chi_square(problem, x, noise_levels)  # the one χ²; `chi2` above is the objective
+    to_chi_sq = chi_sq / chi2 if chi2 > 0 else 1.0  # each start's objective in the same σ units
     rows = []
     for rec in records:
-        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"], "nfev": rec["nfev"], "reason": rec["reason"]}
+        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"] * to_chi_sq, "nfev": rec["nfev"],
+               "reason": rec["reason"]}
         for name, spec, a, b in zip(names, problem._spec_of, rec["x0"], rec["x"]):
             row[f"start:{name}"] = spec.from_scale(a)
             row[f"end:{name}"] = spec.from_scale(b) if math.isfinite(b) else math.nan
@@ -211,9 +217,7 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     starts = pd.DataFrame(rows)
     return FitResult(
         model=problem.model, names=names, estimates=estimates, se=se, ci=ci, wald_ci=wald, scales=scales, units=units,
-        bounds=bounds, chi2=chi2, n_data=n, n_parameters=p, noise=problem.noise,
-        noise_levels=(problem.noise_levels if problem.noise == "estimate" and len(problem.noise_levels) > 1
-                      else ({next(iter(problem.noise_levels)): math.sqrt(chi2 / n)} if problem.noise == "estimate" else {})),
+        bounds=bounds, chi2=chi_sq, n_data=n, n_parameters=p, noise=problem.noise, noise_levels=noise_levels,
         criteria=criteria, starts=starts, correlation=corr, warnings=warnings, profiles=profiles_out, seed=seed,
-        data_source=problem.data.source, problem=problem,
+        data_source=problem.data.source, problem=problem, rss=rss, ci_method="profile" if do_profiles else "Wald",
     )
