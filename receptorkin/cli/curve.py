@@ -91,12 +91,10 @@ def _header(path: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
-    import json
-
     from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
     from ..curves.report import markdown_table
-    from ..curves.result import to_jsonable
+    from ..jsonout import dumps
     from ..errors import FitError
     from ..io import atomic_write_text, prepare_outdir
     from ..plots_curves import plot_curve_fit
@@ -196,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     # ---------------------------------------------------------------- write
     if not outdir.exists():
         prepare_outdir(outdir, False)
-    atomic_write_text(outdir / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
+    atomic_write_text(outdir / "curve.json", dumps(summary, indent=2) + "\n",
                       force=args.force)
     plot_curve_fit(result, outdir / "curve.png", force=args.force)
     atomic_write_text(outdir / "report.md", report, force=args.force)

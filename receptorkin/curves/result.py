@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FitError
+from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
 from .engine import Design, Solution
 from .doseunits import MOLAR as _MOLAR
@@ -25,19 +26,8 @@ def _tq(level: float, df: int) -> float:
 
 
 def to_jsonable(value: Any) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    """JSON-ready: numpy scalars to Python, NaN/inf to None (:func:`receptorkin.jsonout.jsonable`)."""
+    return jsonable(value)
 
 
 def _molar_factor(unit: str) -> float:

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..errors import FitError
 from ..io import atomic_path, atomic_write_text
+from ..jsonout import dumps
 from .chi2 import CHI2_DEFINITION
 
 __all__ = ["FitResult", "information_criteria", "compare_fits", "f_test"]
@@ -245,7 +246,7 @@ class FitResult:
 
     def to_json(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Save as JSON (atomic; refuses to overwrite without ``force``)."""
-        return atomic_write_text(path, json.dumps(_finite(self.to_dict()), indent=2), force=force)
+        return atomic_write_text(path, dumps(self.to_dict(), indent=2) + "\n", force=force)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "FitResult":
@@ -330,17 +331,6 @@ class FitResult:
 
 def _ci_label(method: str) -> str:
     return "profile" if method == "profile" else "Wald, from the Hessian"
-
-
-def _finite(obj):
-    """JSON has no NaN/inf: write them as null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
 
 
 def f_test(simple: FitResult, complex_: FitResult) -> tuple[float, float]:
