@@ -20,6 +20,8 @@ __all__ = [
     "RegimenError",
     "PopulationError",
     "SchedulerError",
+    "ReceptorkinWarning",
+    "AssumedUnitWarning",
 ]
 
 
@@ -63,3 +65,11 @@ class PopulationError(ReceptorkinError, ValueError):
 
 class SchedulerError(ReceptorkinError, ConnectionError):
     """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""
+
+
+class ReceptorkinWarning(UserWarning):
+    """Base class of every warning receptorkin issues on purpose."""
+
+
+class AssumedUnitWarning(ReceptorkinWarning):
+    """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""
