@@ -52,7 +52,7 @@ def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90
         lines.append("- fixed: " + ", ".join(f"{k} = {v:g}" for k, v in extra_fixed.items()))
     lines += ["", "## Parameters", "",
               f"Estimates with standard errors from the Hessian of the residual sum of squares (as drc) "
-              f"and {100 * result.level:g} % t-intervals (df = {result.df}).", ""]
+              f"and {100 * result.level:g} % Wald t-intervals (df = {result.df}).", ""]
     lines.append(markdown_table(result.table))
     if len(ed):
         eds = result.ed(list(ed), type=ed_type)

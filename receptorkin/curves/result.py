@@ -667,6 +667,8 @@ class CurveFitResult:
             "aicc": self.aicc,
             "bic": self.bic,
             "level": self.level,
+            "ci_method": "Wald (t-intervals, standard errors from the Hessian as drc)",
+            "ed_ci_method": "delta method (t-intervals)",
             "converged": self.converged,
             "message": self.message,
             "shared": list(self.design.shared),
