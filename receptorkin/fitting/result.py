@@ -155,6 +155,21 @@ class FitResult:
         return abs(v - lo) < tol or abs(v - hi) < tol
 
     @property
+    def not_estimable(self) -> list[str]:
+        """Parameters the data do not determine (standard error NaN: a flat
+        direction of the Fisher information)."""
+        return [n for n in self.names if not math.isfinite(self.se.get(n, math.nan))]
+
+    def posterior(self, n_draws: int = 10_000, *, seed: int | None = 0, jobs: int = 1,
+                  n_walkers: int | None = None, burn: int | None = None, progress: bool = False):
+        """Posterior draws with emcee and their diagnostics
+        (:func:`receptorkin.fitting.uncertainty.sample_fit_posterior`)."""
+        from .uncertainty import sample_fit_posterior
+
+        return sample_fit_posterior(self, n_draws=n_draws, seed=seed, jobs=jobs, n_walkers=n_walkers, burn=burn,
+                                    progress=progress)
+
+    @property
     def table(self):
         """Parameter table: estimate, se, ci_low, ci_high, ci_method (profile or Wald), unit, at_bound."""
         import pandas as pd
@@ -264,7 +279,8 @@ class FitResult:
         for n in self.names:
             lo, hi = self.ci[n]
             note = "at bound" if self.at_bound(n) else ""
-            lines.append(f"| {n} | {self.estimates[n]:.5g} | {self.se[n]:.3g} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
+            se_text = f"{self.se[n]:.3g}" if math.isfinite(self.se[n]) else "not estimable"
+            lines.append(f"| {n} | {self.estimates[n]:.5g} | {se_text} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
         c = self.criteria
         lines += ["", f"χ² = {self.chi2:.6g}; RSS = {self.objective:.6g}; log-likelihood = {c['loglik']:.6g}; "
                   f"AIC = {c['aic']:.5g}; AICc = {c['aicc']:.5g}; BIC = {c['bic']:.5g}", "",
