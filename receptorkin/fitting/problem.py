@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import FitError, ModelError
 from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dosing.experiment import Experiment
 
 __all__ = ["ParameterSpec", "Observable", "FitProblem"]
 
@@ -382,49 +385,58 @@ class FitProblem:
             values.update(cond.overrides)
         return values
 
-    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
-        """Model outputs at every read-out slot (``n_slots × n_outputs``)."""
-        sim = self.simulator
+    def experiments(self, x: Sequence[float]) -> list[tuple[str, "Experiment", list["Experiment"]]]:
+        """The conditions table compiled into :class:`~receptorkin.dosing.experiment.Experiment` values.
+
+        Per condition: the pre-treatment (start from the ligand-free steady
+        state or the initial values, the condition's exposures as a regimen,
+        wash-out until the challenge) and one challenge per dose, starting
+        from the end of the pre-treatment with the dose applied, read at the
+        measured times after the challenge and/or at steady state.
+
+        Returns
+        -------
+        list of (condition name, pre-treatment, challenges in plan order)
+        """
+        from ..dosing.experiment import Experiment, Readouts, Start
+        from ..dosing.regimen import Regimen
+
         lig = self.model.ligand
         linear = self.to_linear(x)
-        out = np.empty((self._n_slots, len(self._outputs)))
-        slot = 0
         f = self._time_factor
+        outputs = tuple(self._outputs)
+        out = []
         for cname, reads in self._read_plan:
             values = self._condition_values(linear, cname)
-            values[lig] = 0.0
-            sim.reset(values)
-            if self.equilibrate:
-                sim.solve_steady_state(())
             cond = self.conditions.get(cname)
-            if cond is not None and (cond.exposures or cond.challenge_at > 0):
-                t = 0.0
-                for e in cond.exposures:
-                    start, stop = e.start * f, e.stop * f
-                    if start > t:
-                        sim.set_now({lig: 0.0})
-                        sim.advance([t, start], ())
-                    sim.set_now({lig: e.concentration})
-                    sim.advance([start, stop], ())
-                    t = stop
-                sim.set_now({lig: 0.0})
-                end = cond.challenge_at * f
-                if end > t:
-                    sim.advance([t, end], ())
-            start_state = sim.state()
-            for read in reads:
-                if read.times:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
-                    rows = sim.advance(times, self._outputs)
-                    if read.times[0] != 0.0:
-                        rows = rows[1:]
-                    out[slot:slot + len(read.times)] = rows
-                    slot += len(read.times)
-                if read.steady:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    out[slot] = sim.solve_steady_state(self._outputs)
-                    slot += 1
+            exposures = cond.exposures if cond is not None else ()
+            horizon = max([cond.challenge_at * f] + [e.stop * f for e in exposures]) if cond is not None else 0.0
+            pre = Experiment(start=Start(equilibrate=self.equilibrate),
+                             regimen=Regimen(tuple(exposures)) if exposures else None,
+                             overrides={**values, lig: 0.0}, horizon=horizon, name=f"{cname}: pre-treatment")
+            challenges = [
+                Experiment(start=Start(after=pre), overrides={**values, lig: read.dose},
+                           readouts=Readouts(outputs, times=read.times, steady=read.steady),
+                           name=f"{cname}: dose {read.dose:g}")
+                for read in reads
+            ]
+            out.append((cname, pre, challenges))
+        return out
+
+    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
+        """Model outputs at every read-out slot (``n_slots × n_outputs``), by THE runner."""
+        from ..dosing.run import run_many
+
+        batch = [exp for _, _, challenges in self.experiments(x) for exp in challenges]
+        out = np.empty((self._n_slots, len(self._outputs)))
+        slot = 0
+        for res in run_many(self.simulator, batch):
+            n = res.values.shape[0]
+            out[slot:slot + n] = res.values
+            slot += n
+            if res.steady is not None:
+                out[slot] = res.steady
+                slot += 1
         return out
 
     def _observable_params(self, linear: Mapping[str, float]) -> dict[str, tuple[float, float]]:
