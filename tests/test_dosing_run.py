@@ -271,3 +271,17 @@ def test_bad_experiments_are_refused():
         Start(equilibrate=True, events="ignore")
     with pytest.raises(RegimenError, match="not both"):
         Start(state={"R": 1.0}, after=Experiment())
+
+
+def test_dose_response_points_equal_the_simulator_curve(trafficking):
+    from receptorkin.dosing.experiment import dose_response_experiments
+
+    doses = [0.0, 1.0, 10.0, 100.0]
+    timed = run_many(trafficking, dose_response_experiments("ligand", doses, ["C"], readout=30.0))
+    ref = trafficking.dose_response(doses, readout=30.0, observable="C")
+    assert_allclose([r.values[0, 0] for r in timed], ref["C"], rtol=1e-7)
+    steady = run_many(trafficking, dose_response_experiments("ligand", doses, ["R"]))
+    ref = trafficking.dose_response(doses, observable="R")
+    assert_allclose([r.steady[0] for r in steady], ref["R"], rtol=1e-7)
+    # and the analytic ligand-free value: Vs/kt
+    assert_allclose(steady[0].steady[0], 500.0 / 0.025, rtol=1e-9)

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import RegimenError
 from .regimen import Regimen, as_regimen
 
-__all__ = ["Start", "Readouts", "Experiment", "Pairs"]
+__all__ = ["Start", "Readouts", "Experiment", "Pairs", "dose_response_experiments"]
 
 #: immutable ``((id, value), ...)`` form of a mapping
 Pairs = tuple[tuple[str, float], ...]
@@ -244,3 +244,34 @@ class Experiment:
         merged.update(values)
         return replace(self, overrides=tuple(merged.items()))
 
+
+
+def dose_response_experiments(
+    ligand: str,
+    doses: Sequence[float],
+    selections: Sequence[str],
+    *,
+    readout: "float | None" = None,
+    start: "Start | None" = None,
+    overrides: "Mapping[str, float] | None" = None,
+) -> list[Experiment]:
+    """The points of a dose-response curve as Experiments.
+
+    Each point starts from ``start`` (default: the model's initial values),
+    sets the ligand to its dose from time 0, and reads ``selections`` at
+    ``readout`` [model time unit] after the dose, or at steady state when
+    ``readout`` is ``None``.  (The same as :meth:`Simulator.dose_response`,
+    whose steady-state path continues from one dose to the next and stays the
+    fast route for a plain steady-state curve.)
+    """
+    base = dict(overrides or {})
+    if readout is None:
+        rd = Readouts(tuple(selections), steady=True)
+    else:
+        t = float(readout)
+        if not math.isfinite(t) or t <= 0:
+            raise RegimenError(f"readout time must be positive (got {readout!r})")
+        rd = Readouts(tuple(selections), times=(t,))
+    st = start if start is not None else Start()
+    return [Experiment(start=st, overrides={**base, ligand: float(d)}, readouts=rd, name=f"{ligand}={float(d):g}")
+            for d in doses]
