@@ -924,11 +924,11 @@ class _Worker:
         ti, ci = plan.time_index, plan.column_index
         for j in range(rows.shape[0]):
             try:
-                res = prepared.run(dict(zip(names, rows[j].tolist())))
+                values = prepared.values(dict(zip(names, rows[j].tolist())))
             except SimulationError as exc:
                 failures.append((j, " ".join(str(exc).split())[:500]))
                 continue
-            out[j] = res.values[ti, ci]
+            out[j] = values[ti, ci]
         return out, failures
 
 

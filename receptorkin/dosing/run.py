@@ -398,6 +398,7 @@ class PreparedExperiment:
         if sel:
             sim.check_selections(sel)
         self.selections = sel
+        self._base = dict(experiment.overrides)
 
     def run(self, overrides: "Mapping[str, float] | None" = None, *, start_state: "np.ndarray | None" = None,
             reset: bool = True) -> ExperimentResult:
@@ -415,8 +416,23 @@ class PreparedExperiment:
             (regimen times count from there; the start and overrides are
             ignored).  The Simulator is left at the end either way.
         """
+        out, steady = self._execute(overrides, start_state, reset)
+        sim, plan = self.sim, self.plan
+        return ExperimentResult(
+            experiment=self.experiment, selections=tuple(self.selections), times=plan.times, values=out,
+            steady=steady, final_state=sim.state(), species=tuple(sim.species), time_unit=sim.time_unit,
+            segment=plan.segment, segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T)
+
+    def values(self, overrides: "Mapping[str, float] | None" = None) -> np.ndarray:
+        """Only the readout values (``len(times) × len(selections)``) of :meth:`run`: the
+        fast path for many runs (a population's individuals)."""
+        return self._execute(overrides, None, True, settle=False)[0]
+
+    def _execute(self, overrides: "Mapping[str, float] | None", start_state: "np.ndarray | None",
+                 reset: bool, settle: bool = True) -> "tuple[np.ndarray, np.ndarray | None]":
+        """Run; ``settle=False`` skips putting the clock at the horizon (nobody continues from it)."""
         sim, plan, exp = self.sim, self.plan, self.experiment
-        values = dict(exp.overrides)
+        values = dict(self._base)
         if overrides:
             values.update(overrides)
         t_offset = 0.0
@@ -437,17 +453,14 @@ class PreparedExperiment:
             if seg.dest.size:
                 out[seg.dest] = res[seg.rows]
         self._inputs(plan.final, target, state)
-        if not absolute and plan.end > 0:
+        if settle and not absolute and plan.end > 0:
             sim.set_time(plan.end + t_offset)
         if plan.final.dest.size:
             out[plan.final.dest] = [sim.get(s) for s in sel]
         steady = None
         if exp.readouts.steady:
             steady = self._steady_state(sel, exp.start.events, "the steady-state readout")
-        return ExperimentResult(
-            experiment=exp, selections=tuple(sel), times=plan.times, values=out, steady=steady,
-            final_state=sim.state(), species=tuple(sim.species), time_unit=sim.time_unit, segment=plan.segment,
-            segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T)
+        return out, steady
 
     # -- pieces
     def _restore_values(self, values: dict[str, float]) -> dict[str, float]:
