@@ -47,18 +47,21 @@ _EVENT_POLICIES = ("refuse", "disable")
 
 def _pairs(values: "Mapping[str, float] | Sequence[tuple[str, float]] | None", what: str) -> Pairs:
     """A mapping (or pairs) as de-duplicated ``(id, float)`` pairs."""
-    if values is None:
+    if not values:
         return ()
-    items = values.items() if isinstance(values, Mapping) else values
-    out: dict[str, float] = {}
-    for key, value in items:
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise RegimenError(f"{what}: {key!r}: expected a number (got {value!r})") from None
+    items = values.items() if type(values) is dict or isinstance(values, Mapping) else values
+    try:
+        out = {str(key): float(value) for key, value in items}
+    except (TypeError, ValueError):
+        for key, value in (values.items() if isinstance(values, Mapping) else values):
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                raise RegimenError(f"{what}: {key!r}: expected a number (got {value!r})") from None
+        raise
+    for key, v in out.items():
         if math.isinf(v):
-            raise RegimenError(f"{what}: {key!r}: expected a finite number (got {value!r})")
-        out[str(key)] = v
+            raise RegimenError(f"{what}: {key!r}: expected a finite number (got {v!r})")
     return tuple(out.items())
 
 

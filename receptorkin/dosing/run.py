@@ -197,8 +197,12 @@ class _Segment:
     level: "float | None"  # input level set at the start (None: unchanged)
     boluses: tuple[tuple[int, float], ...]  # (species index, amount) added at the start
     grid: np.ndarray  # local output times, from 0 (segment start)
-    rows: np.ndarray  # which grid points are recorded
-    dest: np.ndarray  # ... into which output rows
+    rows: "np.ndarray | slice"  # which grid points are recorded
+    dest: "np.ndarray | slice"  # ... into which output rows
+
+    @property
+    def has_rows(self) -> bool:
+        return isinstance(self.dest, slice) or self.dest.size > 0
 
 
 @dataclass(frozen=True)
@@ -339,6 +343,11 @@ def _compile(sim: "Simulator", exp: Experiment) -> _Plan:
         rt = np.asarray(rd.times, dtype=float)
         seg_of = np.clip(np.searchsorted(T, rt + tol, side="right") - 1, 0, T.size - 1)
         snapped = np.where(np.abs(rt - T[seg_of]) <= tol, T[seg_of], rt)
+        last = T.size - 1
+        segment = seg_of.astype(int)
+        if n_seg and levels[last] is None and not boluses[last]:
+            # nothing changes at the horizon: read it from the last segment's own output
+            seg_of = np.where(seg_of == last, last - 1, seg_of)
         for i in range(n_seg):
             mine = np.flatnonzero(seg_of == i)
             local = np.unique(np.concatenate([[0.0], snapped[mine] - T[i], [lengths[i]]]))
@@ -348,14 +357,21 @@ def _compile(sim: "Simulator", exp: Experiment) -> _Plan:
             seg_times.append(local)
             seg_rows.append(rows)
             seg_dest.append(mine)
-        final_dest = np.flatnonzero(seg_of == T.size - 1)
+        final_dest = np.flatnonzero(seg_of == last)
         times = rt
-        segment = seg_of.astype(int)
-    segments = tuple(_Segment(levels[i], boluses[i], seg_times[i], seg_rows[i], seg_dest[i]) for i in range(n_seg))
+    segments = tuple(_Segment(levels[i], boluses[i], seg_times[i], _as_slice(seg_rows[i]), _as_slice(seg_dest[i]))
+                     for i in range(n_seg))
     last = T.size - 1
     final = _Segment(levels[last], boluses[last], np.zeros(1), np.zeros(final_dest.size, int), final_dest)
     return _Plan(T=T, segments=segments, final=final, target=target, times=times, segment=segment,
                  segment_start=T[segment] if segment.size else np.empty(0), schedule=sched, end=end)
+
+
+def _as_slice(index: np.ndarray) -> "np.ndarray | slice":
+    """A run of consecutive indices as a slice (much cheaper to index with than an array)."""
+    if index.size and np.all(np.diff(index) == 1):
+        return slice(int(index[0]), int(index[-1]) + 1)
+    return index
 
 
 def _has_pk(sim: "Simulator") -> bool:
@@ -371,7 +387,9 @@ _TOUCHED: "weakref.WeakKeyDictionary[Simulator, dict[str, float]]" = weakref.Wea
 
 def _plan(sim: "Simulator", exp: Experiment) -> _Plan:
     key = (exp.regimen, exp.end, exp.readouts, exp.breaks, sim.time_unit)
-    cache = _PLANS.setdefault(sim, {})
+    cache = _PLANS.get(sim)
+    if cache is None:
+        cache = _PLANS[sim] = {}
     plan = cache.get(key)
     if plan is None:
         if len(cache) > 256:
@@ -399,6 +417,10 @@ class PreparedExperiment:
             sim.check_selections(sel)
         self.selections = sel
         self._base = dict(experiment.overrides)
+        touched = _TOUCHED.get(sim)
+        if touched is None:
+            touched = _TOUCHED[sim] = {}
+        self._touched = touched  # compartments changed by any run on this Simulator
 
     def run(self, overrides: "Mapping[str, float] | None" = None, *, start_state: "np.ndarray | None" = None,
             reset: bool = True) -> ExperimentResult:
@@ -429,10 +451,11 @@ class PreparedExperiment:
         return self._execute(overrides, None, True, settle=False)[0]
 
     def _execute(self, overrides: "Mapping[str, float] | None", start_state: "np.ndarray | None",
-                 reset: bool, settle: bool = True) -> "tuple[np.ndarray, np.ndarray | None]":
-        """Run; ``settle=False`` skips putting the clock at the horizon (nobody continues from it)."""
+                 reset: bool, settle: bool = True, base: "tuple | None" = None) -> "tuple[np.ndarray, np.ndarray | None]":
+        """Run; ``settle=False`` skips putting the clock at the horizon (nobody continues from it);
+        ``base`` replaces the experiment's own overrides (another experiment of the same plan and start)."""
         sim, plan, exp = self.sim, self.plan, self.experiment
-        values = dict(self._base)
+        values = dict(self._base) if base is None else dict(base)
         if overrides:
             values.update(overrides)
         t_offset = 0.0
@@ -450,7 +473,7 @@ class PreparedExperiment:
             self._inputs(seg, target, state)
             grid = seg.grid + (T[i] + t_offset) if absolute else seg.grid
             res = sim.advance(grid, sel)
-            if seg.dest.size:
+            if seg.has_rows:
                 out[seg.dest] = res[seg.rows]
         self._inputs(plan.final, target, state)
         if settle and not absolute and plan.end > 0:
@@ -466,11 +489,11 @@ class PreparedExperiment:
     def _restore_values(self, values: dict[str, float]) -> dict[str, float]:
         """Overrides plus the SBML size of every compartment an earlier run changed."""
         facts = self.facts
-        touched = _TOUCHED.get(self.sim)
+        touched = self._touched
+        if not touched and not facts.event_compartments and values.keys().isdisjoint(facts.compartments):
+            return values
         comps = [k for k in values if k in facts.compartments]
         if comps or touched or facts.event_compartments:
-            if touched is None:
-                touched = _TOUCHED.setdefault(self.sim, {})
             for c in (*comps, *facts.event_compartments):
                 touched.setdefault(c, facts.compartments[c])
             return {**touched, **values}
@@ -556,11 +579,12 @@ def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> Expe
 
 
 def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str = "raise",
-             reset: bool = True) -> list[ExperimentResult]:
+             reset: bool = True, values_only: bool = False) -> list:
     """Run a batch of experiments on one compiled Simulator, in order.
 
     Experiments that differ only in their overrides share one compiled plan;
-    a pre-treatment shared through ``Start(after=...)`` is simulated once.
+    a pre-treatment shared through ``Start(after=...)`` (the same Experiment
+    object) is simulated once.
 
     Parameters
     ----------
@@ -568,6 +592,9 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
         ``'raise'`` (default): a :class:`SimulationError` ends the batch.
         ``'record'``: the failed experiment gets NaN values and its message
         in :attr:`ExperimentResult.error`, and the batch goes on.
+    values_only
+        Return ``(values, steady)`` pairs instead of :class:`ExperimentResult`
+        objects (the fast path of a fit objective).
     """
     if errors not in ("raise", "record"):
         raise RegimenError(f"run_many: errors must be 'raise' or 'record' (got {errors!r})")
@@ -575,41 +602,55 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
 
     if not isinstance(sim, Simulator):
         raise ModelError(f"the runner needs a compiled Simulator (got {type(sim).__name__})")
-    prepared: dict[Experiment, PreparedExperiment] = {}
-    ends: dict[Experiment, np.ndarray] = {}
+    prepared: dict[int, tuple[Experiment, PreparedExperiment]] = {}
+    shared: dict[tuple, tuple[Experiment, PreparedExperiment]] = {}
+    ends: dict[int, tuple[Experiment, np.ndarray]] = {}
 
     def get(exp: Experiment) -> PreparedExperiment:
-        p = prepared.get(exp)
-        if p is None:
-            p = prepared[exp] = PreparedExperiment(sim, exp)
-        return p
+        hit = prepared.get(id(exp))
+        if hit is None:
+            hit = prepared[id(exp)] = (exp, PreparedExperiment(sim, exp))
+        return hit[1]
+
+    def get_shared(exp: Experiment) -> PreparedExperiment:
+        """A prepared experiment of the same plan and start (the same objects): only overrides differ."""
+        key = (id(exp.start), id(exp.regimen), id(exp.readouts), exp.horizon, exp.breaks)
+        hit = shared.get(key)
+        if hit is None:
+            hit = shared[key] = (exp, PreparedExperiment(sim, exp))
+        return hit[1]
 
     def end_state(exp: Experiment, depth: int = 0) -> np.ndarray:
         if depth > 50:
             raise RegimenError("Start(after=...): experiments nested more than 50 deep")
-        state = ends.get(exp)
-        if state is None:
+        hit = ends.get(id(exp))
+        if hit is None:
             before = end_state(exp.start.after, depth + 1) if exp.start.after is not None else None
-            state = ends[exp] = get(exp).run(start_state=before).final_state
-        return state
+            hit = ends[id(exp)] = (exp, get(exp).run(start_state=before).final_state)
+        return hit[1]
 
-    results = []
+    results: list = []
     for exp in experiments:
         try:
             before = end_state(exp.start.after) if exp.start.after is not None else None
-            results.append(get(exp).run(start_state=before, reset=reset))
+            if values_only:
+                results.append(get_shared(exp)._execute(None, before, reset, settle=False, base=exp.overrides))
+            else:
+                p = get(exp)
+                results.append(p.run(start_state=before, reset=reset))
         except SimulationError as exc:
             if errors == "raise":
                 raise
-            p = prepared.get(exp)
+            hit = prepared.get(id(exp))
             n_sel = len(exp.readouts.selections)
-            n_t = p.plan.times.size if p is not None else len(exp.readouts.times)
+            times = hit[1].plan.times if hit is not None else np.asarray(exp.readouts.times, dtype=float)
+            values = np.full((times.size, n_sel), np.nan)
+            steady = np.full(n_sel, np.nan) if exp.readouts.steady else None
+            if values_only:
+                results.append((values, steady))
+                continue
             results.append(ExperimentResult(
-                experiment=exp, selections=exp.readouts.selections,
-                times=p.plan.times if p is not None else np.asarray(exp.readouts.times, dtype=float),
-                values=np.full((n_t, n_sel), np.nan),
-                steady=np.full(n_sel, np.nan) if exp.readouts.steady else None,
+                experiment=exp, selections=exp.readouts.selections, times=times, values=values, steady=steady,
                 final_state=np.full(len(sim.species), np.nan), species=tuple(sim.species),
                 time_unit=sim.time_unit, error=" ".join(str(exc).split())))
     return results
-

@@ -313,6 +313,8 @@ class FitProblem:
                 reads.append(read)
             plan.append((cname, reads))
         self._read_plan = plan
+        self._readouts: dict = {}  # (times, steady) -> Readouts, built once
+        self._regimens: dict = {}  # condition -> pre-treatment Regimen (or None), built once
         self._n_slots = slot
         self._y = table["response"].to_numpy(dtype=float)
         self._sd = table["sd"].to_numpy(dtype=float) if self.noise == "sd" else np.ones(len(table))
@@ -411,15 +413,19 @@ class FitProblem:
             cond = self.conditions.get(cname)
             exposures = cond.exposures if cond is not None else ()
             horizon = max([cond.challenge_at * f] + [e.stop * f for e in exposures]) if cond is not None else 0.0
-            pre = Experiment(start=Start(equilibrate=self.equilibrate),
-                             regimen=Regimen(tuple(exposures)) if exposures else None,
+            if cname not in self._regimens:  # a Regimen checks its parts: build it once
+                self._regimens[cname] = Regimen(tuple(exposures)) if exposures else None
+            pre = Experiment(start=Start(equilibrate=self.equilibrate), regimen=self._regimens[cname],
                              overrides={**values, lig: 0.0}, horizon=horizon, name=f"{cname}: pre-treatment")
-            challenges = [
-                Experiment(start=Start(after=pre), overrides={**values, lig: read.dose},
-                           readouts=Readouts(outputs, times=read.times, steady=read.steady),
-                           name=f"{cname}: dose {read.dose:g}")
-                for read in reads
-            ]
+            after = Start(after=pre)
+            challenges = []
+            for read in reads:
+                key = (read.times, read.steady)  # one Readouts per read-out pattern: the runner shares its plan
+                rd = self._readouts.get(key)
+                if rd is None:
+                    rd = self._readouts[key] = Readouts(outputs, times=read.times, steady=read.steady)
+                challenges.append(Experiment(start=after, overrides={**values, lig: read.dose}, readouts=rd,
+                                             name=f"{cname}: dose {read.dose:g}"))
             out.append((cname, pre, challenges))
         return out
 
@@ -430,12 +436,12 @@ class FitProblem:
         batch = [exp for _, _, challenges in self.experiments(x) for exp in challenges]
         out = np.empty((self._n_slots, len(self._outputs)))
         slot = 0
-        for res in run_many(self.simulator, batch):
-            n = res.values.shape[0]
-            out[slot:slot + n] = res.values
+        for values, steady in run_many(self.simulator, batch, values_only=True):
+            n = values.shape[0]
+            out[slot:slot + n] = values
             slot += n
-            if res.steady is not None:
-                out[slot] = res.steady
+            if steady is not None:
+                out[slot] = steady
                 slot += 1
         return out
 
