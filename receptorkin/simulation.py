@@ -141,6 +141,20 @@ class SolverOptions:
         return f"SolverOptions(rtol={self.rtol:g}, atol={self.atol:g}, max_steps={self.max_steps})"
 
 
+def _changes_species_outside_reactions(rr, sbml: str) -> bool:
+    """Rate rules or event assignments target a species (moiety analysis breaks on those)."""
+    species = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
+    if species & set(rr.getRateRuleIds()):
+        return True
+    if "listOfEvents" not in sbml:
+        return False
+    import libsbml
+
+    model = libsbml.readSBMLFromString(sbml).getModel()
+    return model is not None and any(a.getVariable() in species for e in model.getListOfEvents()
+                                     for a in e.getListOfEventAssignments())
+
+
 class Simulator:
     """Simulate a receptor model: time courses, steady states, dose-response curves.
 
@@ -156,6 +170,11 @@ class Simulator:
         Default readout of :meth:`dose_response` (default: the model's).
     rtol, atol, max_steps
         Solver settings (see :class:`SolverOptions`).
+    moiety_analysis
+        Conserved-moiety analysis, which speeds steady states up but
+        recompiles the model: ``None`` (default) switches it on unless rate
+        rules or events change species (libRoadRunner cannot handle those
+        with it); ``False`` when no steady state will be needed.
 
     Examples
     --------
@@ -173,6 +192,7 @@ class Simulator:
         rtol: float = 1e-8,
         atol: float = 1e-10,
         max_steps: int = 100_000,
+        moiety_analysis: bool | None = None,
     ) -> None:
         import roadrunner
 
@@ -189,7 +209,11 @@ class Simulator:
                 raise SimulationError(f"model {self.model.id!r}: libRoadRunner could not compile it: {exc} {chatter}".strip()) from None
         cap.clear()
         self._rr = rr
-        rr.conservedMoietyAnalysis = True
+        if moiety_analysis is None:
+            moiety_analysis = not _changes_species_outside_reactions(rr, self.model.sbml)
+        self._moiety = bool(moiety_analysis)
+        if self._moiety:
+            rr.conservedMoietyAnalysis = True
         integ = rr.integrator
         integ.relative_tolerance = self.options.rtol
         integ.absolute_tolerance = self.options.atol
@@ -204,6 +228,8 @@ class Simulator:
         self._settable = [p for p in self._param_ids if p not in rule_targets]
         self._param_index = {p: i for i, p in enumerate(self._param_ids)}
         self._compartments = list(m.getCompartmentIds())
+        # parameters driven by rate rules: part of the state, so a reset may give them initial values
+        self._rate_parameters = frozenset(r for r in rr.getRateRuleIds() if r in self._param_ids)
         self._defaults: dict[str, float] = {p: float(rr[p]) for p in self._settable}
         self._params: dict[str, float] = dict(self._defaults)
         self._pushed: dict[str, float] = dict(self._defaults)  # what roadrunner holds now
@@ -219,6 +245,11 @@ class Simulator:
     @property
     def id(self) -> str:
         return self.model.id
+
+    @property
+    def moiety_analysis(self) -> bool:
+        """Whether conserved-moiety analysis is switched on."""
+        return self._moiety
 
     @property
     def time_unit(self) -> str:
@@ -337,7 +368,7 @@ class Simulator:
                     desired[k] = self._check_value(k, v)
                 elif k in self._compartments:
                     rr[k] = self._check_value(k, v)
-                elif k not in self._species_index:
+                elif k not in self._species_index and k not in self._rate_parameters:
                     self._check_id(k)
         pushed = self._pushed
         for k, v in desired.items():
@@ -351,8 +382,9 @@ class Simulator:
         Parameters
         ----------
         values
-            Temporary parameter overrides (and species initial amounts) that
-            stay in force until the next reset.
+            Temporary parameter overrides (and species initial amounts, and
+            initial values of parameters driven by rate rules) that stay in
+            force until the next reset.
         state
             A full or partial state (species id -> amount, or an array in
             :attr:`species` order) to start from instead of the initial one.
@@ -360,6 +392,9 @@ class Simulator:
         rr = self._rr
         self._apply(values)
         rr.reset()
+        for k, v in (values or {}).items():
+            if k in self._rate_parameters:
+                rr[k] = self._check_value(k, v)
         species_values = {k: v for k, v in (values or {}).items() if k in self._species_index}
         if state is not None or species_values:
             amounts = np.array(rr.model.getFloatingSpeciesAmounts(), dtype=float)
@@ -485,6 +520,7 @@ class Simulator:
         solver = rr.getSteadyStateSolver()
         cap = _capture()
         start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        start_rated = {k: float(rr[k]) for k in self._rate_parameters}  # state too: a failed Newton moves them
         t_start = float(rr.model.getTime())
         first: BaseException | None = None
         ok = False
@@ -495,7 +531,7 @@ class Simulator:
             except RuntimeError as exc:
                 first = exc
             if not ok:
-                self._restore(start, t_start)
+                self._restore(start, t_start, start_rated)
                 solver.setValue("relative_tolerance", 1e-9)
                 try:
                     rr.steadyState()
@@ -505,7 +541,7 @@ class Simulator:
                 finally:
                     solver.setValue("relative_tolerance", 1e-12)
             if not ok:
-                self._restore(start, t_start)
+                self._restore(start, t_start, start_rated)
                 horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
                 t0 = t_start
                 try:
@@ -514,6 +550,7 @@ class Simulator:
                         t0 += span
                         settled = self._settled(span)
                         here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+                        here_rated = {k: float(rr[k]) for k in self._rate_parameters}
                         try:
                             rr.steadyState()
                             if self._plausible():
@@ -521,7 +558,7 @@ class Simulator:
                                 break
                         except RuntimeError:
                             pass
-                        self._restore(here, t0)
+                        self._restore(here, t0, here_rated)
                         if settled:
                             ok = True
                             break
@@ -531,9 +568,11 @@ class Simulator:
                 raise self._failure("steady state", first or RuntimeError("no non-negative steady state found")) from None
         cap.clear()
 
-    def _restore(self, amounts: np.ndarray, t: float) -> None:
+    def _restore(self, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
         self._rr.model.setTime(t)
         self._rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+        for k, v in (rated or {}).items():
+            self._rr[k] = v
 
     def _settled(self, span: float) -> bool:
         """Rates of change negligible over ``span`` and amounts non-negative."""
