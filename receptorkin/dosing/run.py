@@ -69,6 +69,9 @@ class ModelFacts:
         Compartment id -> size in the SBML (restored after an override).
     event_compartments
         Compartments that events assign.
+    rate_parameters
+        Parameters driven by rate rules: state, like species amounts (a
+        pre-equilibrated value is carried into the experiment).
     """
 
     has_events: bool
@@ -76,6 +79,7 @@ class ModelFacts:
     event_parameters: tuple[str, ...]
     compartments: Mapping[str, float]
     event_compartments: tuple[str, ...]
+    rate_parameters: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=64)
@@ -110,6 +114,7 @@ def _facts(sbml: str) -> ModelFacts:
         event_parameters=tuple(dict.fromkeys(t for t in targets if t in params)),
         compartments=comps,
         event_compartments=tuple(dict.fromkeys(t for t in targets if t in comps)),
+        rate_parameters=tuple(r.getVariable() for r in m.getListOfRules() if r.isRate() and r.getVariable() in params),
     )
 
 
@@ -521,7 +526,9 @@ class PreparedExperiment:
             return
         sim.reset(self._restore_values(dict(start.overrides)), initial)
         self._steady_state((), start.events, "pre-equilibration")
-        sim.reset(values, sim.state())
+        # rate-rule parameters are state: their pre-equilibrated values go on (unless overridden)
+        carried = {k: sim.get(k) for k in facts.rate_parameters}
+        sim.reset({**carried, **values} if carried else values, sim.state())
 
     def _steady_state(self, selections: Sequence[str], events: str, what: str) -> np.ndarray:
         sim = self.sim
