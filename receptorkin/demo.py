@@ -87,7 +87,9 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     from .fitting import FitProblem, fit
     from .measurements import load_conditions, load_measurements
 
-    root = Path(__file__).resolve().parents[1] / "data"
+    from .examples import data_dir
+
+    root = data_dir()
     data = load_measurements(root / "desensitization.csv")
     conditions = load_conditions(root / "desensitization_conditions.csv")
     problem = FitProblem(MODEL, data, ["k_internalization", "k_recycling", "k_degradation", "K_E"], conditions=conditions)

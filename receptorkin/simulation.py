@@ -4,7 +4,7 @@ This is the only module of receptorkin that imports ``roadrunner``.  A
 :class:`Simulator` compiles its model once; parameter values and initial
 values change without recompiling; every run starts from a clean state
 (``reset``) with exactly the parameters asked for.  Steady states use
-conserved-moiety analysis (set once after loading, DESIGN §4) so a
+conserved-moiety analysis (set once after loading) so a
 steady-state dose-response curve costs tens of microseconds per dose.
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
@@ -13,6 +13,7 @@ stderr is captured and put into that message instead of the terminal.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -30,6 +31,11 @@ from .units import parse_time
 __all__ = ["Simulator", "SolverOptions"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# SUNDIALS' logger prints CVODE warnings ("t + h = t on the next step") on
+# standard output, where they would corrupt a CSV written to stdout; send them
+# to stderr, which the capture below collects (read when roadrunner creates
+# its solver context, so set before any model is compiled)
+os.environ.setdefault("SUNLOGGER_WARNING_FILENAME", "stderr")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
 
 
@@ -86,9 +92,10 @@ class _StderrCapture:
         return text
 
     def clear(self) -> None:
+        """Forget what was captured (after a success), logging it at DEBUG level."""
         if os.lseek(self._fd, 0, os.SEEK_CUR):
-            os.lseek(self._fd, 0, os.SEEK_SET)
-            os.ftruncate(self._fd, 0)
+            chatter = " ".join(_ANSI.sub("", self.take()).split())
+            logging.getLogger("receptorkin.solver").debug("solver: %s", chatter)
 
 
 _CAPTURE: _StderrCapture | None = None
@@ -125,7 +132,7 @@ class SolverOptions:
     rtol, atol
         CVODE relative and absolute tolerances.  The defaults (1e-8, 1e-10)
         are tighter than roadrunner's, so that finite-difference gradients
-        in fits are not noise (DESIGN §4).
+        in fits are not noise.
     max_steps
         Maximum internal steps between two output times.
     """
@@ -785,7 +792,8 @@ class Simulator:
         import pandas as pd
 
         if self.ligand is None:
-            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID)")
+            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one with "
+                             f"Simulator({self.model.id!r}, ligand='ID') (CLI: --ligand ID)")
         d = self._check_doses(doses)
         if observable is None:
             if self.observable is None:

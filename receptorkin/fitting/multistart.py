@@ -93,7 +93,7 @@ def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bo
     tasks = [(i, s, problem.noise_levels, max_nfev, irls) for i, s in enumerate(starts)]
     payload = pickle.dumps(problem)
     return run_tasks(_run_start, tasks, setup=_setup, setup_args=(payload,), jobs=jobs, progress=progress,
-                     desc=f"fitting {problem.model.id}", scheduler=scheduler)
+                     desc=f"fit {problem.model.id}: starts", scheduler=scheduler)
 
 
 def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int = 1, *,
@@ -147,7 +147,7 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
         for rec in records:
             if rec["status"] != "failed":
                 rec["chi2"] = problem.chi2(np.array(rec["x"]))
-    return _summarise(problem, x, records, seed, profiles)
+    return _summarise(problem, x, records, seed, profiles, progress)
 
 
 def _best(records: list[dict], key: str = "chi2") -> dict | None:
@@ -155,8 +155,11 @@ def _best(records: list[dict], key: str = "chi2") -> dict | None:
     return min(ok, key=lambda r: (r[key], r["start"])) if ok else None
 
 
-def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool) -> FitResult:
+def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool,
+               progress: bool | None = None) -> FitResult:
     import pandas as pd
+
+    from ..progress import progress_bar
 
     names = problem.names
     r = problem.residuals(x)
@@ -175,6 +178,8 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     estimates, se, wald, ci, bounds, scales, units = {}, {}, {}, {}, {}, {}, {}
     profiles_out = {}
     prof_objs = {}
+    bar = progress_bar(len(names), f"fit {problem.model.id}: profiles", show=progress if do_profiles else False,
+                       unit="parameter")
     for j, (name, spec) in enumerate(zip(names, problem._spec_of)):
         v = linear[name]
         estimates[name] = v
@@ -188,8 +193,10 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
             prof_objs[name] = prof
             ci[name] = (spec.from_scale(prof.ci[0]), spec.from_scale(prof.ci[1]))
             profiles_out[name] = {"values": [spec.from_scale(v_) for v_ in prof.values], "objective": prof.objective}
+            bar.update()
         else:
             ci[name] = wald[name]
+    bar.close()
     steady_only = bool(problem.data.table["time"].isna().all())
     warnings = identifiability_warnings(names, estimates, se, corr, prof_objs, steady_only, bounds)
     if note:

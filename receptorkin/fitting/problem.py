@@ -148,7 +148,7 @@ class FitProblem:
         row has one).
     rtol, atol
         Solver tolerances (tight, so that finite-difference gradients are
-        clean; DESIGN §4).
+        clean).
     """
 
     def __init__(
@@ -167,7 +167,8 @@ class FitProblem:
     ) -> None:
         self.model: Model = load_model(model).with_ligand(ligand)
         if self.model.ligand is None:
-            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID)")
+            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one with "
+                             f"FitProblem(model, data, parameters, ligand='ID') (CLI: --ligand ID)")
         self.data = data
         self.conditions: dict[str, Condition] = dict(conditions or {})
         self.equilibrate = bool(equilibrate)
