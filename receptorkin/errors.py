@@ -24,6 +24,8 @@ __all__ = [
     "ReceptorkinWarning",
     "DuplicateRowWarning",
     "MissingDependencyError",
+    "ReceptorkinWarning",
+    "AssumedUnitWarning",
 ]
 
 
@@ -82,3 +84,11 @@ class DuplicateRowWarning(ReceptorkinWarning):
 class MissingDependencyError(ReceptorkinError, ImportError):
     """An optional package that a feature needs is not installed; the message
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
+
+
+class ReceptorkinWarning(UserWarning):
+    """Base class of every warning receptorkin issues on purpose."""
+
+
+class AssumedUnitWarning(ReceptorkinWarning):
+    """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""

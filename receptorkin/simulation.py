@@ -835,3 +835,35 @@ class Simulator:
         df.attrs["readout"] = kind
         df.attrs["model"] = self.model.id
         return df
+
+    def solve_steady_state_without_events(self, selections: Sequence[str]) -> np.ndarray:
+        """Steady state from the current state with the model's events switched off.
+
+        Newton's method only (an integration towards the attractor would fire
+        the events); leaves the model in that state.  For models with events
+        whose user explicitly asks for the event-free steady state.
+        """
+        import roadrunner
+
+        cfg = roadrunner.Config
+        key = cfg.ALLOW_EVENTS_IN_STEADY_STATE_CALCULATIONS
+        saved = cfg.getValue(key)
+        cap = _capture()
+        start = np.asarray(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        t_start = float(self._rr.model.getTime())
+        with cap.capture():
+            cfg.setValue(key, True)
+            try:
+                self._rr.steadyState()
+                ok = self._plausible()
+                failure: BaseException | None = None
+            except RuntimeError as exc:
+                ok, failure = False, exc
+            finally:
+                cfg.setValue(key, saved)
+            if not ok:
+                self._restore(start, t_start)
+                raise self._failure("steady state (events switched off)",
+                                    failure or RuntimeError("no non-negative steady state found")) from None
+        cap.clear()
+        return self._values_row(selections)

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import FitError, ModelError
 from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dosing.experiment import Experiment
 
 __all__ = ["ParameterSpec", "Observable", "FitProblem"]
 
@@ -311,6 +314,8 @@ class FitProblem:
                 reads.append(read)
             plan.append((cname, reads))
         self._read_plan = plan
+        self._readouts: dict = {}  # (times, steady) -> Readouts, built once
+        self._regimens: dict = {}  # condition -> pre-treatment Regimen (or None), built once
         self._n_slots = slot
         self._y = table["response"].to_numpy(dtype=float)
         self._sd = table["sd"].to_numpy(dtype=float) if self.noise == "sd" else np.ones(len(table))
@@ -356,6 +361,7 @@ class FitProblem:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_sim"] = None  # compiled models are not sent between processes
+        state["_sens_sim"] = None
         return state
 
     @property
@@ -383,49 +389,62 @@ class FitProblem:
             values.update(cond.overrides)
         return values
 
-    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
-        """Model outputs at every read-out slot (``n_slots × n_outputs``)."""
-        sim = self.simulator
+    def experiments(self, x: Sequence[float]) -> list[tuple[str, "Experiment", list["Experiment"]]]:
+        """The conditions table compiled into :class:`~receptorkin.dosing.experiment.Experiment` values.
+
+        Per condition: the pre-treatment (start from the ligand-free steady
+        state or the initial values, the condition's exposures as a regimen,
+        wash-out until the challenge) and one challenge per dose, starting
+        from the end of the pre-treatment with the dose applied, read at the
+        measured times after the challenge and/or at steady state.
+
+        Returns
+        -------
+        list of (condition name, pre-treatment, challenges in plan order)
+        """
+        from ..dosing.experiment import Experiment, Readouts, Start
+        from ..dosing.regimen import Regimen
+
         lig = self.model.ligand
         linear = self.to_linear(x)
-        out = np.empty((self._n_slots, len(self._outputs)))
-        slot = 0
         f = self._time_factor
+        outputs = tuple(self._outputs)
+        out = []
         for cname, reads in self._read_plan:
             values = self._condition_values(linear, cname)
-            values[lig] = 0.0
-            sim.reset(values)
-            if self.equilibrate:
-                sim.solve_steady_state(())
             cond = self.conditions.get(cname)
-            if cond is not None and (cond.exposures or cond.challenge_at > 0):
-                t = 0.0
-                for e in cond.exposures:
-                    start, stop = e.start * f, e.stop * f
-                    if start > t:
-                        sim.set_now({lig: 0.0})
-                        sim.advance([t, start], ())
-                    sim.set_now({lig: e.concentration})
-                    sim.advance([start, stop], ())
-                    t = stop
-                sim.set_now({lig: 0.0})
-                end = cond.challenge_at * f
-                if end > t:
-                    sim.advance([t, end], ())
-            start_state = sim.state()
+            exposures = cond.exposures if cond is not None else ()
+            horizon = max([cond.challenge_at * f] + [e.stop * f for e in exposures]) if cond is not None else 0.0
+            if cname not in self._regimens:  # a Regimen checks its parts: build it once
+                self._regimens[cname] = Regimen(tuple(exposures)) if exposures else None
+            pre = Experiment(start=Start(equilibrate=self.equilibrate), regimen=self._regimens[cname],
+                             overrides={**values, lig: 0.0}, horizon=horizon, name=f"{cname}: pre-treatment")
+            after = Start(after=pre)
+            challenges = []
             for read in reads:
-                if read.times:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
-                    rows = sim.advance(times, self._outputs)
-                    if read.times[0] != 0.0:
-                        rows = rows[1:]
-                    out[slot:slot + len(read.times)] = rows
-                    slot += len(read.times)
-                if read.steady:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    out[slot] = sim.solve_steady_state(self._outputs)
-                    slot += 1
+                key = (read.times, read.steady)  # one Readouts per read-out pattern: the runner shares its plan
+                rd = self._readouts.get(key)
+                if rd is None:
+                    rd = self._readouts[key] = Readouts(outputs, times=read.times, steady=read.steady)
+                challenges.append(Experiment(start=after, overrides={**values, lig: read.dose}, readouts=rd,
+                                             name=f"{cname}: dose {read.dose:g}"))
+            out.append((cname, pre, challenges))
+        return out
+
+    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
+        """Model outputs at every read-out slot (``n_slots × n_outputs``), by THE runner."""
+        from ..dosing.run import run_many
+
+        batch = [exp for _, _, challenges in self.experiments(x) for exp in challenges]
+        out = np.empty((self._n_slots, len(self._outputs)))
+        slot = 0
+        for values, steady in run_many(self.simulator, batch, values_only=True):
+            n = values.shape[0]
+            out[slot:slot + n] = values
+            slot += n
+            if steady is not None:
+                out[slot] = steady
+                slot += 1
         return out
 
     def _observable_params(self, linear: Mapping[str, float]) -> dict[str, tuple[float, float]]:
@@ -493,12 +512,115 @@ class FitProblem:
     def noise_levels(self) -> dict[str, float]:
         return dict(self._sigma)
 
+    def set_noise_levels(self, sigma: Mapping[str, float]) -> None:
+        """Set the per-observable noise levels (weights of the residuals)."""
+        self._sigma = {k: float(v) for k, v in sigma.items()}
+
     def to_petab(self, outdir, *, values=None, force: bool = False):
         """Write this problem as a lint-clean PEtab v1 problem (see
         :mod:`receptorkin.petab_export`); returns the YAML path."""
         from ..petab_export import fit_problem_to_petab
 
         return fit_problem_to_petab(self, outdir, values=values, force=force)
+
+    # ------------------------------------------------------ exact derivatives
+    @property
+    def sensitivity_simulator(self):
+        """The augmented model with the sensitivity equations of the estimated
+        model parameters (:mod:`receptorkin.sensitivities`), compiled once per process."""
+        if getattr(self, "_sens_sim", None) is None:
+            from ..sensitivities import SensitivitySimulator
+
+            params = [s.name for s in self.specs.values() if s.estimate and s.name in self.model.parameters]
+            self._sens_sim = SensitivitySimulator(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol)
+        return self._sens_sim
+
+    def residuals_and_jacobian(self, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted residuals and their exact Jacobian on the estimation scale
+        (forward sensitivities through pre-equilibration, pre-treatment
+        segments and every challenge; ``n_data × n_parameters``)."""
+        ss = self.sensitivity_simulator
+        lig = self.model.ligand
+        x = np.asarray(x, dtype=float)
+        linear = self.to_linear(x)
+        sens_params = ss.parameters
+        n_out, n_par = len(self._outputs), len(self._names)
+        out = np.empty((self._n_slots, n_out))
+        dout = np.zeros((self._n_slots, n_out, n_par))
+        index = {n: i for i, n in enumerate(self._names)}
+        f = self._time_factor
+        slot = 0
+        for cname, reads in self._read_plan:
+            values = self._condition_values(linear, cname)
+            values[lig] = 0.0
+            cond = self.conditions.get(cname)
+            cols = []
+            for p in sens_params:
+                if cond is not None and p in cond.overrides:
+                    cols.append(-1)
+                else:
+                    cols.append(index[f"{p}[{cname}]"] if self.specs[p].per_condition else index[p])
+            cols_arr = np.array(cols, dtype=int)
+            used = cols_arr >= 0
+            ss.reset(values)
+            if self.equilibrate:
+                ss.solve_steady_state()
+            if cond is not None and (cond.exposures or cond.challenge_at > 0):
+                t = 0.0
+                for e in cond.exposures:
+                    start, stop = e.start * f, e.stop * f
+                    if start > t:
+                        ss.set_now({lig: 0.0})
+                        ss.advance([t, start])
+                    ss.set_now({lig: e.concentration})
+                    ss.advance([start, stop])
+                    t = stop
+                ss.set_now({lig: 0.0})
+                end = cond.challenge_at * f
+                if end > t:
+                    ss.advance([t, end])
+            start_state = ss.state()
+            for read in reads:
+                if read.times:
+                    ss.reset({**values, lig: read.dose}, start_state)
+                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
+                    y, dy = ss.advance(times)
+                    if read.times[0] != 0.0:
+                        y, dy = y[1:], dy[1:]
+                    k = len(read.times)
+                    out[slot:slot + k] = y
+                    dout[slot:slot + k, :, cols_arr[used]] = dy[:, :, used]
+                    slot += k
+                if read.steady:
+                    ss.reset({**values, lig: read.dose}, start_state)
+                    y, dy = ss.solve_steady_state()
+                    out[slot] = y
+                    dout[slot, :, cols_arr[used]] = dy[:, used].T
+                    slot += 1
+        pred = out[self._row_slot, self._row_output]
+        dpred = dout[self._row_slot, self._row_output, :]
+        params = self._observable_params(linear)
+        for name, rows in self._obs_rows.items():
+            o = self.observables[name]
+            scale, offset = params[name]
+            raw = pred[rows].copy()
+            pred[rows] = scale * raw + offset
+            dpred[rows] *= scale
+            if isinstance(o.scale, str) and o.scale in index:
+                dpred[rows, index[o.scale]] += raw
+            if isinstance(o.offset, str) and o.offset in index:
+                dpred[rows, index[o.offset]] += 1.0
+        # chain rule to the estimation scale (d value / d log10 value = value · ln 10)
+        for j, (name, spec) in enumerate(zip(self._names, self._spec_of)):
+            if spec.scale == "log10":
+                dpred[:, j] *= linear[name] * math.log(10.0)
+        weight = 1.0 / self._sd
+        if self.noise == "estimate" and len(self._obs_rows) > 1:
+            weight = weight.copy()
+            for name, rows in self._obs_rows.items():
+                weight[rows] /= self._sigma[name]
+        r = (self._y - pred) * weight
+        return r, -dpred * weight[:, None]
 
     def describe(self) -> str:
         lines = [f"FitProblem: model {self.model.id!r}, {self.n_data} measurements from {self.data.source}, "
