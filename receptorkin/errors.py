@@ -24,7 +24,6 @@ __all__ = [
     "ReceptorkinWarning",
     "DuplicateRowWarning",
     "MissingDependencyError",
-    "ReceptorkinWarning",
     "AssumedUnitWarning",
 ]
 
@@ -75,12 +74,6 @@ class OutputError(ReceptorkinError, OSError):
     """An output could not be written (disk full, no permission); names the path."""
 
 
-class ReceptorkinWarning(UserWarning):
-    """Base class of every warning receptorkin issues on purpose."""
-
-
-class DuplicateRowWarning(ReceptorkinWarning):
-    """Rows of a table are identical in every column (kept; the warning names their lines)."""
 class MissingDependencyError(ReceptorkinError, ImportError):
     """An optional package that a feature needs is not installed; the message
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
@@ -88,6 +81,10 @@ class MissingDependencyError(ReceptorkinError, ImportError):
 
 class ReceptorkinWarning(UserWarning):
     """Base class of every warning receptorkin issues on purpose."""
+
+
+class DuplicateRowWarning(ReceptorkinWarning):
+    """Rows of a table are identical in every column (kept; the warning names their lines)."""
 
 
 class AssumedUnitWarning(ReceptorkinWarning):
