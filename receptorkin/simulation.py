@@ -42,6 +42,7 @@ __all__ = ["Simulator", "SolverOptions"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
+_SPECIES_REF_ID = re.compile(r"<speciesReference\b[^>]*?\sid=\"([^\"]+)\"")
 
 
 def _roundoff(amounts: np.ndarray, atol: float) -> np.ndarray:
@@ -146,7 +147,7 @@ def _reset_flags() -> tuple[int, int]:
     return _RESET_FLAGS
 
 
-def _new_roadrunner(sbml: str, moieties: bool = False):
+def _new_roadrunner(sbml: str, moieties: bool = False, recompile: bool = False):
     """Compile SBML text into a ``roadrunner.RoadRunner``.
 
     libRoadRunner's Python wrapper turns every model id into a property of
@@ -157,6 +158,11 @@ def _new_roadrunner(sbml: str, moieties: bool = False):
     for other users of roadrunner in the process); receptorkin reads and
     writes values through ``getValue``/``setValue`` and the model's vector
     calls only.
+
+    ``recompile`` bypasses libRoadRunner's in-process cache of compiled
+    models: a model with piecewise triggers taken from that cache while
+    another instance of it has run starts with that instance's trigger state
+    (its results differ in the last digits from a fresh compile).
     """
     import roadrunner
 
@@ -166,9 +172,10 @@ def _new_roadrunner(sbml: str, moieties: bool = False):
         before = cfg.getValue(key)
         cfg.setValue(key, True)
         try:
-            if moieties:
+            if moieties or recompile:
                 opts = roadrunner.LoadSBMLOptions()
-                opts.conservedMoieties = True
+                opts.conservedMoieties = moieties
+                opts.recompile = recompile
                 return roadrunner.RoadRunner(sbml, opts)
             return roadrunner.RoadRunner(sbml)
         finally:
@@ -268,7 +275,16 @@ class Simulator:
         self._has_events = m.getNumEvents() > 0
         # named species references: events and rules may change a stoichiometry,
         # which libRoadRunner's reset does not restore
-        self._stoich_keys = [(sid, f"init({sid})") for sid in m.getStoichiometryIds() if "(" not in sid]
+        self._stoich_keys = []
+        named = dict.fromkeys([*m.getStoichiometryIds(), *_SPECIES_REF_ID.findall(self.model.sbml)])
+        for sid in named:
+            if "(" in sid or sid in self._assigned:
+                continue
+            try:  # those a rule governs cannot be set (and need no restoring)
+                m.setValue(sid, m.getValue(f"init({sid})"))
+            except RuntimeError:
+                continue
+            self._stoich_keys.append((sid, f"init({sid})"))
         self._current_selection: tuple[str, ...] | None = None
         self._units = {el.id: el.unit for el in self.model.elements}
         self._column_index: dict[tuple[str, ...], object] = {}
@@ -291,6 +307,8 @@ class Simulator:
         with cap.capture():
             try:
                 rr = _new_roadrunner(sbml, moieties)
+                if rr.model.getNumPiecewiseTriggers():
+                    rr = _new_roadrunner(sbml, moieties, recompile=True)
             except RuntimeError as exc:
                 chatter = " ".join(_ANSI.sub("", cap.take()).split())
                 raise SimulationError(
@@ -597,15 +615,19 @@ class Simulator:
         Returns an array ``len(times) × len(selections)``; no reset, so
         successive calls continue one trajectory (dosing in segments).
         """
-        times = np.asarray(times, dtype=float)
+        return self._integrate(np.asarray(times, dtype=float), selections, uniform=False)
+
+    def _integrate(self, times: np.ndarray, selections: Sequence[str], uniform: bool) -> np.ndarray:
+        """:meth:`advance`; ``uniform``: the times are equally spaced (the
+        cheaper ``simulate(start, end, points)`` call of libRoadRunner)."""
         if times.size == 1:  # nothing to integrate: the current values
             return self._values_row(selections)[None, :]
         self._select(["time", *selections])
         cap = _capture()
         with cap.capture():
             try:
-                if times.size == 2:
-                    out = self._rr.simulate(float(times[0]), float(times[1]), 2)
+                if times.size == 2 or uniform:
+                    out = self._rr.simulate(float(times[0]), float(times[-1]), int(times.size))
                 else:
                     out = self._rr.simulate(times=times.tolist())
             except RuntimeError as exc:
@@ -683,7 +705,9 @@ class Simulator:
         names = {"param": self._param_ids, "comp": self._compartments, "boundary": self._boundary, "floating": self._species}
         for kind, (mine, theirs) in pairs.items():
             where = {x: j for j, x in enumerate(theirs)}
-            keep = [i for i in mine if names[kind][i] in where]
+            # in the copy's order: with moiety analysis, setting a dependent species
+            # (they come last) updates its conserved total from the independent ones
+            keep = sorted((i for i in mine if names[kind][i] in where), key=lambda i: where[names[kind][i]])
             self._ss_map[kind] = (np.array(keep, dtype=np.int32), np.array([where[names[kind][i]] for i in keep], dtype=np.int32))
         self._ss_rr = ss
         return ss
@@ -928,7 +952,7 @@ class Simulator:
         if initial is not None:
             init_state = initial if isinstance(initial, np.ndarray) else {k: v for k, v in dict(initial).items() if k in self._species_index}
         self.reset(values, init_state)
-        data = self.advance(grid, sel)
+        data = self._integrate(grid, sel, uniform=times is None)
         return self._frame(data, grid, sel, "time")
 
     def steady_state(

@@ -34,13 +34,19 @@ _TAGS = ("comp:", "EventWithDelay", "EventPriority", "AssignedVariableStoichiome
          "InitialValueReassigned", "FastReaction", "AlgebraicRule", "CSymbolDelay")
 
 
+#: always in the subset: the solver-accuracy case, an empty algebraic rule, a missing external
+#: comp file, stoichiometries changed by events (restored by reset), events at t = 0
+_ALWAYS = {"00028", "01244", "01168", "01446", "01448", "00972", "01444", "01126", "00950"}
+
+
 def _chosen() -> list[str]:
     ids = timecourse_cases()
     if os.environ.get("RECEPTORKIN_CONFORMANCE", "").lower() == "all":
         return ids
     index = {c: read_case(c) for c in ids}
     return [c for i, c in enumerate(ids)
-            if i % 10 == 0 or (i % 4 == 0 and any(t.startswith(_TAGS) for t in index[c].component_tags + index[c].test_tags))]
+            if c in _ALWAYS or i % 10 == 0
+            or (i % 4 == 0 and any(t.startswith(_TAGS) for t in index[c].component_tags + index[c].test_tags))]
 
 
 def test_the_suite_is_complete():
