@@ -5,12 +5,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test bench models clean help
+.PHONY: demo test bench models clean help conformance
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included)"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
+	@echo "make conformance - every SBML Test Suite time-course case through the Simulator"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
 
 $(STAMP): pyproject.toml
@@ -24,6 +25,9 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+
+conformance: $(STAMP)
+	RECEPTORKIN_CONFORMANCE=all $(PY) -m pytest -q -n $(JOBS) tests/test_sbml_test_suite.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -73,7 +73,7 @@ def main() -> None:
     # load-and-run-once of SBML Test Suite models: Simulator(file).timecourse
     # against plain libRoadRunner (RoadRunner(file), selections, simulate)
     suite = ROOT / "tests" / "data" / "sbml-test-suite"
-    files = sorted(suite.glob("00[0-9][0-9][0-9]/*-sbml-l*.xml"))[::10][:24]
+    candidates = sorted(suite.glob("0[01][0-9][0-9][0-9]/*-sbml-l*.xml"))[::12]
     rr_mod = roadrunner
 
     def plain_once(path):
@@ -87,6 +87,14 @@ def main() -> None:
         s = Simulator(path)
         return s.timecourse(10, 51)
 
+    files = []
+    for path in candidates:  # the models both can simulate (not algebraic rules, delays, ...)
+        try:
+            plain_once(path)
+            ours_once(path)
+        except Exception:  # noqa: BLE001 - a refused model is simply not timed
+            continue
+        files.append(path)
     t_plain, t_ours = [], []
     for path in files:
         t_plain.append(median_time(lambda: plain_once(path), repeat=3, warmup=0))

@@ -11,11 +11,11 @@ what it cannot (algebraic rules, ``delay()``, fast reactions) is refused when
 the model is read.
 
 Steady states are solved on a second compiled copy of the model, made on the
-first steady-state request and kept: with conserved-moiety analysis where it
-is valid (no species changed by rules or events, constant stoichiometry and
-compartments, no conversion factors) and useful (the stoichiometry has
-conservation laws), so a steady-state dose-response curve costs tens of
-microseconds per dose (DESIGN §4).  A model with events has no steady state
+first steady-state request and kept, with conserved-moiety analysis where it
+is valid (no species changed by rules, constant stoichiometry and
+compartments, no conversion factors), so a steady-state dose-response curve
+costs tens of microseconds per dose (DESIGN §4).  Time courses never pay for
+the analysis, and never see its side effects.  A model with events has no steady state
 here unless the caller asks for one with the events switched off.
 
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
@@ -147,6 +147,22 @@ def _reset_flags() -> tuple[int, int]:
     return _RESET_FLAGS
 
 
+def _configure_steady_state(rr, relative_tolerance: float = 1e-12):
+    """Steady-state solver settings, applied before every solve: libRoadRunner
+    makes a new solver with default settings after each ``steadyState()``.
+    No automatic moiety analysis (it would regenerate the model twice per
+    solve; the steady-state copy has it where valid), no presimulation (the
+    fallbacks integrate, see ``Simulator._solve_on``)."""
+    solver = rr.getSteadyStateSolver()
+    for key, value in (("auto_moiety_analysis", False), ("allow_presimulation", False),
+                       ("relative_tolerance", relative_tolerance), ("maximum_iterations", 100)):
+        try:
+            solver.setValue(key, value)
+        except (RuntimeError, AttributeError):
+            pass
+    return solver
+
+
 def _new_roadrunner(sbml: str, moieties: bool = False, recompile: bool = False):
     """Compile SBML text into a ``roadrunner.RoadRunner``.
 
@@ -273,6 +289,11 @@ class Simulator:
         self._init_held: dict[str, float] = {**self._defaults, **self._comp_defaults}
         self._init_key = {k: f"init({k})" for k in self._init_held}
         self._has_events = m.getNumEvents() > 0
+        # whether current parameter or compartment values may differ from their
+        # initial ones after a reset: events and rate rules can move them during
+        # a run; set_now and steady states set this too
+        self._mutable = self._has_events or any(x in self._rate_rule_ids for x in self._param_ids + self._compartments)
+        self._moved = True
         # named species references: events and rules may change a stoichiometry,
         # which libRoadRunner's reset does not restore
         self._stoich_keys = []
@@ -286,6 +307,7 @@ class Simulator:
                 continue
             self._stoich_keys.append((sid, f"init({sid})"))
         self._current_selection: tuple[str, ...] | None = None
+        self._grid: tuple | None = None  # the last output grid of timecourse and its pandas index
         self._units = {el.id: el.unit for el in self.model.elements}
         self._column_index: dict[tuple[str, ...], object] = {}
         every_species = self._species + self._boundary
@@ -318,12 +340,7 @@ class Simulator:
         integ.setValue("relative_tolerance", self.options.rtol)
         integ.setValue("absolute_tolerance", self.options.atol)
         integ.setValue("maximum_num_steps", self.options.max_steps)
-        solver = rr.getSteadyStateSolver()
-        for key, value in (("allow_presimulation", False), ("relative_tolerance", 1e-12), ("maximum_iterations", 100)):
-            try:
-                solver.setValue(key, value)
-            except (RuntimeError, AttributeError):
-                pass
+        _configure_steady_state(rr)
         return rr
 
     # ------------------------------------------------------------------ info
@@ -500,19 +517,24 @@ class Simulator:
                 else:
                     self._check_id(k)
         held, key, put = self._init_held, self._init_key, m.setValue
+        changed = self._moved
         for k, v in vec.items():
             if held.get(k) != v:
                 put(key[k], v)
                 held[k] = v
+                changed = True
         for k, v in (comps or self._comp_defaults).items():
             if held.get(k) != v:
                 put(key[k], v)
                 held[k] = v
+                changed = True
         for sid, init_key in self._stoich_keys:
             m.setValue(sid, m.getValue(init_key))
         params_first, everything = _reset_flags()
-        rr.reset(params_first)  # parameters first: libRoadRunner resets species before
-        rr.reset(everything)    # parameters, and their initial assignments read them
+        if changed:  # parameters first: libRoadRunner resets species before parameters,
+            rr.reset(params_first)  # and their initial assignments read the current values
+        rr.reset(everything)
+        self._moved = self._mutable
         if state is not None or species_values:
             amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
             if state is not None:
@@ -557,6 +579,7 @@ class Simulator:
         """Change values at the current time without resetting (a step input):
         parameters, species amounts (boundary ones too), compartment sizes."""
         m = self._rr.model
+        self._moved = True
         for k, v in values.items():
             x = float(v)
             if k in self._param_index and k in self._params:
@@ -666,20 +689,6 @@ class Simulator:
                     return False
         return True
 
-    def _moieties_useful(self) -> bool:
-        """Whether the stoichiometry has conservation laws (rank below the
-        number of floating species), so Newton's Jacobian is singular without
-        moiety analysis."""
-        if not self._species:
-            return False
-        try:
-            n = np.asarray(self._rr.getFullStoichiometryMatrix(), dtype=float)
-        except RuntimeError:
-            return False
-        if n.size == 0:
-            return False
-        return int(np.linalg.matrix_rank(n)) < len(self._species)
-
     def _steady_instance(self, ignore_events: bool):
         """The compiled model steady states are solved on (made once, kept)."""
         if self._has_events and not ignore_events:
@@ -688,7 +697,10 @@ class Simulator:
                 "ask for it with the events switched off (ignore_events=True) if that is meant")
         if self._ss_rr is not None:
             return self._ss_rr
-        moieties = self._moieties_useful() and self._moieties_valid()
+        # libRoadRunner's Newton solver is fast only on a model compiled with
+        # moiety analysis (without, every solve costs a regeneration), so the
+        # copy has it wherever it is valid, conservation laws or not
+        moieties = self._moieties_valid()
         self._ss_moieties = moieties
         if not moieties and not self._has_events:
             self._ss_rr = self._rr
@@ -759,9 +771,9 @@ class Simulator:
            change are negligible (|dx/dt|·T < 1e-9·max(|x|, 1) over the span T).
         A state with negative amounts is never accepted.
         """
-        solver = rr.getSteadyStateSolver()
+        self._moved = True
         if rr is self._rr:
-            self._init_held.clear()  # the solver resets the initial values (see __init__)
+            self._init_held.clear()  # the solver may reset the initial values (see __init__)
         cap = _capture()
         start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
         t_start = float(rr.model.getTime())
@@ -769,20 +781,19 @@ class Simulator:
         ok = False
         with cap.capture():
             try:
+                _configure_steady_state(rr)
                 rr.steadyState()
                 ok = self._plausible(rr)
             except RuntimeError as exc:
                 first = exc
             if not ok:
                 self._restore(rr, start, t_start)
-                solver.setValue("relative_tolerance", 1e-9)
                 try:
+                    _configure_steady_state(rr, 1e-9)
                     rr.steadyState()
                     ok = self._plausible(rr)
                 except RuntimeError as exc:
                     first = first or exc
-                finally:
-                    solver.setValue("relative_tolerance", 1e-12)
             if not ok:
                 self._restore(rr, start, t_start)
                 horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
@@ -794,6 +805,7 @@ class Simulator:
                         settled = self._settled(rr, span)
                         here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
                         try:
+                            _configure_steady_state(rr)
                             rr.steadyState()
                             if self._plausible(rr):
                                 ok = True
@@ -876,14 +888,16 @@ class Simulator:
             raise SimulationError(f"model {self.model.id!r}: {what} must be a non-negative time (got {t!r})")
         return value
 
-    def _frame(self, data: np.ndarray, index: np.ndarray, columns: Sequence[str], index_name: str):
+    def _frame(self, data: np.ndarray, index: "np.ndarray | object", columns: Sequence[str], index_name: str):
         import pandas as pd
 
         key = tuple(columns)
         cols = self._column_index.get(key)
         if cols is None:  # pandas Index objects are immutable: build each once
             cols = self._column_index[key] = pd.Index(list(columns))
-        df = pd.DataFrame(data, index=pd.Index(index, name=index_name, copy=False), columns=cols, copy=False)
+        if not isinstance(index, pd.Index):
+            index = pd.Index(index, name=index_name, copy=False)
+        df = pd.DataFrame(data, index=index, columns=cols, copy=False)
         df.attrs["units"] = {c: self._unit(c) for c in columns}
         df.attrs["units"][index_name] = self.time_unit if index_name == "time" else self.model.dose_unit
         df.attrs["model"] = self.model.id
@@ -942,8 +956,18 @@ class Simulator:
                 raise SimulationError(f"model {self.model.id!r}: t_end must be positive (got {t_end!r})")
             if int(n_points) < 2:
                 raise SimulationError(f"n_points must be at least 2 (got {n_points})")
-            grid = np.linspace(0.0, end, int(n_points))
+            key = (end, int(n_points))
+            if self._grid is not None and self._grid[0] == key:
+                grid, time_index = self._grid[1], self._grid[2]  # immutable: safe to share
+            else:
+                import pandas as pd
+
+                grid = np.linspace(0.0, end, int(n_points))
+                grid.flags.writeable = False
+                time_index = pd.Index(grid, name="time", copy=False)
+                self._grid = (key, grid, time_index)
         else:
+            time_index = None
             grid = np.asarray([self.model_time(t, "times") for t in times], dtype=float)
             if grid.size < 2 or np.any(np.diff(grid) <= 0):
                 raise SimulationError(f"model {self.model.id!r}: times must be at least two increasing values")
@@ -953,7 +977,7 @@ class Simulator:
             init_state = initial if isinstance(initial, np.ndarray) else {k: v for k, v in dict(initial).items() if k in self._species_index}
         self.reset(values, init_state)
         data = self._integrate(grid, sel, uniform=times is None)
-        return self._frame(data, grid, sel, "time")
+        return self._frame(data, grid if time_index is None else time_index, sel, "time")
 
     def steady_state(
         self,
