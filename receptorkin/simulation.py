@@ -550,7 +550,7 @@ class Simulator:
                 if k in self._species_index:
                     amounts[self._species_index[k]] = v
                 else:
-                    m.setBoundarySpeciesAmounts([self._boundary_index[k]], [v])
+                    m.setValue(k, v)  # a boundary species: its amount
             amounts[_roundoff(amounts, self.options.atol)] = 0.0
             if amounts.size:
                 m.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
@@ -587,7 +587,7 @@ class Simulator:
             elif k in self._species_index:
                 m.setFloatingSpeciesAmounts([self._species_index[k]], [x])
             elif k in self._boundary_index:
-                m.setBoundarySpeciesAmounts([self._boundary_index[k]], [x])
+                m.setValue(k, x)  # its amount
             elif k in self._comp_defaults:
                 m.setCompartmentVolumes([self._compartment_index[k]], [x])
             else:
@@ -730,12 +730,17 @@ class Simulator:
         sm.setTime(m.getTime())
         for kind, get, put in (("comp", "getCompartmentVolumes", "setCompartmentVolumes"),
                                ("param", "getGlobalParameterValues", "setGlobalParameterValues"),
-                               ("boundary", "getBoundarySpeciesAmounts", "setBoundarySpeciesAmounts"),
                                ("floating", "getFloatingSpeciesAmounts", "setFloatingSpeciesAmounts")):
             mine, theirs = self._ss_map[kind]
             if mine.size:
                 vals = np.asarray(getattr(m, get)(), dtype=float)[mine]
                 getattr(sm, put)(theirs, vals)
+            if kind == "param":  # boundary species (their amounts) before the floating ones
+                b_mine, _ = self._ss_map["boundary"]
+                if b_mine.size:
+                    amounts = np.asarray(m.getBoundarySpeciesAmounts(), dtype=float)
+                    for i in b_mine:
+                        sm.setValue(self._boundary[i], float(amounts[i]))
 
     def _from_steady(self, ss) -> None:
         """Copy the solved state (species, rate-rule variables) back."""

@@ -219,6 +219,11 @@ def test_boundary_species_and_concentrations_are_readable():
     assert_allclose(df["[R]"].to_numpy(), [1.0, np.exp(-0.3)], rtol=1e-7)
     assert_allclose(df["R"].to_numpy(), 2 * df["[R]"].to_numpy(), rtol=1e-12)
     assert "[L]" in sim.readable and sim.get("[L]") == 3.0
+    # a boundary species as the ligand: values= and doses set its amount
+    more = sim.timecourse(times=[0, 1], values={"L": 10.0}, selections=["L", "[R]"])
+    assert_allclose(more["L"], 10.0)
+    assert_allclose(more["[R]"].iloc[-1], np.exp(-0.2 * 5.0 / 2.0), rtol=1e-7)  # [L] = 5
+    assert_allclose(sim.timecourse(times=[0, 1], selections=["L"])["L"], 6.0)  # and it does not stick
     with pytest.raises(ModelError, match="only species have a concentration"):
         sim.timecourse(1, 2, selections=["[k]"])
 
@@ -386,3 +391,21 @@ def SUITE_CASE(cid):
 
     folder = Path(__file__).parent / "data" / "sbml-test-suite" / cid
     return next(folder.glob("*.xml"))
+
+
+def test_boundary_species_ligand_steady_state_dose_response():
+    """dR/dt = ksyn - k [L] [R] (amount per time), V = 2: R = V ksyn / (k [L]) at steady
+    state, with [L] = dose / V (a dose sets the boundary species' amount)."""
+    sim = Simulator("""
+    model bligand
+      compartment cell = 2
+      species R in cell, $L in cell
+      R = 1; L = 1
+      ksyn = 3; k = 0.5
+      J0: -> R; ksyn
+      J1: R -> ; k*L*R
+    end
+    """, ligand="L", observable="R")
+    doses = np.array([1.0, 2.0, 8.0])
+    dr = sim.dose_response(doses)
+    assert_allclose(dr["R"].to_numpy(), 2 * 3.0 / (0.5 * doses / 2), rtol=1e-8)
