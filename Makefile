@@ -18,6 +18,9 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,interop,dask]"
+	# PEtab test suite cases (a test dependency): its declared pysb dependency pins sympy < 1.12, which breaks
+	# petab's own formula evaluation under numpy 2, and is only needed to regenerate the cases: no deps
+	$(PY) -m pip install --quiet --no-deps "petabtests>=0.0.1"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -83,12 +83,51 @@ def naive_llh_factory():
     return llh
 
 
+def chain_problem(n: int = 75):
+    """A PEtab problem without pre-equilibration on an n-species chain S0 <-> S1 <-> ... (one conserved total)."""
+    import pandas as pd
+
+    from receptorkin.models.build import antimony_to_sbml
+
+    lines = ["model chain()", "  compartment cell = 1;"]
+    lines += [f"  species S{i} in cell; S{i} = {1.0 if i == 0 else 0.0};" for i in range(n)]
+    lines += ["  kf = 0.5; kb = 0.1;"] + [f"  R{i}: S{i} -> S{i + 1}; kf*S{i} - kb*S{i + 1};" for i in range(n - 1)]
+    sbml = antimony_to_sbml("\n".join(lines + ["end"]), "chain")
+    tables = (pd.DataFrame({"conditionId": ["c0"], "kb": [0.1]}),
+              pd.DataFrame({"observableId": "last", "simulationConditionId": "c0", "time": [1.0, 10.0, 100.0],
+                            "measurement": [0.0, 0.0, 0.01]}),
+              pd.DataFrame({"observableId": ["last"], "observableFormula": [f"S{n - 1}"], "noiseFormula": ["0.1"]}),
+              pd.DataFrame({"parameterId": ["kf"], "parameterScale": ["log10"], "lowerBound": [0.01],
+                            "upperBound": [10.0], "nominalValue": [0.5], "estimate": [1]}))
+    return sbml, tables
+
+
+def bench_no_preequilibration() -> None:
+    """A PEtab llh without pre-equilibration does no moiety analysis (it recompiles the model)."""
+    from receptorkin.models.sbml import read_sbml
+    from receptorkin.petab_io import PetabProblem
+    from receptorkin.simulation import Simulator
+
+    sbml, tables = chain_problem(75)
+    print("\n# PEtab without pre-equilibration (75-species chain)")
+    t0 = time.perf_counter()
+    problem = PetabProblem.from_tables(read_sbml(sbml), *tables)
+    problem.llh()
+    first = time.perf_counter() - t0
+    print(f"PetabProblem construction + first llh: {fmt(first)} (moiety analysis: {problem.simulator.moiety_analysis})")
+    model = read_sbml(sbml)
+    ours = median_time(lambda: Simulator(model, moiety_analysis=False), repeat=3, warmup=0)
+    with_moiety = median_time(lambda: Simulator(model, moiety_analysis=True), repeat=3, warmup=0)
+    report("Simulator construction, moiety analysis off", ours, with_moiety, "on")
+
+
 def main() -> None:
     import warnings
 
     from receptorkin.petab_io import PetabProblem, fit_petab
 
     warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
+    bench_no_preequilibration()
     print("\n# PEtab (Brannmark_JBC2010: 22 parameters, 43 measurements, 8 conditions, pre-equilibration)")
     if not YAML.exists():
         print(f"skipped: {YAML} not found")

@@ -161,17 +161,54 @@ def _cell(value: Any) -> str:
 
 
 def _read_tsv(path: Path) -> _Table:
-    import pandas as pd
+    """A PEtab TSV table as text cells; malformed input names the file, line and column.
+
+    No cell or header of the file is quoted back in a message: a table given
+    by mistake (or on purpose) may be anything.
+    """
+    import csv
+    import io
 
     if not path.exists():
         raise DataError(f"{path}: no such file")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a tab-separated PEtab table")
     try:
-        df = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a readable tab-separated table: {' '.join(str(exc).split())}") from None
-    df.columns = [str(c).strip() for c in df.columns]
-    rows = [{c: str(v).strip() for c, v in zip(df.columns, rec)} for rec in df.itertuples(index=False, name=None)]
-    return _Table(str(path), list(df.columns), rows, [(str(path), i + 2) for i in range(len(rows))])
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); expected a tab-separated PEtab table") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            if cells and any(c.strip() for c in cells):
+                records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DataError(f"{path}:{max(reader.line_num, 1)}: not a readable tab-separated table "
+                        f"({str(exc).split(':')[0]}, e.g. an unbalanced quote)") from None
+    if not records:
+        raise DataError(f"{path}: empty; expected a tab-separated PEtab table with a header line")
+    header_line, header = records[0]
+    columns = [c.strip() for c in header]
+    for k, c in enumerate(columns, start=1):
+        if c == "":
+            raise DataError(f"{path}:{header_line}: column {k}: empty column name in the header")
+        if columns.index(c) != k - 1:
+            raise DataError(f"{path}:{header_line}: column {k}: the same column name as column {columns.index(c) + 1}")
+    rows, origins = [], []
+    for line, cells in records[1:]:
+        if len(cells) > len(columns):
+            extra = [k for k in range(len(columns), len(cells)) if cells[k].strip()]
+            if extra:
+                raise DataError(f"{path}:{line}: column {extra[0] + 1}: a value beyond the header's "
+                                f"{len(columns)} column(s)")
+        cells = cells + [""] * (len(columns) - len(cells))
+        rows.append({c: v.strip() for c, v in zip(columns, cells)})
+        origins.append((str(path), line))
+    return _Table(str(path), columns, rows, origins)
 
 
 def _from_frame(df: Any, name: str, id_column: str | None) -> _Table:
@@ -233,8 +270,11 @@ class _Problems:
 def _require_columns(table: _Table, required: Sequence[str], problems: _Problems) -> bool:
     missing = [c for c in required if c not in table.columns]
     if missing:
-        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)} "
-                     f"(found: {', '.join(table.columns) or 'none'})")
+        # header cells are named only when they are identifiers (the closest one), never echoed as they are
+        names = [c for c in table.columns if _is_identifier(c) and len(c) <= 64]
+        hints = "".join(closest(c, names) for c in missing)
+        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)}{hints} "
+                     f"(the header has {len(table.columns)} tab-separated column(s))")
         return False
     return True
 
@@ -249,6 +289,10 @@ class _ModelInfo:
     compartments: dict[str, float]
     reactions: set[str]
     referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
+    assigned: set[str] = field(default_factory=set)  # targets of assignment rules (no condition can set them)
+    rate_parameters: set[str] = field(default_factory=set)  # parameters driven by rate rules (initial values)
+    event_targets: set[str] = field(default_factory=set)  # parameters and compartments that events change
+    by_concentration: set[str] = field(default_factory=set)  # species whose initial value is a concentration
 
     @property
     def ids(self) -> set[str]:
@@ -270,6 +314,8 @@ def _model_info(sbml: str) -> _ModelInfo:
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
     rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
+    assigned = {r.getVariable() for r in m.getListOfRules() if r.isAssignment()}
+    event_targets = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
     params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
               if p.getId() not in rule_targets}
     species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
@@ -282,7 +328,14 @@ def _model_info(sbml: str) -> _ModelInfo:
         el = elements.get(k)
         if hasattr(el, "isSetMath") and el.isSetMath():
             referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
-    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced)
+    rate_parameters = {r.getVariable() for r in m.getListOfRules()
+                       if r.isRate() and m.getParameter(r.getVariable()) is not None}
+    event_targets = {v for v in event_targets if m.getParameter(v) is not None or m.getCompartment(v) is not None}
+    initial_assigned = {a.getSymbol() for a in m.getListOfInitialAssignments()}
+    by_concentration = {s.getId() for s in m.getListOfSpecies() if not s.getHasOnlySubstanceUnits()
+                        and (s.getId() in initial_assigned or s.isSetInitialConcentration())}
+    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced,
+                      assigned, rate_parameters, event_targets, by_concentration)
 
 
 # --------------------------------------------------------------------------- compiled pieces
@@ -337,7 +390,7 @@ class _Condition:
     id: str
     params: list[tuple[str, _Source]]  # SBML parameter overrides
     compartments: list[tuple[str, _Source]]
-    species: list[tuple[str, _Source]]  # non-NaN species initial values (SBML meaning)
+    species: list[tuple[str, _Source]]  # non-NaN initial values of species (SBML meaning) and rate-rule parameters
 
 
 # --------------------------------------------------------------------------- the problem
@@ -433,14 +486,29 @@ class PetabProblem:
 
     @classmethod
     def from_yaml(cls, path: "str | os.PathLike", *, rtol: float = 1e-10, atol: float = 1e-12,
-                  max_steps: int = 100_000) -> "PetabProblem":
+                  max_steps: int = 100_000, allow_outside: bool = False) -> "PetabProblem":
         """Read a PEtab v1 problem from its YAML file.
+
+        File names in the YAML are resolved relative to the YAML's folder.
+
+        Parameters
+        ----------
+        path
+            The PEtab YAML file.
+        rtol, atol, max_steps
+            Solver settings (see the class).
+        allow_outside
+            Read files that lie outside the YAML's folder (after following
+            ``..`` and symbolic links).  Off by default: a problem received
+            from elsewhere cannot make receptorkin read arbitrary files.
 
         Raises
         ------
         DataError
-            Missing or unreadable files, a PEtab version other than 1, several
-            models, unsupported extensions.
+            Missing or unreadable files, files outside the YAML's folder
+            (unless ``allow_outside``), a PEtab version other than 1, several
+            models, unsupported extensions.  Messages name the file, line and
+            column; they never quote a file's contents.
         """
         import yaml
 
@@ -451,8 +519,13 @@ class PetabProblem:
             raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
         try:
             spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{ypath}: not UTF-8 text (byte {exc.start}); expected a PEtab YAML file") from None
         except yaml.YAMLError as exc:
-            raise DataError(f"{ypath}: not valid YAML: {' '.join(str(exc).split())}") from None
+            mark = getattr(exc, "problem_mark", None)
+            at = f":{mark.line + 1}: column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or "syntax error"
+            raise DataError(f"{ypath}{at}: not valid YAML ({problem})") from None
         if not isinstance(spec, dict):
             raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
         version = str(spec.get("format_version", "")).strip()
@@ -466,7 +539,10 @@ class PetabProblem:
         if len(problems) > 1:
             raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
         prob = problems[0] or {}
+        if not isinstance(prob, dict):
+            raise DataError(f"{ypath}: 'problems' must be a list with one mapping (sbml_files, condition_files, ...)")
         base = ypath.parent
+        root = base.resolve()
 
         def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
             raw = where.get(key)
@@ -477,10 +553,17 @@ class PetabProblem:
             items = raw if isinstance(raw, list) else [raw]
             out = []
             for item in items:
+                if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
+                    raise DataError(f"{ypath}: {key}: expected a file name (got {type(item).__name__})")
                 p = Path(str(item))
                 p = p if p.is_absolute() else base / p
+                if not allow_outside and not p.resolve().is_relative_to(root):
+                    raise DataError(f"{ypath}: {key}: {item!s} lies outside the folder of {ypath.name}; "
+                                    "pass allow_outside=True (CLI: --allow-outside) to read it")
                 if not p.exists():
                     raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
+                if not p.is_file():
+                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: not a file")
                 out.append(p)
             return out
 
@@ -610,11 +693,13 @@ class PetabProblem:
             problems.raise_if_any(DataError, t.name)
         targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
         for col in targets:
-            if col in info.rule_targets:
-                unknown.add(f"{t.name}:1: column {col!r}: computed by a rule in model {info.id!r}; a condition cannot set it")
+            if col in info.assigned:
+                unknown.add(f"{t.name}:1: column {col!r}: computed by an assignment rule in model {info.id!r}; "
+                            "a condition cannot set it")
             elif col in info.species and info.species[col][2]:
                 unknown.add(f"{t.name}:1: column {col!r}: boundary species cannot be set by a condition here")
-            elif col not in info.parameters and col not in info.species and col not in info.compartments:
+            elif (col not in info.parameters and col not in info.species and col not in info.compartments
+                  and col not in info.rate_parameters):
                 unknown.add(f"{t.name}:1: column {col!r}: model {info.id!r} has no parameter, species or compartment "
                             f"{col!r}{closest(col, sorted(info.parameters) + sorted(info.species) + sorted(info.compartments))}")
             elif col in self._par_index:
@@ -634,7 +719,7 @@ class PetabProblem:
                 continue
             cond = _Condition(cid, [], [], [])
             for col in targets:
-                is_species = col in info.species
+                is_species = col in info.species or col in info.rate_parameters  # initial values
                 src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
                                    allow_nan=True)
                 if col in info.compartments:
@@ -917,7 +1002,15 @@ class PetabProblem:
         if self._sim is None:
             from .simulation import Simulator
 
-            self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps)
+            # moiety analysis recompiles the model and only speeds up steady states: leave it off
+            # when no condition is pre-equilibrated and no measurement is at steady state
+            needs_steady = any(exp.preeq is not None or exp.steady for exp in self._experiments)
+            sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
+                            moiety_analysis=None if needs_steady else False)
+            defaults = sim.default_parameters
+            # start values of the parameters events change (restored before every condition)
+            self._event_defaults = {k: defaults[k] for k in sorted(self._info.event_targets) if k in defaults}
+            self._sim = sim
         return self._sim
 
     def with_tolerances(self, rtol: float, atol: float) -> "PetabProblem":
@@ -1036,12 +1129,17 @@ class PetabProblem:
         for pid, src in cond.params:
             values[pid] = self._value(src, p)
         sizes = dict(info.compartments)
+        for cmp in info.event_targets & set(sizes):  # an event may have resized it in an earlier run
+            values[cmp] = sizes[cmp]
         for cmp, src in cond.compartments:
             values[cmp] = sizes[cmp] = self._value(src, p)
         species: dict[str, float] = {}
         for sid, src in cond.species:
-            comp, only_substance, _ = info.species[sid]
             v = self._value(src, p)
+            if sid in info.rate_parameters:
+                species[sid] = v
+                continue
+            comp, only_substance, _ = info.species[sid]
             species[sid] = v if only_substance else v * sizes[comp]
         return values, species
 
@@ -1078,26 +1176,66 @@ class PetabProblem:
                     rows.append(res[i])
         return np.array(rows)
 
-    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray, preeq_cache: dict[str, np.ndarray]) -> np.ndarray:
+    def _restart(self, sim, values: Mapping[str, float], initial: Mapping[str, float],
+                 state: np.ndarray | None = None) -> None:
+        """Reset ``sim`` to the start of a condition, whatever earlier runs left in it.
+
+        Parameters and compartments that the model's events change are
+        written explicitly first (a reset restores species, not parameters,
+        and a cache of pushed values would not see an event's change), so a
+        condition's result never depends on which conditions ran before it.
+        """
+        restore = {k: float(values.get(k, v)) for k, v in self._event_defaults.items()}
+        if restore:
+            sim.set_now(restore)
+        info = self._info
+        resized = {c: float(values[c]) for c in info.compartments
+                   if c in values and values[c] != info.compartments[c] and info.compartments[c] > 0}
+        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in initial
+                   and info.species[sid][0] in resized] if state is None else []
+        if not rescale:
+            sim.reset(values={**values, **initial}, state=state)
+            return
+        # a compartment resized by the condition: species given as concentrations keep their
+        # concentration (SBML), so their amounts scale with the size; the initial concentrations
+        # come from a start at the model's sizes (initial assignments may depend on parameters)
+        sim.reset(values={**values, **{c: info.compartments[c] for c in resized}})
+        at_model_size = sim.state()
+        sim.reset(values={**values, **initial})
+        amounts = sim.state()
+        index = {sid: k for k, sid in enumerate(sim.species)}
+        for sid in rescale:
+            comp = info.species[sid][0]
+            k = index[sid]
+            amounts[k] = at_model_size[k] / info.compartments[comp] * resized[comp]
+        sim.set_state(amounts)
+
+    def _carried(self, sim) -> dict[str, float]:
+        """Values of rate-rule parameters now (they are state, like species amounts)."""
+        return {k: sim.get(k) for k in sorted(self._info.rate_parameters)}
+
+    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
+                             preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]]) -> np.ndarray:
         sim = self.simulator
         values, species = self._condition_values(exp.sim, p)
         try:
             if exp.preeq is not None:
-                state = preeq_cache.get(exp.preeq)
-                if state is None:
+                cached = preeq_cache.get(exp.preeq)
+                if cached is None:
                     pv, ps = self._condition_values(exp.preeq, p)
-                    pv.update(ps)
-                    sim.steady_state(values=pv, selections=())
-                    state = preeq_cache[exp.preeq] = sim.state()
-                sim.reset(values={**values, **species}, state=state)
+                    self._restart(sim, pv, ps)
+                    sim.solve_steady_state(())
+                    cached = preeq_cache[exp.preeq] = (sim.state(), self._carried(sim))
+                state, carried = cached
+                self._restart(sim, values, {**carried, **species}, state=state)
             else:
-                sim.reset(values={**values, **species})
+                self._restart(sim, values, species)
             if exp.times.size >= 2:
                 out = self._advance(sim, exp.times, exp.selections, values)
             else:
                 out = np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, len(exp.selections))
             if exp.steady:
-                sim.steady_state(values=values, initial=sim.state(), selections=())
+                sim.solve_steady_state(())
                 out = np.vstack([out, np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, -1)])
         except SimulationError as exc:
             pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
@@ -1182,6 +1320,16 @@ class PetabProblem:
         """
         y, sigma = self._evaluate(self._check_x(x))
         return -float(np.sum(self._nllh_terms(y, sigma)))
+
+    def chi2(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
+        """χ²: the sum of squared weighted residuals (t(m) − t(y)) / σ (PEtab's definition).
+
+        Parameters
+        ----------
+        x
+            Estimated parameters on their PEtab scales (default: nominal values).
+        """
+        return float(np.sum(self.residuals(x) ** 2))
 
     def log_prior(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
         """Log-density of the objective priors (``objectivePriorType``), 0 if there are none."""

@@ -237,6 +237,10 @@ class Simulator:
         Default readout of :meth:`dose_response` (default: the model's).
     rtol, atol, max_steps
         Solver settings (see :class:`SolverOptions`).
+    moiety_analysis
+        Conserved-moiety analysis for steady states (it never touches time
+        courses, and costs a second compilation on the first steady state):
+        ``None`` or ``True`` (default) wherever it is valid, ``False`` never.
 
     Examples
     --------
@@ -254,8 +258,11 @@ class Simulator:
         rtol: float = 1e-8,
         atol: float = 1e-10,
         max_steps: int = 100_000,
+        moiety_analysis: bool | None = None,
     ) -> None:
         base = load_model(model)
+        self._moiety_wanted = moiety_analysis is not False
+        self._moiety_valid: bool | None = None
         self.model: Model = base.with_ligand(ligand, observable)
         self.options = SolverOptions(rtol, atol, max_steps)
         _quiet_logger()
@@ -380,6 +387,12 @@ class Simulator:
         return self._has_events
 
     @property
+    def moiety_analysis(self) -> bool:
+        """Whether steady states use conserved-moiety analysis (asked for and
+        valid for this model; see :meth:`steady_state`)."""
+        return self._moiety_wanted and self._moieties_valid()
+
+    @property
     def uses_moieties(self) -> bool | None:
         """Whether steady states use conserved-moiety analysis (``None``: no
         steady state asked for yet, so nothing was analysed or recompiled)."""
@@ -414,6 +427,8 @@ class Simulator:
     # ------------------------------------------------------------ parameters
     def _check_id(self, ident: str, what: str = "parameter") -> None:
         if ident in self._params or ident in self._species_index or ident in self._boundary_index or ident in self._comp_defaults:
+            return
+        if ident in self._rate_rule_ids and ident not in self._assigned:
             return
         if ident in self._rule_ids:
             raise ModelError(f"model {self.model.id!r}: {ident!r} is computed by a rule or an initial assignment and cannot be set")
@@ -493,7 +508,8 @@ class Simulator:
         values
             Temporary overrides that stay in force until the next reset:
             parameter values and compartment sizes (initial assignments use
-            them), species initial amounts.
+            them), species initial amounts, start values of variables driven
+            by rate rules.
         state
             A full or partial state (species id -> amount, or an array in
             :attr:`species` order) to start from instead of the initial one.
@@ -503,6 +519,7 @@ class Simulator:
         vec = self._params
         comps = None
         species_values: dict[str, float] = {}
+        rated: dict[str, float] = {}
         if values:
             vec = dict(vec)
             for k, v in values.items():
@@ -514,6 +531,8 @@ class Simulator:
                     if comps is None:
                         comps = dict(self._comp_defaults)
                     comps[k] = self._check_value(k, v)
+                elif k in self._rate_rule_ids and (k in self._param_index or k in self._compartment_index):
+                    rated[k] = self._check_value(k, v)  # a rate rule's start, over its initial assignment
                 else:
                     self._check_id(k)
         held, key, put = self._init_held, self._init_key, m.setValue
@@ -535,6 +554,8 @@ class Simulator:
             rr.reset(params_first)  # and their initial assignments read the current values
         rr.reset(everything)
         self._moved = self._mutable
+        for k, v in rated.items():
+            m.setValue(k, v)
         if state is not None or species_values:
             amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
             if state is not None:
@@ -590,8 +611,11 @@ class Simulator:
                 m.setValue(k, x)  # its amount
             elif k in self._comp_defaults:
                 m.setCompartmentVolumes([self._compartment_index[k]], [x])
+            elif k in self._rate_rule_ids and (k in self._param_index or k in self._compartment_index):
+                m.setValue(k, x)  # a variable driven by a rate rule (with an initial assignment)
             else:
                 self._check_id(k)
+                raise ModelError(f"model {self.model.id!r}: {k!r} cannot be set")
 
     @property
     def time(self) -> float:
@@ -664,6 +688,11 @@ class Simulator:
         species set by rules, constant stoichiometry and compartments, no
         conversion factors (events do not matter: the steady-state copy has
         none).  libRoadRunner refuses or silently mis-handles the others."""
+        if self._moiety_valid is None:
+            self._moiety_valid = self._check_moieties()
+        return self._moiety_valid
+
+    def _check_moieties(self) -> bool:
         import libsbml
 
         doc = libsbml.readSBMLFromString(self.model.sbml)
@@ -700,7 +729,7 @@ class Simulator:
         # libRoadRunner's Newton solver is fast only on a model compiled with
         # moiety analysis (without, every solve costs a regeneration), so the
         # copy has it wherever it is valid, conservation laws or not
-        moieties = self._moieties_valid()
+        moieties = self._moiety_wanted and self._moieties_valid()
         self._ss_moieties = moieties
         if not moieties and not self._has_events:
             self._ss_rr = self._rr
@@ -781,6 +810,7 @@ class Simulator:
             self._init_held.clear()  # the solver may reset the initial values (see __init__)
         cap = _capture()
         start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        start_rated = self._rated(rr)  # state too: a failed Newton run moves them
         t_start = float(rr.model.getTime())
         first: BaseException | None = None
         ok = False
@@ -792,7 +822,7 @@ class Simulator:
             except RuntimeError as exc:
                 first = exc
             if not ok:
-                self._restore(rr, start, t_start)
+                self._restore(rr, start, t_start, start_rated)
                 try:
                     _configure_steady_state(rr, 1e-9)
                     rr.steadyState()
@@ -800,7 +830,7 @@ class Simulator:
                 except RuntimeError as exc:
                     first = first or exc
             if not ok:
-                self._restore(rr, start, t_start)
+                self._restore(rr, start, t_start, start_rated)
                 horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
                 t0 = t_start
                 try:
@@ -809,6 +839,7 @@ class Simulator:
                         t0 += span
                         settled = self._settled(rr, span)
                         here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+                        here_rated = self._rated(rr)
                         try:
                             _configure_steady_state(rr)
                             rr.steadyState()
@@ -817,7 +848,7 @@ class Simulator:
                                 break
                         except RuntimeError:
                             pass
-                        self._restore(rr, here, t0)
+                        self._restore(rr, here, t0, here_rated)
                         if settled:
                             ok = True
                             break
@@ -827,11 +858,18 @@ class Simulator:
                 raise self._failure("steady state", first or RuntimeError("no non-negative steady state found")) from None
         cap.clear()
 
+    def _rated(self, rr) -> dict[str, float]:
+        """Current values of the parameters and compartments driven by rate rules."""
+        get = rr.model.getValue
+        return {k: float(get(k)) for k in self._rate_rule_ids if k in self._param_index or k in self._compartment_index}
+
     @staticmethod
-    def _restore(rr, amounts: np.ndarray, t: float) -> None:
+    def _restore(rr, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
         rr.model.setTime(t)
         if amounts.size:
             rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+        for k, v in (rated or {}).items():
+            rr.model.setValue(k, v)
 
     def _settled(self, rr, span: float) -> bool:
         """Rates of change negligible over ``span`` and amounts non-negative."""

@@ -14,6 +14,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     llh = actions.add_parser("llh", help="print the log-likelihood at the nominal parameters",
                              description="Print the PEtab log-likelihood at the parameter table's nominal values.")
     llh.add_argument("problem", metavar="PROBLEM.yaml")
+    _allow_outside(llh)
     llh.set_defaults(func=run_llh)
 
     sim = actions.add_parser("simulate", help="write the PEtab simulation table at the nominal parameters",
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sim.add_argument("problem", metavar="PROBLEM.yaml")
     sim.add_argument("-o", "--output", metavar="TSV", help="output file (default: print to stdout)")
     sim.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    _allow_outside(sim)
     sim.set_defaults(func=run_simulate)
 
     fit = actions.add_parser("fit", help="multistart maximum-likelihood fit",
@@ -39,13 +41,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "when the problem allows it)")
     fit.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (fit.json)")
     fit.add_argument("--force", action="store_true", help="overwrite an existing fit.json")
+    _allow_outside(fit)
     fit.set_defaults(func=run_fit)
+
+
+def _allow_outside(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--allow-outside", action="store_true",
+                        help="read files named in the YAML that lie outside its folder (refused by default)")
 
 
 def run_llh(args: argparse.Namespace) -> int:
     from ..petab_io import PetabProblem
 
-    problem = PetabProblem.from_yaml(args.problem)
+    problem = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside)
     print(f"{problem.llh():.6f}")
     return 0
 
@@ -58,7 +66,7 @@ def run_simulate(args: argparse.Namespace) -> int:
 
     if args.output:
         check_writable(args.output, args.force)
-    df = PetabProblem.from_yaml(args.problem).simulate()
+    df = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside).simulate()
     if args.output is None:
         df.to_csv(sys.stdout, sep="\t", index=False)
         return 0
@@ -83,7 +91,7 @@ def run_fit(args: argparse.Namespace) -> int:
         check_writable(out / "fit.json", args.force)
     if args.jobs < 1:
         raise FitError(f"--jobs must be at least 1 (got {args.jobs})")
-    problem = PetabProblem.from_yaml(args.problem)
+    problem = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside)
     starts = [problem.x_nominal] if args.nominal_start else None
 
     def progress(done: int, total: int) -> None:
