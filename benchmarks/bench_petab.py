@@ -1,4 +1,4 @@
-"""PEtab benchmarks on the Brannmark insulin-receptor problem (shared/reference).
+"""PEtab benchmarks on the Brannmark insulin-receptor problem (tests/data/petab).
 
 * objective evaluation per call: receptorkin's PetabProblem (model compiled
   once, steady states with moiety analysis) against the naive path -- load
@@ -25,7 +25,7 @@ import numpy as np
 from _timing import fmt, median_time, report
 
 ROOT = Path(__file__).resolve().parents[1]
-BRANNMARK = ROOT.parent / "shared" / "reference" / "petab" / "Brannmark_JBC2010"
+BRANNMARK = ROOT / "tests" / "data" / "petab" / "Brannmark_JBC2010"
 YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 REFERENCE_LLH = -141.889114
 

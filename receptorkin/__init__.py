@@ -20,6 +20,7 @@ _API: dict[str, str] = {
     # errors
     "ReceptorkinError": "errors", "DataError": "errors", "SBMLError": "errors", "ModelError": "errors",
     "SimulationError": "errors", "FitError": "errors", "RegimenError": "errors", "OutputExistsError": "errors",
+    "MissingDependencyError": "errors",
     # models
     "Model": "models.sbml", "load_model": "models.sbml", "validate": "models.sbml", "read_sbml": "models.sbml",
     "from_antimony": "models.sbml", "library": "models",

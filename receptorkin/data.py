@@ -11,7 +11,7 @@ A dose of 0 is a vehicle control: it is kept as 0.0 and nothing here takes
 its logarithm.  Negative doses, empty or NaN responses, missing columns and
 text in numeric columns are errors.
 
-The column names of the measurement format (DESIGN §6) are constants in one
+The column names of the measurement format are constants in one
 place: :data:`DOSE`, :data:`RESPONSE`, :data:`TIME`, :data:`CONDITION`,
 :data:`REPLICATE`, :data:`SD`, :data:`OBSERVABLE`.
 """
@@ -237,8 +237,16 @@ def read_table(
     rename: Mapping[str, str] | None = None,
     delimiter: str | None = None,
     comment: str | None = "#",
+    sheet: str | None = None,
+    replicates: str | Sequence[str] | None = None,
+    replicates_into: str = RESPONSE,
 ) -> pd.DataFrame:
     """Read a tidy CSV table, validating all of it before returning.
+
+    Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
+    columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
+    table; ``replicates``: columns or a pattern such as ``'rep*'`` melted into
+    ``replicates_into``) and then checked by the same rules.
 
     Parameters
     ----------
@@ -279,6 +287,12 @@ def read_table(
         ``file.csv:12: column 'dose': not a number (got '1e-3 nM')``.
     """
     p = Path(path)
+    from .readers import needs_reader, read_frame
+
+    if needs_reader(p, sheet, replicates):
+        frame = read_frame(p, sheet=sheet, replicates=replicates, value=replicates_into, comment=comment)
+        return validate_table(frame, required=required, numeric=numeric, nonnegative=nonnegative,
+                              positive=positive, rename=rename)
     source = str(p)
     try:
         text = p.read_text(encoding="utf-8-sig")

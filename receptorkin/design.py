@@ -14,7 +14,7 @@ The search is seeded and deterministic, serial or parallel: a scrambled
 Sobol sample of the (log-scaled) bounds, or scipy's differential evolution,
 followed by a bounded Nelder-Mead polish of the best feasible point.  With
 ``workers > 1`` the evaluations run in processes, each of which compiles the
-model once (DESIGN §4: threads do not speed libRoadRunner up).
+model once (threads do not speed libRoadRunner up).
 
 Numbers without units are in the canonical units of regimens: minutes, nM,
 nmol, nmol/min.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
@@ -88,6 +87,17 @@ class ComparisonResult:
 
         return plot_regimens(self, title=title)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
 
 def _unique_labels(regimens: Sequence[Regimen]) -> list[str]:
     labels: list[str] = []
@@ -129,7 +139,7 @@ def compare(
     recovery_band: float = 0.1,
     values: Mapping[str, float] | None = None,
     resolution: int = 400,
-    progress: bool | None = False,
+    progress: bool | None = None,
 ) -> ComparisonResult:
     """Simulate several regimens on one model and tabulate their metrics.
 
@@ -157,7 +167,7 @@ def compare(
     resolution
         Uniform output points over the horizon (see :func:`~receptorkin.dosing.apply_regimen`).
     progress
-        Show a progress bar (None: when stderr is a terminal).
+        Progress (None: a live bar in a terminal, one line when piped; False: none).
 
     Returns
     -------
@@ -535,6 +545,17 @@ class OptimizeResult:
 
         return plot_pareto(self, title=title)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
 
 def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mask of the points not dominated when both ``x`` and ``y`` are maximized (NaN never on the front)."""
@@ -562,12 +583,9 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _progress(iterable, progress: bool | None, desc: str, total: int):
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
+    from .progress import progress_iter
 
-    return tqdm(iterable, desc=desc, total=total, leave=False)
+    return progress_iter(iterable, desc, total=total, show=progress, unit="regimen")
 
 
 class _Search:
@@ -723,7 +741,7 @@ def optimize(
         ``'tcp://host:8786'``, a ``Client`` or a cluster; see
         :mod:`receptorkin.parallel`); the result equals the serial one.
     progress
-        Progress bar (None: when stderr is a terminal).
+        Progress (None: a live bar in a terminal, one line when piped; False: none).
     threshold
         Effect threshold for ``time_above_threshold``; default half the
         response to the first dose of the regimen at the centre of the bounds.
@@ -855,12 +873,9 @@ def optimize(
         raise RegimenError(f"n_samples must be at least 1 (got {n_samples!r})")
     n_polish = int(polish) if polish is not None else 30 * d
     total = n_global + n_polish if method == "sobol" else popsize * d * (maxiter + 1) + n_polish
-    show = sys.stderr.isatty() if progress is None else bool(progress)
-    bar = None
-    if show:
-        from tqdm.auto import tqdm
+    from .progress import progress_bar
 
-        bar = tqdm(total=total, desc=f"optimize {fam.name}", leave=False)
+    bar = progress_bar(total, f"optimize {fam.name}", show=progress, unit="regimen")
     pool = None
     try:
         if workers > 1 or scheduler is not None:

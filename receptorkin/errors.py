@@ -20,6 +20,7 @@ __all__ = [
     "RegimenError",
     "PopulationError",
     "SchedulerError",
+    "MissingDependencyError",
 ]
 
 
@@ -63,3 +64,8 @@ class PopulationError(ReceptorkinError, ValueError):
 
 class SchedulerError(ReceptorkinError, ConnectionError):
     """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""
+
+
+class MissingDependencyError(ReceptorkinError, ImportError):
+    """An optional package that a feature needs is not installed; the message
+    names the ``pip install 'receptorkin[extra]'`` that provides it."""

@@ -10,7 +10,31 @@ from typing import Iterator
 
 from .errors import OutputExistsError
 
-__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "check_outdir", "write_csv"]
+__all__ = ["atomic_write_text", "atomic_write_bytes", "atomic_path", "check_writable", "prepare_outdir", "check_outdir",
+           "write_csv", "umask_mode", "publish"]
+
+
+def umask_mode(base: int = 0o666) -> int:
+    """The permission bits a new file gets from ``open()``: ``base`` less the umask.
+
+    ``0o644`` under the common umask 022.  The umask can only be read by
+    setting it, so it is set and restored at once (process-wide, so keep
+    this out of threads that create files at the same instant).
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return base & ~mask
+
+
+def publish(tmp: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Move a finished temporary file into place atomically with the umask's permissions.
+
+    ``tempfile.mkstemp`` creates files readable by the owner only (0600);
+    an output file should get what a plain ``open()`` would give (0644
+    under umask 022), so colleagues sharing a folder can read results.
+    """
+    os.chmod(tmp, umask_mode())
+    os.replace(tmp, target)
 
 
 def check_writable(path: str | os.PathLike, force: bool = False) -> Path:
@@ -45,7 +69,7 @@ def atomic_path(path: str | os.PathLike, force: bool = False, suffix: str | None
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.replace(tmp_path, target)
+        publish(tmp_path, target)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()

@@ -1,6 +1,6 @@
 """Measurements and experimental conditions for fitting mechanistic models.
 
-A measurement table is a tidy CSV, one row per observation (DESIGN §6):
+A measurement table is a tidy CSV, one row per observation:
 
 =============  ========  =====================================================
 column         required  meaning
@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -224,13 +224,19 @@ def _normalise(df: pd.DataFrame, source: str, dose_unit: str, time_unit: str) ->
 
 
 def load_measurements(path: str | os.PathLike, *, dose_unit: str = "nM", time_unit: str = "min",
-                      rename: Mapping[str, str] | None = None) -> Measurements:
-    """Read and validate a measurement CSV (see the module docstring).
+                      rename: Mapping[str, str] | None = None, sheet: str | None = None,
+                      replicates: str | Sequence[str] | None = None) -> Measurements:
+    """Read and validate a measurement table (see the module docstring).
 
     Parameters
     ----------
     path
-        The CSV file.
+        CSV/TSV file, Excel workbook (``.xlsx``) or GraphPad Prism file (``.pzfx``).
+    sheet
+        Excel sheet or Prism table title (default: the first).
+    replicates
+        Wide replicate columns (names or a pattern such as ``'rep*'``) to
+        read as one ``response`` row per replicate.
     dose_unit, time_unit
         Units of the ``dose`` and ``time`` columns when the file has no
         ``dose_unit``/``time_unit`` columns.
@@ -242,7 +248,8 @@ def load_measurements(path: str | os.PathLike, *, dose_unit: str = "nM", time_un
     DataError
         Every problem of the file at once, one per line, with line and column.
     """
-    df = read_table(path, required=[DOSE, RESPONSE], numeric=[DOSE, RESPONSE], nonnegative=[DOSE], rename=rename)
+    df = read_table(path, required=[DOSE, RESPONSE], numeric=[DOSE, RESPONSE], nonnegative=[DOSE], rename=rename,
+                    sheet=sheet, replicates=replicates)
     source = df.attrs.get("source", str(path))
     return _normalise(df, source, dose_unit, time_unit)
 

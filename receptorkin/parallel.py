@@ -1,6 +1,6 @@
 """Run independent tasks serially, on a local process pool or on a Dask cluster.
 
-One interface, three backends (DESIGN §4, §9):
+One interface, three backends:
 
 ``jobs=1``
     In this process.
@@ -254,7 +254,8 @@ def iter_tasks(
     chunk_size
         Items per task (``None``: about eight tasks per worker).
     progress
-        Show a tqdm progress bar (default: when stderr is a terminal).
+        ``None``: a live bar in a terminal, one line per phase otherwise;
+        ``True``/``False``: always/never a live bar (see :mod:`receptorkin.progress`).
     desc
         Label of the progress bar.
     weight
@@ -273,16 +274,13 @@ def iter_tasks(
         The first exception a task raised, re-raised here (remaining tasks
         are cancelled).
     """
-    from tqdm.auto import tqdm
+    from .progress import progress_bar
 
     items = list(items) if not isinstance(items, Sequence) else items
-    if progress is None:
-        progress = sys.stderr.isatty()
     if chunk_size is not None and int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be at least 1 (got {chunk_size!r})")
     total = sum(weight(it) for it in items) if weight is not None else len(items)
-    bar = tqdm(total=total, desc=desc or None, disable=not progress, leave=False,
-               unit="task" if weight is None else "it")
+    bar = progress_bar(total, desc or "tasks", show=progress, unit="task" if weight is None else "it")
 
     def advance(chunk: Sequence[Any]) -> None:
         bar.update(sum(weight(it) for it in chunk) if weight is not None else len(chunk))

@@ -1539,6 +1539,17 @@ class PetabFitResult:
             lines.append(f"  {pid:24s} {v:.6g}" + ("  (closed form)" if pid in self.inner_ids else ""))
         return "\n".join(lines)
 
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
+
 
 def latin_hypercube(n: int, lower: np.ndarray, upper: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``n`` Latin-hypercube points in the box [lower, upper] (one stratum per point and dimension)."""
@@ -1799,7 +1810,7 @@ def fit_petab(
     search_rtol: float | None = 1e-8,
     polish: int = 2,
     polish_evals: int = 5000,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | bool | None = None,
 ) -> PetabFitResult:
     """Multistart maximum-likelihood fit of a PEtab problem.
 
@@ -1843,6 +1854,10 @@ def fit_petab(
         to ``polish_evals`` evaluations at the problem's tolerances (it walks
         the flat valleys of sloppy models, where finite-difference gradients
         are noise); 0 turns it off.
+    progress
+        ``progress(done, total)`` called after each start, or ``None``/``True``/
+        ``False`` for :mod:`receptorkin.progress` (None: a live bar in a
+        terminal, one line when piped).
 
     Returns
     -------
@@ -1892,6 +1907,14 @@ def fit_petab(
         tolerances = (float(search_rtol), problem._atol * float(search_rtol) / problem._rtol)
     t0 = _time.perf_counter()
     records: list[dict[str, Any]] = []
+    bar = None
+    if not callable(progress):
+        from .progress import progress_bar
+
+        bar = progress_bar(len(tasks), "petab fit: starts", show=progress, unit="start")
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
     if jobs <= 1 or len(tasks) == 1:
         search = problem.with_tolerances(*tolerances) if tolerances else None
         for k, task in enumerate(tasks):
@@ -1915,6 +1938,8 @@ def fit_petab(
     if jobs <= 1 or len(tasks) == 1:
         for r in _best_records(records, polish):
             records[r["start"]] = _polish(problem, r, bool(inner_ids), polish_evals)
+    if bar is not None:
+        bar.close()
     ok = [r for r in records if r["status"] != "failed"]
     elapsed = _time.perf_counter() - t0
     rows = []

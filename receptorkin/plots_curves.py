@@ -71,7 +71,9 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
     lo = pos.min() if len(pos) else 1.0
     hi = pos.max() if len(pos) else 10.0
     x_break = math.sqrt(x0 * lo) if has_controls else lo / 2
-    colors = [f"C{i % 10}" for i in range(d.m)]
+    from .plots import PALETTE, legend_outside
+
+    colors = [PALETTE[i % len(PALETTE)] for i in range(d.m)]
     grid = np.logspace(math.log10(x_break * 1.15 if has_controls else lo / 2), math.log10(hi * 2), 300)
     for c, label in enumerate(d.curves):
         rows = d.g == c
@@ -109,13 +111,15 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
         for dx in (0.92, 1.08):
             xb = x_break * dx
             ax.plot([xb / 1.06, xb * 1.06], [-0.02, 0.02], **kw)
-    ax.set_xlabel(f"{result.dose_column}" + ("  (0 = control)" if has_controls else ""))
-    ax.set_ylabel(result.response_column)
+    def unit_label(name: str) -> str:
+        return name if "[" in name else f"{name} [as in the data]"
+
+    ax.set_xlabel(unit_label(result.dose_column) + ("  (0 = control)" if has_controls else ""))
+    ax.set_ylabel(unit_label(result.response_column))
     ax.set_title(title or f"{result.model.name} fit to {os.path.basename(str(d.source))}  (diamond = EC50)",
                  fontsize=10)
     ax.grid(True, which="major", alpha=0.25)
-    ax.legend(title=result.curve_column if d.m > 1 else None, fontsize=8, title_fontsize=8,
-              loc="best", frameon=False)
+    legend_outside(ax, title=result.curve_column if d.m > 1 else None, title_fontsize=8)
     if path is not None:
         with atomic_path(path, force) as tmp:
             fig.savefig(tmp, dpi=120, format="png")

@@ -1179,7 +1179,7 @@ def simulate(
     from .parallel import iter_tasks
 
     # ``sim`` stays alive during the run: a worker in this process (jobs=1) then gets the
-    # compiled model from roadrunner's cache instead of compiling it again (DESIGN §4)
+    # compiled model from roadrunner's cache instead of compiling it again
     try:
         for start, chunk, fails in iter_tasks(_simulate_chunk, items, setup=_make_worker, setup_args=(plan,),
                                               jobs=jobs, scheduler=scheduler, chunk_size=1, progress=progress,
@@ -1322,7 +1322,9 @@ class _TableWriter:
         if self._fh is None and self._pq is None:
             self.write(0, np.empty((0, len(self.result.readouts))))  # header only
         self._close()
-        os.replace(self.tmp, self.target)
+        from .io import publish
+
+        publish(self.tmp, self.target)  # umask permissions, atomic
         self._done = True
 
     def _close(self) -> None:
@@ -1522,6 +1524,17 @@ class PopulationResult:
     def plot_bands(self, observable: str | None = None, **kwargs: Any):
         """Percentile bands as a matplotlib figure; see :func:`plot_bands`."""
         return plot_bands(self, observable, **kwargs)
+
+    def __repr__(self) -> str:
+        from .htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from .htmlreport import report_for
+
+        return report_for(self).fragment()
 
     # ----------------------------------------------------------------- tables
     def _tidy(self, start: int, chunk: np.ndarray, plain: bool = False,
@@ -1730,9 +1743,10 @@ def plot_bands(result: PopulationResult, observable: str | None = None, *, title
     matplotlib.figure.Figure
     """
     if ax is None:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: no global state, the backend is the caller's
 
-        fig, ax = plt.subplots(figsize=(7, 4))
+        fig = Figure(figsize=(7, 4))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     from .units import time_factor

@@ -104,6 +104,20 @@ def _cvode(sim: Any, rtol: float, atol: float) -> None:
         p.setValue(repr(float(value)))
 
 
+def _tellurium_runner() -> Any:
+    """tellurium's archive executor, imported here only: tellurium is an optional
+    extra (it pulls in IPython and plotly and takes seconds to import)."""
+    try:
+        import tellurium  # noqa: F401  (tellurium needs six, which it does not declare)
+        from tellurium.sedml.tesedml import executeCombineArchive
+    except ImportError as exc:
+        from .errors import MissingDependencyError
+
+        raise MissingDependencyError(f"running SED-ML/OMEX archives needs tellurium ({exc.name or exc} is missing): "
+                                     "pip install 'receptorkin[tellurium]'") from None
+    return executeCombineArchive
+
+
 def _new_document(model: Model) -> Any:
     import libsedml
 
@@ -262,7 +276,7 @@ def dose_response_omex(
     m = _prepare(model, values, regimen, None if isinstance(readout, str) else float(readout))
     lig = ligand or m.ligand
     if lig is None:
-        raise ModelError(f"model {m.id!r} declares no ligand input: name one (ligand=...)")
+        raise ModelError(f"model {m.id!r} declares no ligand input: name one with dose_response_omex(..., ligand='ID')")
     m.element(lig)
     dose_list = [float(d) for d in doses]
     if not dose_list or any(not (math.isfinite(d) and d >= 0) for d in dose_list):
@@ -336,8 +350,7 @@ def run_omex(path: "str | os.PathLike"):
     p = Path(path)
     if not p.exists():
         raise ModelError(f"{p}: no such file")
-    import tellurium  # noqa: F401  (tellurium needs six; imported only here, DESIGN section 4)
-    from tellurium.sedml.tesedml import executeCombineArchive
+    executeCombineArchive = _tellurium_runner()
 
     try:
         results = executeCombineArchive(str(p), createOutputs=False)

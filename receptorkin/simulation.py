@@ -14,16 +14,18 @@ Steady states are solved on a second compiled copy of the model, made on the
 first steady-state request and kept, with conserved-moiety analysis where it
 is valid (no species changed by rules, constant stoichiometry and
 compartments, no conversion factors), so a steady-state dose-response curve
-costs tens of microseconds per dose (DESIGN §4).  Time courses never pay for
-the analysis, and never see its side effects.  A model with events has no steady state
-here unless the caller asks for one with the events switched off.
+costs tens of microseconds per dose.  Time courses never pay for the
+analysis, and never see its side effects.  A model with events has no
+steady state here unless the caller asks for one with the events switched off.
 
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
 stderr is captured and put into that message instead of the terminal.
 """
+
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -41,6 +43,11 @@ from .units import parse_time
 __all__ = ["Simulator", "SolverOptions"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# SUNDIALS' logger prints CVODE warnings ("t + h = t on the next step") on
+# standard output, where they would corrupt a CSV written to stdout; send them
+# to stderr, which the capture below collects (read when roadrunner creates
+# its solver context, so set before any model is compiled)
+os.environ.setdefault("SUNLOGGER_WARNING_FILENAME", "stderr")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
 _SPECIES_REF_ID = re.compile(r"<speciesReference\b[^>]*?\sid=\"([^\"]+)\"")
 
@@ -101,9 +108,10 @@ class _StderrCapture:
         return text
 
     def clear(self) -> None:
+        """Forget what was captured (after a success), logging it at DEBUG level."""
         if os.lseek(self._fd, 0, os.SEEK_CUR):
-            os.lseek(self._fd, 0, os.SEEK_SET)
-            os.ftruncate(self._fd, 0)
+            chatter = " ".join(_ANSI.sub("", self.take()).split())
+            logging.getLogger("receptorkin.solver").debug("solver: %s", chatter)
 
 
 _CAPTURE: _StderrCapture | None = None
@@ -206,7 +214,7 @@ class SolverOptions:
     rtol, atol
         CVODE relative and absolute tolerances.  The defaults (1e-8, 1e-10)
         are tighter than roadrunner's, so that finite-difference gradients
-        in fits are not noise (DESIGN §4).
+        in fits are not noise.
     max_steps
         Maximum internal steps between two output times.
     """
@@ -1124,7 +1132,8 @@ class Simulator:
         import pandas as pd
 
         if self.ligand is None:
-            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID)")
+            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one with "
+                             f"Simulator({self.model.id!r}, ligand='ID') (CLI: --ligand ID)")
         d = self._check_doses(doses)
         if observable is None:
             if self.observable is None:

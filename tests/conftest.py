@@ -7,7 +7,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 BAD = DATA / "bad"
-SHARED_REFERENCE = ROOT.parent / "shared" / "reference"
+#: the Brannmark PEtab benchmark problem (provenance and licence in tests/data/README.md)
+BRANNMARK = DATA / "petab" / "Brannmark_JBC2010"
 
 
 @pytest.fixture(scope="session")

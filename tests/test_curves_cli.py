@@ -29,7 +29,7 @@ def test_spinach_writes_json_png_and_report(capsys, tmp_path):
     code, stdout, err = run(capsys, "curve", DATA / "spinach.csv", *SPINACH, "--ed", "10,50,90",
                             "--compare", "LL.3,W1.4", "-o", out)
     assert code == 0, err
-    assert {p.name for p in out.iterdir()} == {"curve.json", "curve.png", "report.md"}
+    assert {p.name for p in out.iterdir()} == {"curve.json", "curve.png", "report.md", "report.html"}
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     data = json.loads((out / "curve.json").read_text(encoding="utf-8"))
     assert data["model"] == "LL.4" and data["df"] == 85

@@ -1,5 +1,5 @@
 """Agreement with R's drc on its own data sets (reference numbers from drc's
-printed example output, listed in /work/shared/reference/README.md; the data
+printed example output, the package's reference pages at commit 8719d43; the data
 are copies in tests/data/ with provenance in tests/data/README.md).
 
 Acceptance: every estimate within 0.05 of its standard error, prediction and

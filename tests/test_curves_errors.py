@@ -1,4 +1,4 @@
-"""Bad input ends in a named receptorkin error that says where and what (DESIGN §6, §10)."""
+"""Bad input ends in a named receptorkin error that says where and what."""
 
 from __future__ import annotations
 

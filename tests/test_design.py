@@ -156,7 +156,7 @@ def test_cli_compare(capsys, tmp_path):
     code, stdout, err = _cli(capsys, "regimen", "compare", "turnover_tolerance", "--regimen", "exposure:100nM@0-",
                              "--regimen", "holiday=pulses:every=24h,width=16h,dose=100nM", "--horizon", "3d", "-o", str(out))
     assert code == 0, err
-    assert {p.name for p in out.iterdir()} == {"metrics.csv", "timecourse.csv", "regimens.png"}
+    assert {p.name for p in out.iterdir()} == {"metrics.csv", "timecourse.csv", "regimens.png", "report.html"}
     table = pd.read_csv(out / "metrics.csv", index_col=0)
     assert list(table.index) == ["exposure:100nM@0-", "holiday"] and "tolerance_ratio" in table
     assert "mean_response" in stdout
@@ -174,7 +174,7 @@ def test_cli_optimize(capsys, tmp_path):
                              "--constraint", "surface_receptor_final>=0.5", "--horizon", "7d", "--samples", "8",
                              "--polish", "6", "--no-progress", "-o", str(out))
     assert code == 0, err
-    assert {p.name for p in out.iterdir()} == {"best.json", "pareto.csv", "pareto.png"}
+    assert {p.name for p in out.iterdir()} == {"best.json", "pareto.csv", "pareto.png", "report.html"}
     best = json.loads((out / "best.json").read_text(encoding="utf-8"))
     assert best["success"] and parse_regimen(best["regimen_text"]) == Regimen.from_dict(best["regimen"])
     front = pd.read_csv(out / "pareto.csv")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import SHARED_REFERENCE
+from conftest import BRANNMARK
 
 from receptorkin.errors import DataError, ModelError, OutputExistsError
 from receptorkin.export import apply_fit, export_sbml, load_fit
@@ -102,7 +102,7 @@ def test_export_never_overwrites_without_force(tmp_path):
 
 
 def test_user_model_unit_warnings_are_reported_not_hidden(tmp_path):
-    src = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010" / "model_Brannmark_JBC2010.xml"
+    src = BRANNMARK / "model_Brannmark_JBC2010.xml"
     result = export_sbml(src, tmp_path / "b.xml", values={"k1a": 0.2})
     assert result.report.ok
     assert len(result.report.unit_warnings) > 0
@@ -155,7 +155,7 @@ def test_cli_export(tmp_path, fit_json, capsys):
 
     out = tmp_path / "t.xml"
     assert main(["export", "trafficking", "--fit", str(fit_json), "-o", str(out)]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # notes and warnings go to stderr; stdout is for data
     assert f"wrote {out} (2 fitted values written)" in printed
     assert "not model quantities, not written: sigma" in printed
     assert main(["export", "trafficking", "-o", str(out)]) == 1
@@ -163,7 +163,7 @@ def test_cli_export(tmp_path, fit_json, capsys):
     assert main(["export", "trafficking", "-o", str(out), "--force", "--set", "k_on=0.2"]) == 0
     assert load_model(out).parameters["k_on"] == 0.2
     assert main(["export", "trafficking", "-o", str(tmp_path / "x.xml"), "--t-end", "4h"]) == 1
-    src = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010" / "model_Brannmark_JBC2010.xml"
+    src = BRANNMARK / "model_Brannmark_JBC2010.xml"
     assert main(["export", str(src), "-o", str(tmp_path / "b.xml")]) == 0
     assert "warning" in capsys.readouterr().err
 

@@ -13,14 +13,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import BAD, SHARED_REFERENCE
+from conftest import BAD, BRANNMARK
 
 from receptorkin.errors import DataError, FitError, ModelError, OutputExistsError
 from receptorkin.petab_io import PetabProblem, lint_petab, to_petab
 
-BRANNMARK = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010"
 BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
-#: AMICI's benchmark reference at the nominal parameters (shared/reference/README.md)
+#: AMICI's benchmark reference at the nominal parameters (tests/data/README.md)
 BRANNMARK_LLH = -141.889114
 
 #: a small valid problem on a reversible A <-> B model (the bad problems in tests/data/bad/petab_* are copies of it

@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from conftest import SHARED_REFERENCE
+from conftest import BRANNMARK
 from test_petab import write_two_state
 
 from receptorkin.errors import FitError
 from receptorkin.petab_io import PetabProblem, fit_petab, latin_hypercube
 
-BRANNMARK_YAML = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml"
+BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 BRANNMARK_LLH = -141.889114
 
 
@@ -120,7 +120,7 @@ def test_cli_fit_writes_fit_json_that_export_reads(tmp_path, capsys):
     assert plain["llh"] == pytest.approx(data["llh"], abs=1e-4)  # the same optimum either way
     xml = tmp_path / "fitted.xml"
     assert main(["export", str(yaml_path.parent / "model.xml"), "--fit", str(out / "fit.json"), "-o", str(xml)]) == 0
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr().err  # warnings go to stderr; stdout is for data
     assert "not model quantities, not written: sigma_b" in printed
     from receptorkin.models.sbml import load_model
 

@@ -9,12 +9,12 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import optimize
 
-from conftest import SHARED_REFERENCE
+from conftest import BRANNMARK
 from test_petab import _two_state_tables, write_two_state
 
 from receptorkin.petab_io import PetabProblem, fit_petab
 
-BRANNMARK_YAML = SHARED_REFERENCE / "petab" / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml"
+BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ def test_population_writes_individuals_summary_and_bands(capsys, tmp_path):
     code, out, err = run(capsys, *ARGS, "-o", str(tmp_path / "run"))
     assert code == 0, err
     d = tmp_path / "run"
-    assert sorted(p.name for p in d.iterdir()) == ["bands.png", "individuals.csv", "summary.json"]
+    assert sorted(p.name for p in d.iterdir()) == ["bands.png", "individuals.csv", "report.html", "summary.json"]
     summary = json.loads((d / "summary.json").read_text())
     # the same numbers as the library with the same seed
     pop = Population("turnover_tolerance", {"k_degradation": LogNormal(0.5), "EC50": LogNormal(0.3)}, n=300, seed=3)

@@ -8,7 +8,7 @@ from receptorkin.errors import ModelError, SimulationError
 
 
 def analytic_steady_state(p, L):
-    """Steady state of the trafficking ODEs (DESIGN §3) solved by hand.
+    """Steady state of the trafficking ODEs solved by hand.
 
     dC/dt = 0  -> C  = kon L R / (koff + ke)
     dRi/dt = 0 -> Ri = ke C / (krec + kdeg)

@@ -6,6 +6,14 @@ calls the library and prints; library imports happen inside ``run`` so that
 ``receptorkin --help`` stays instant.  Errors the library raises on purpose
 (:class:`receptorkin.errors.ReceptorkinError`) are printed on one line with
 exit status 1; usage errors exit with status 2 (argparse's convention).
+
+Standard output carries only the data asked for (a CSV table with no
+``-o`` or with ``-o -``, a number, a report); notes such as "wrote FILE",
+warnings and solver diagnostics go through :mod:`logging` to stderr
+(``--quiet``: warnings and errors only; ``--verbose``: debug detail, the
+solver's captured messages included).  A data file given as ``-`` is read
+from stdin.  Figures are drawn with matplotlib's non-interactive Agg
+backend, chosen here and nowhere in the library.
 """
 
 from __future__ import annotations
@@ -13,7 +21,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from .. import __version__
 
@@ -29,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         "dose-response data, design dosing that avoids desensitization, export SBML.",
     )
     parser.add_argument("--version", action="version", version=f"receptorkin {__version__}")
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print only results, warnings and errors")
+    noise.add_argument("-v", "--verbose", action="store_true", help="also print debug detail (solver messages)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
@@ -53,20 +67,62 @@ def one_line(exc: BaseException, most: int = 5) -> str:
     return shown
 
 
+def _spool_stdin(args: argparse.Namespace) -> "Path | None":
+    """A data file given as ``-``: copy stdin into a temporary file and use that.
+
+    Returns the temporary folder to remove afterwards (None if stdin is not used).
+    """
+    if getattr(args, "data", None) != "-":
+        return None
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="receptorkin-stdin-"))
+    target = folder / "stdin.csv"
+    with open(target, "wb") as fh:
+        shutil.copyfileobj(sys.stdin.buffer, fh)
+    args.data = str(target)
+    return folder
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``receptorkin`` console script; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from ..errors import ReceptorkinError
+    import os
+    import shutil
 
+    from ._logging import configure_logging
+
+    configure_logging(quiet=args.quiet, verbose=args.verbose)
+    os.environ["MPLBACKEND"] = "Agg"  # the CLI only saves figures; set before matplotlib is imported
+    from ..errors import ReceptorkinError
+    from ..progress import set_quiet
+
+    set_quiet(bool(getattr(args, "quiet", False)))  # global --quiet: no progress lines or bars
+
+    spooled = None
     try:
+        spooled = _spool_stdin(args)
         return int(args.func(args) or 0)
     except ReceptorkinError as exc:
-        print(f"receptorkin: error: {one_line(exc)}", file=sys.stderr)
+        message = one_line(exc)
+        if spooled is not None:
+            message = message.replace(str(spooled / "stdin.csv"), "<stdin>")
+        print(f"receptorkin: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("receptorkin: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader of stdout went away (e.g. '| head'): stop quietly, like cat
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141  # 128 + SIGPIPE, as a shell reports a process killed by SIGPIPE
+    finally:
+        if spooled is not None:
+            shutil.rmtree(spooled, ignore_errors=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

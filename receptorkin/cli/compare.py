@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .fit import add_fit_arguments
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,5 +50,8 @@ def run(args: argparse.Namespace) -> int:
         for (model, _), result in zip(specs, results):
             sub = out / Path(model).stem
             write_outputs(result, sub, force=True)
-        print(f"wrote {out / 'comparison.csv'} and one folder per model")
+        from ..htmlreport import fit_comparison_report
+
+        fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
+        _log.info(f"wrote {out / 'comparison.csv'}, {out / 'report.html'} and one folder per model")
     return 0

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._outputs import log as _log
+
 _EPILOG = """\
 models: LL.2 LL.3 LL.4 LL.5 W1.3 W1.4 W2.3 W2.4 EXD.2 EXD.3 BC.4 BC.5 (drc),
         Emax sigEmax Hill sigEmax.p Hill.p, operational, schild (4PL = LL.4)
@@ -27,7 +29,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("data", metavar="DATA.csv", help="tidy CSV, one row per observation")
+    p.add_argument("data", metavar="DATA", help="table, one row per observation: .csv, .tsv, .xlsx or Prism .pzfx ('-': stdin)")
+    p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
+    p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
+                   help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
     p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
@@ -140,18 +145,24 @@ def run(args: argparse.Namespace) -> int:
     if outdir.exists():
         prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
 
+    from ..readers import needs_reader, read_frame
+
+    data = args.data
+    if needs_reader(args.data, args.sheet, args.replicates):
+        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response)
+    header = [str(c) for c in data.columns] if not isinstance(data, str) else _header(args.data)
     curve_col = args.curve_id
     if model.name == "schild":
         curve_col = args.antagonist
-    elif curve_col is None and "condition" in _header(args.data):
+    elif curve_col is None and "condition" in header:
         curve_col = "condition"
 
     # ---------------------------------------------------------------- fit
     if model.name == "schild":
-        result = fit_schild(args.data, dose=args.dose, response=args.response, antagonist=args.antagonist,
+        result = fit_schild(data, dose=args.dose, response=args.response, antagonist=args.antagonist,
                             fixed=fixed or None, level=args.level)
     else:
-        result = fit_curve(args.data, model, dose=args.dose, response=args.response, curve=curve_col,
+        result = fit_curve(data, model, dose=args.dose, response=args.response, curve=curve_col,
                            sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
 
     reference = args.reference
@@ -168,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     comparison = None
     if compare:
         names = [model.name] + [m for m in compare if m != model.name]
-        comparison = compare_models(args.data, names, dose=args.dose, response=args.response,
+        comparison = compare_models(data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
                                     level=args.level)
         summary["comparison"] = comparison.to_dict("records")
@@ -185,6 +196,10 @@ def run(args: argparse.Namespace) -> int:
                       force=args.force)
     plot_curve_fit(result, outdir / "curve.png", force=args.force)
     atomic_write_text(outdir / "report.md", report, force=args.force)
+    from ..htmlreport import curve_report
+
+    extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
+    curve_report(result, data_path=str(args.data), extra=extra).write(outdir / "report.html", force=args.force)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)
@@ -193,5 +208,5 @@ def run(args: argparse.Namespace) -> int:
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
         print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
-    print(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}")
+    _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
     return 0

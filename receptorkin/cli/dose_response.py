@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="log-spaced doses LO:HI:N (e.g. 1e-3:1e3:12) or an increasing list, in the model's dose unit (nM)")
     p.add_argument("--readout", default="steady", metavar="steady|TIME", help="'steady' (default) or a time after dosing, e.g. 30min")
     p.add_argument("--set", action="append", metavar="ID=VALUE", help="parameter value (repeat, or comma-separate)")
-    add_output_arguments(p, "CSV file (default: print to stdout)")
+    add_output_arguments(p, "CSV file (default or '-': standard output)")
     p.add_argument("--plot", metavar="PNG", help="also plot the curve to this PNG")
     p.set_defaults(func=run)
 
@@ -62,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
         from ..plots import plot_dose_response
 
         _outputs.save_figure(plot_dose_response({"simulated": df}, title=f"{sim.id} ({df.attrs['readout']})"), args.plot, args.force)
-        print(f"wrote {args.plot}")
+        _outputs.wrote(args.plot)
     return 0

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ._common import parse_assignments, parse_numbers
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,13 +48,13 @@ def run(args: argparse.Namespace) -> int:
     result = export_sbml(args.model, args.output, fit=args.fit, regimen=args.regimen, until=args.until,
                          values=values or None, force=args.force)
     for w in result.warnings:
-        print(f"receptorkin: warning: {w}", file=sys.stderr)
+        _log.warning(str(w))
     msg = f"wrote {result.path}"
     if result.written:
         msg += f" ({len(result.written)} fitted value{'s' if len(result.written) != 1 else ''} written)"
-    print(msg)
+    _log.info(msg)
     if result.skipped:
-        print(f"not model quantities, not written: {', '.join(result.skipped)}")
+        _log.warning(f"not model quantities, not written: {', '.join(result.skipped)}")
     return 0
 
 
@@ -70,7 +70,7 @@ def _omex(args: argparse.Namespace, values: dict[str, float]) -> int:
 
         model, written, skipped = apply_fit(model, args.fit)
         if skipped:
-            print(f"not model quantities, not written: {', '.join(skipped)}")
+            _log.warning(f"not model quantities, not written: {', '.join(skipped)}")
     if args.doses is not None:
         from .dose_response import parse_doses
 
@@ -89,5 +89,5 @@ def _omex(args: argparse.Namespace, values: dict[str, float]) -> int:
             values[lig] = parse_concentration(args.dose, model.dose_unit, "--dose")
         path = timecourse_omex(args.output, model, parse_time(args.t_end, model.time_unit, "--t-end"), args.points,
                                values=values or None, regimen=args.regimen, force=args.force)
-    print(f"wrote {path}")
+    _log.info(f"wrote {path}")
     return 0

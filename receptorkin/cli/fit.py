@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def add_fit_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("data", metavar="DATA.csv", help="tidy measurements: dose, response [, time, condition, replicate, sd, observable]")
+    p.add_argument("data", metavar="DATA", help="tidy measurements (.csv, .tsv, .xlsx or Prism .pzfx): "
+                   "dose, response [, time, condition, replicate, sd, observable] ('-': stdin)")
+    p.add_argument("--sheet", default=None, metavar="NAME", help="Excel sheet or Prism table title (default: the first)")
+    p.add_argument("--replicates", default=None, metavar="C1,C2|PATTERN",
+                   help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--ligand", metavar="ID", help="species or parameter that a dose sets (default: the model's)")
     p.add_argument("--observable", metavar="ID", help="model output that the 'response' column measures (default: the model's)")
     p.add_argument("--bounds", action="append", metavar="ID=LO:HI", help="bounds of an estimated parameter (default value/100 : value*100)")
@@ -42,7 +48,8 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     from ..models import load_model
     from ._common import parse_assignments
 
-    data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit)
+    data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit,
+                             sheet=args.sheet, replicates=args.replicates)
     m = load_model(model).with_ligand(args.ligand)
     bounds = parse_assignments(args.bounds, "--bounds")
     linear = {s.strip() for s in (args.linear or "").split(",") if s.strip()}
@@ -79,11 +86,14 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     from ..io import atomic_write_text, prepare_outdir
 
     out = prepare_outdir(outdir, force=force)
-    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md"]
+    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md", out / "report.html"]
     result.to_json(paths[0], force=True)
     result.to_sbml(paths[1], force=True)
     result.plot(paths[2], force=True)
     atomic_write_text(paths[3], result.report(), force=True)
+    from ..htmlreport import write_report
+
+    write_report(result, paths[4], force=True)
     petab = result.to_petab(out / "petab", force=True)
     return [str(p) for p in paths] + [str(petab)]
 
@@ -99,5 +109,5 @@ def run(args: argparse.Namespace) -> int:
                  scheduler=args.scheduler)
     print(result.report())
     for p in write_outputs(result, args.outdir, force=True):
-        print(f"wrote {p}")
+        _log.info(f"wrote {p}")
     return 0

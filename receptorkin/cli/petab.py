@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._outputs import log as _log
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("petab", help="PEtab problems: log-likelihood, simulation, multistart fit",
@@ -64,15 +66,15 @@ def run_simulate(args: argparse.Namespace) -> int:
     from ..io import atomic_path, check_writable
     from ..petab_io import PetabProblem
 
-    if args.output:
+    if args.output and args.output != "-":
         check_writable(args.output, args.force)
     df = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside).simulate()
-    if args.output is None:
+    if args.output in (None, "-"):  # '-o -': stdout, as with no -o
         df.to_csv(sys.stdout, sep="\t", index=False)
         return 0
     with atomic_path(args.output, args.force) as tmp:
         df.to_csv(tmp, sep="\t", index=False)
-    print(f"wrote {args.output}")
+    _log.info(f"wrote {args.output}")
     return 0
 
 
@@ -94,12 +96,14 @@ def run_fit(args: argparse.Namespace) -> int:
     problem = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside)
     starts = [problem.x_nominal] if args.nominal_start else None
 
-    def progress(done: int, total: int) -> None:
-        print(f"\rstart {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
-
+    # progress: a live bar in a terminal, one clean line per phase when piped (receptorkin.progress)
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
-                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False, progress=progress)
+                       max_iter=args.max_iter, hierarchical=None if args.hierarchical else False)
     path = result.write(out, force=args.force)
+    from ..htmlreport import write_report
+
+    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem)
     print(result)
-    print(f"wrote {path}")
+    _log.info(f"wrote {path}")
+    _log.info(f"wrote {html}")
     return 0

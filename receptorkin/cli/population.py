@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import add_model_arguments, parse_assignments, parse_numbers
+from ._outputs import log as _log
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -170,8 +171,8 @@ def run(args: argparse.Namespace) -> int:
     if result.failures:
         first = sorted(result.failures.items())[:5]
         summary["failures"] = [{"individual": i, "message": m} for i, m in first]
-        print(f"warning: {len(result.failures)} of {population.n} simulations failed (values NaN, not counted); "
-              f"first: individual {first[0][0]}: {first[0][1][:200]}")
+        _log.warning(f"{len(result.failures)} of {population.n} simulations failed (values NaN, not counted); "
+                     f"first: individual {first[0][0]}: {first[0][1][:200]}")
     if criterion is not None:
         fraction = result.responders()
         summary["responders"] = fraction.to_dict()
@@ -191,6 +192,9 @@ def run(args: argparse.Namespace) -> int:
     show = "d" if horizon is not None and horizon * hours >= 48 else "h"
     fig = result.plot_bands(band, time_unit=show)
     save_figure(fig, str(out / "bands.png"), force=True)
-    for name in (individuals.name, "summary.json", "bands.png"):
-        print(f"wrote {out / name}")
+    from ..htmlreport import write_report
+
+    write_report(result, out / "report.html", force=True)
+    for name in (individuals.name, "summary.json", "bands.png", "report.html"):
+        _log.info(f"wrote {out / name}")
     return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import add_model_arguments, parse_assignments, parse_numbers
+from ._outputs import log as _log
 
 _REGIMEN_HELP = ("a regimen in the one-line form, e.g. 'pulses:every=90min,width=6min,dose=10nM', "
                  "'exposure:1000nM@0-4h', 'infusion:rate=2nmol/h,from=0,to=7d', 'bolus:10nmol@0,12h,24h', "
@@ -109,13 +110,20 @@ def _write_csv(df, path, index: bool = True) -> None:
 
     with atomic_path(path, force=True) as tmp:
         df.to_csv(tmp, index=index, float_format="%.10g")
-    print(f"wrote {path}")
+    _log.info(f"wrote {path}")
 
 
 def _write_png(fig, path) -> None:
     from ._outputs import save_figure
 
     save_figure(fig, str(path), force=True)
+    _log.info(f"wrote {path}")
+
+
+def _write_report(result, path) -> None:
+    from ..htmlreport import write_report
+
+    write_report(result, path, force=True)
     print(f"wrote {path}")
 
 
@@ -137,6 +145,7 @@ def run_compare(args: argparse.Namespace) -> int:
     _write_csv(result.table, out / "metrics.csv")
     _write_csv(result.timecourse, out / "timecourse.csv", index=False)
     _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"), out / "regimens.png")
+    _write_report(result, out / "report.html")
     return 0
 
 
@@ -166,11 +175,12 @@ def run_optimize(args: argparse.Namespace) -> int:
         print(f"best regimen: {result.best.to_text()}")
     path = out / "best.json"
     atomic_write_text(path, result.to_json(), force=True)
-    print(f"wrote {path}")
+    _log.info(f"wrote {path}")
     front = result.evaluations.sort_values([result.preservation, result.objective])
     _write_csv(front, out / "pareto.csv", index=False)
     _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
                out / "pareto.png")
+    _write_report(result, out / "report.html")
     if not result.success:
         raise RegimenError(result.message)
     return 0

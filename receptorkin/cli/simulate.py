@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--set", action="append", metavar="ID=VALUE", help="parameter or initial value (repeat, or comma-separate)")
     p.add_argument("--dose", metavar="C", help="ligand concentration for the whole run (e.g. 100nM)")
     p.add_argument("--columns", metavar="ID,...", help="columns to output (default: observables and species)")
-    add_output_arguments(p, "CSV file (default: print to stdout)")
+    add_output_arguments(p, "CSV file (default or '-': standard output)")
     p.add_argument("--plot", metavar="PNG", help="also plot the time course to this PNG")
     p.set_defaults(func=run)
 
@@ -44,5 +44,5 @@ def run(args: argparse.Namespace) -> int:
         from ..plots import plot_timecourse
 
         _outputs.save_figure(plot_timecourse(df, title=f"{sim.id}"), args.plot, args.force)
-        print(f"wrote {args.plot}")
+        _outputs.wrote(args.plot)
     return 0

@@ -56,7 +56,7 @@ def profile_interval(result: "CurveFitResult", rss_at: Callable[[float], float],
         An unbounded side is 0 (log scale) or +-inf; a side whose profile
         cannot be followed is NaN.
     """
-    from scipy.optimize import brentq
+    from ..estimation.uncertainty import crossing_interval
 
     tq = _tq(level, result.df)
     s = math.sqrt(result.sigma2)
@@ -67,39 +67,19 @@ def profile_interval(result: "CurveFitResult", rss_at: Callable[[float], float],
             return float("nan")
         return math.sqrt(max(rss - result.rss, 0.0)) / s - tq
 
-    out: list[float] = []
-    for side in (-1.0, 1.0):
-        if log:
-            h0 = max(se / abs(v_hat), 1e-3) * tq if np.isfinite(se) else 0.5
+    # the package's one profile search (shared with mechanistic fits), in u: v = v_hat·e^u or v_hat + u
+    if log:
+        h0 = max(se / abs(v_hat), 1e-3) * tq if np.isfinite(se) else 0.5
 
-            def to_v(u: float) -> float:
-                return v_hat * math.exp(u)
-        else:
-            h0 = (se if np.isfinite(se) and se > 0 else max(abs(v_hat), 1.0) * 0.1) * tq
+        def to_v(u: float) -> float:
+            return v_hat * math.exp(u)
+    else:
+        h0 = (se if np.isfinite(se) and se > 0 else max(abs(v_hat), 1.0) * 0.1) * tq
 
-            def to_v(u: float) -> float:
-                return v_hat + u
-        inner, step = 0.0, h0
-        found = None
-        for _ in range(40):
-            outer = side * step
-            val = excess(to_v(outer))
-            if np.isfinite(val) and val > 0:
-                found = outer
-                break
-            if np.isfinite(val):
-                inner = outer
-            step *= 1.6
-        if found is None:
-            out.append(0.0 if (log and side < 0) else side * float("inf"))
-            continue
-        try:
-            u = brentq(lambda w: excess(to_v(w)), inner, found, xtol=1e-10 * max(1.0, abs(found)), maxiter=100)
-        except (ValueError, RuntimeError):  # the profile is not well behaved on this side
-            out.append(float("nan"))
-            continue
-        out.append(to_v(u))
-    return out[0], out[1]
+        def to_v(u: float) -> float:
+            return v_hat + u
+    u_lo, u_hi, _, _ = crossing_interval(lambda u: excess(to_v(u)), 0.0, h0, growth=1.6, max_steps=40, xtol=1e-10)
+    return (0.0 if (log and u_lo == -math.inf) else to_v(u_lo)), to_v(u_hi)
 
 
 def profile_parameter(result: "CurveFitResult", k: int, level: float) -> tuple[float, float]:

@@ -626,6 +626,17 @@ class CurveFitResult:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        from ..htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from ..htmlreport import report_for
+
+        return report_for(self).fragment()
+
     def report(self, ed: Sequence[float] = (10, 50, 90), *, ed_type: str = "relative",
                reference: str | None = None, shift: bool | None = None, profile: bool = True) -> str:
         """A Markdown report: model, parameters, ED values, ratios or shifts, fit statistics.

@@ -114,8 +114,8 @@ def _drug_input_cached(sbml: str, ligand: str | None, dose_unit: str, model_id: 
             volume=attrs.get("pk_volume") or None,
         )
     if ligand is None:
-        raise ModelError(f"model {model_id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID) "
-                         "or attach a PK link (attach_pk)")
+        raise ModelError(f"model {model_id!r} declares no ligand input: name one with Simulator(model, ligand='ID') "
+                         "or model.with_ligand('ID') (CLI: --ligand ID), or attach a PK link (attach_pk)")
     return DrugInput(kind="concentration", concentration=ligand, concentration_factor=concentration_factor(dose_unit))
 
 

@@ -3,8 +3,8 @@
 ``fit(problem, n_starts=20, seed=0, jobs=1)`` draws starts with
 ``numpy.random.default_rng(seed)`` (Latin hypercube on the estimation scale,
 i.e. log-uniform for log10 parameters; the problem's own initial values are
-start 0), runs bounded least squares from each (lmfit, TRF, solver-scaled
-Jacobian), in parallel when ``jobs > 1`` (each worker compiles the model once),
+start 0), runs bounded trust-region least squares from each with the exact Jacobian
+from forward sensitivities (:mod:`receptorkin.estimation`), in parallel when ``jobs > 1`` (each worker compiles the model once),
 keeps failed starts in the start table with their reason, and computes
 standard errors from the Hessian, profile-likelihood intervals and the
 identifiability warnings at the best optimum.
@@ -13,91 +13,104 @@ identifiability warnings at the best optimum.
 from __future__ import annotations
 
 import math
-import pickle
 from typing import Any
 
 import numpy as np
 
-from ..errors import FitError, ReceptorkinError
-from ..parallel import run_tasks
-from .objective import local_fit
+from ..errors import FitError
+from ..estimation import LocalResult, fit_least_squares, latin_hypercube, multistart
 from .problem import FitProblem
 from .result import FitResult, information_criteria
-from .uncertainty import identifiability_warnings, profile_parameter, covariance
+from .uncertainty import covariance, flat_groups, identifiability_warnings, profile_parameter
 
 __all__ = ["fit", "latin_hypercube_starts"]
 
 
 def latin_hypercube_starts(problem: FitProblem, n_starts: int, seed: int | None) -> np.ndarray:
     """``n_starts`` start vectors (estimation scale): the problem's initial values
-    first, then a seeded Latin hypercube over the bounds."""
-    from scipy.stats import qmc
-
+    first, then a seeded Latin hypercube over the bounds
+    (:func:`receptorkin.estimation.latin_hypercube`)."""
     if n_starts < 1:
         raise FitError(f"n_starts must be at least 1 (got {n_starts})")
     lo, hi = problem.bounds()
-    starts = [problem.initial_vector()]
-    if n_starts > 1:
-        rng = np.random.default_rng(seed)
-        u = qmc.LatinHypercube(d=lo.size, rng=rng).random(n_starts - 1) if _qmc_takes_rng() else \
-            qmc.LatinHypercube(d=lo.size, seed=rng).random(n_starts - 1)
-        starts += list(lo + u * (hi - lo))
-    return np.array(starts)
+    return latin_hypercube(lo, hi, n_starts, seed, first=problem.initial_vector())
 
 
-def _qmc_takes_rng() -> bool:
-    import inspect
+class _FiniteDifferences:
+    """A FitProblem seen through solver-scaled central differences (the
+    fallback for models whose math the sensitivity equations do not cover)."""
 
-    from scipy.stats import qmc
+    def __init__(self, problem: FitProblem) -> None:
+        self.problem = problem
 
-    return "rng" in inspect.signature(qmc.LatinHypercube).parameters
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        return self.problem.residuals(x)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        from .objective import jacobian
+
+        lo, hi = self.problem.bounds()
+        return jacobian(self.problem.residuals, x, lo, hi)
+
+    def residuals_and_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.problem.residuals(x), self.jacobian(x)
 
 
-def _setup(payload: bytes) -> FitProblem:
-    problem = pickle.loads(payload)
-    problem.simulator  # compile once in this process
-    return problem
+def _local(problem: FitProblem, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, sigma: dict,
+           max_nfev: int, irls: bool, derivatives: str = "exact") -> tuple[LocalResult, dict]:
+    """One start: trust-region least squares with the exact Jacobian; with
+    several observables of estimated noise, iteratively reweighted (one noise
+    level per observable, σ² = RSS/n at the optimum: maximum likelihood)."""
+    problem.set_noise_levels(sigma)
+    objective = problem if derivatives == "exact" else _FiniteDifferences(problem)
+    # with exact derivatives a relative tolerance of 1e-8 is reached cleanly (χ² to ~1e-6 absolute);
+    # the reweighting rounds stop at 1e-6 and one final solve tightens the end point
+    final_tol = 1e-8 if derivatives == "exact" else 1e-10
+    res = fit_least_squares(objective, x0, lower, upper, max_nfev=max_nfev, tol=1e-6 if irls else final_tol)
+    nfev, njev = res.nfev, res.njev
+    if irls:
+        for _ in range(10):
+            old = problem.noise_levels
+            new = problem.update_noise(res.x)
+            res = fit_least_squares(objective, res.x, lower, upper, max_nfev=max_nfev, tol=1e-6)
+            nfev, njev = nfev + res.nfev, njev + res.njev
+            if all(abs(new[k] - old[k]) <= 1e-4 * max(old[k], 1e-300) for k in new):
+                break
+        problem.update_noise(res.x)
+        res = fit_least_squares(objective, res.x, lower, upper, max_nfev=max_nfev, tol=final_tol)
+        nfev, njev = nfev + res.nfev, njev + res.njev
+        problem.update_noise(res.x)
+        res.objective = problem.chi2(res.x)
+    res.nfev, res.njev = nfev, njev
+    extra = {"sigma": problem.noise_levels, "neg2ll": problem.neg2_loglik(res.x) if irls else res.objective}
+    return res, extra
 
 
-def _run_start(problem: FitProblem, task: tuple[int, np.ndarray, dict, int, bool]) -> dict[str, Any]:
-    index, x0, sigma, max_nfev, irls = task
-    problem._sigma = dict(sigma)
-    lo, hi = problem.bounds()
-    try:
-        x, chi2, nfev, success, message = local_fit(problem.residuals, x0, lo, hi, max_nfev=max_nfev)
-        if irls:
-            # iteratively reweighted least squares: one noise level per observable,
-            # sigma^2 = RSS/n at the optimum (maximum likelihood), in this worker
-            for _ in range(10):
-                old = problem.noise_levels
-                new = problem.update_noise(x)
-                x, chi2, more, success, message = local_fit(problem.residuals, x, lo, hi, max_nfev=max_nfev)
-                nfev += more
-                if all(abs(new[k] - old[k]) <= 1e-4 * max(old[k], 1e-300) for k in new):
-                    break
-            problem.update_noise(x)
-            chi2 = problem.chi2(x)
-        if not math.isfinite(chi2):
-            raise FitError("objective is not finite")
-        return {"start": index, "x0": list(map(float, x0)), "x": list(map(float, x)), "chi2": chi2, "nfev": nfev,
-                "status": "converged" if success else "stopped", "reason": "" if success else message,
-                "sigma": problem.noise_levels, "neg2ll": problem.neg2_loglik(x) if irls else chi2}
-    except (ReceptorkinError, FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
-        reason = " ".join(str(exc).split())[:300]
-        return {"start": index, "x0": list(map(float, x0)), "x": [math.nan] * len(x0), "chi2": math.inf, "nfev": 0,
-                "status": "failed", "reason": reason, "sigma": dict(sigma), "neg2ll": math.inf}
+def _records(ms) -> list[dict[str, Any]]:
+    out = []
+    for s in ms.starts:
+        out.append({"start": s.index, "x0": list(map(float, s.x0)), "x": list(map(float, s.x)), "chi2": s.objective,
+                    "nfev": s.nfev, "njev": s.njev, "status": s.status, "reason": s.reason,
+                    "sigma": s.extra.get("sigma", {}), "neg2ll": s.extra.get("neg2ll", s.objective)})
+    return out
 
 
 def _run_starts(problem: FitProblem, starts: np.ndarray, jobs: int, progress: bool | None, max_nfev: int,
-                irls: bool, scheduler: Any = None) -> list[dict]:
-    tasks = [(i, s, problem.noise_levels, max_nfev, irls) for i, s in enumerate(starts)]
-    payload = pickle.dumps(problem)
-    return run_tasks(_run_start, tasks, setup=_setup, setup_args=(payload,), jobs=jobs, progress=progress,
-                     desc=f"fitting {problem.model.id}", scheduler=scheduler)
+                irls: bool, scheduler: Any = None, derivatives: str = "exact") -> list[dict]:
+    lo, hi = problem.bounds()
+    ms = multistart(problem, starts, lo, hi, jobs=jobs, scheduler=scheduler, progress=progress,
+                    desc=f"fit {problem.model.id}: starts", local=_local, sigma=problem.noise_levels,
+                    max_nfev=max_nfev, irls=irls, derivatives=derivatives)
+    records = _records(ms)
+    for rec in records:
+        if rec["status"] == "failed":
+            rec["sigma"] = problem.noise_levels
+    return records
 
 
 def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int = 1, *,
-        profiles: bool = True, progress: bool | None = None, max_nfev: int = 200, scheduler: Any = None) -> FitResult:
+        profiles: bool = True, progress: bool | None = None, max_nfev: int = 200, scheduler: Any = None,
+        derivatives: str = "exact") -> FitResult:
     """Fit a :class:`FitProblem` by multistart least squares.
 
     Parameters
@@ -123,6 +136,11 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
         scheduler address (``'tcp://host:8786'``) or a
         ``dask.distributed.Client`` (see :mod:`receptorkin.parallel`); the
         result is the same as with ``jobs=1``.
+    derivatives
+        ``'exact'`` (forward sensitivities, :mod:`receptorkin.sensitivities`)
+        or ``'fd'`` (central differences scaled to the solver tolerance, for
+        models whose math the sensitivity equations do not cover, e.g.
+        piecewise rates); uncertainty always uses the exact derivatives.
 
     Raises
     ------
@@ -135,7 +153,9 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
     irls = problem.noise == "estimate" and len(problem.noise_levels) > 1
     if irls:
         problem.initial_noise()
-    records = _run_starts(problem, starts, jobs, progress, max_nfev, irls, scheduler)
+    if derivatives not in ("exact", "fd"):
+        raise FitError(f"derivatives must be 'exact' or 'fd' (got {derivatives!r})")
+    records = _run_starts(problem, starts, jobs, progress, max_nfev, irls, scheduler, derivatives)
     best = _best(records, "neg2ll")
     if best is None:
         table = pd.DataFrame(records)[["start", "status", "reason"]]
@@ -143,11 +163,11 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
     x = np.array(best["x"])
     if irls:
         # judge every start's end point with the best start's noise levels
-        problem._sigma = dict(best["sigma"])
+        problem.set_noise_levels(best["sigma"])
         for rec in records:
             if rec["status"] != "failed":
                 rec["chi2"] = problem.chi2(np.array(rec["x"]))
-    return _summarise(problem, x, records, seed, profiles)
+    return _summarise(problem, x, records, seed, profiles, progress)
 
 
 def _best(records: list[dict], key: str = "chi2") -> dict | None:
@@ -155,17 +175,20 @@ def _best(records: list[dict], key: str = "chi2") -> dict | None:
     return min(ok, key=lambda r: (r[key], r["start"])) if ok else None
 
 
-def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool) -> FitResult:
+def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: int | None, do_profiles: bool,
+               progress: bool | None = None) -> FitResult:
     import pandas as pd
+
+    from ..progress import progress_bar
 
     names = problem.names
     r = problem.residuals(x)
     chi2 = float(r @ r)
     cov, note = covariance(problem, x, chi2)
-    se_scaled = np.sqrt(np.clip(np.diag(cov), 0, None))
+    with np.errstate(invalid="ignore"):
+        se_scaled = np.sqrt(np.where(np.diag(cov) >= 0, np.diag(cov), np.nan))
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = np.sqrt(np.diag(cov))
-        corr = cov / np.outer(d, d)
+        corr = cov / np.outer(se_scaled, se_scaled)
     lo, hi = problem.bounds()
     from scipy import stats
 
@@ -175,6 +198,8 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     estimates, se, wald, ci, bounds, scales, units = {}, {}, {}, {}, {}, {}, {}
     profiles_out = {}
     prof_objs = {}
+    bar = progress_bar(len(names), f"fit {problem.model.id}: profiles", show=progress if do_profiles else False,
+                       unit="parameter")
     for j, (name, spec) in enumerate(zip(names, problem._spec_of)):
         v = linear[name]
         estimates[name] = v
@@ -182,16 +207,21 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
         units[name] = spec.unit
         bounds[name] = (spec.lower, spec.upper)
         se[name] = float(math.log(10) * v * se_scaled[j]) if spec.scale == "log10" else float(se_scaled[j])
-        wald[name] = (spec.from_scale(x[j] - tq * se_scaled[j]), spec.from_scale(x[j] + tq * se_scaled[j]))
+        # not estimable: NaN, never a small finite number from a pseudo-inverse
+        wald[name] = ((spec.from_scale(x[j] - tq * se_scaled[j]), spec.from_scale(x[j] + tq * se_scaled[j]))
+                      if np.isfinite(se_scaled[j]) else (math.nan, math.nan))
         if do_profiles:
-            prof = profile_parameter(problem, x, chi2, j, float(se_scaled[j]))
+            prof = profile_parameter(problem, x, chi2, j, float(se_scaled[j]) if np.isfinite(se_scaled[j]) else 0.1)
             prof_objs[name] = prof
             ci[name] = (spec.from_scale(prof.ci[0]), spec.from_scale(prof.ci[1]))
             profiles_out[name] = {"values": [spec.from_scale(v_) for v_ in prof.values], "objective": prof.objective}
+            bar.update()
         else:
             ci[name] = wald[name]
+    bar.close()
     steady_only = bool(problem.data.table["time"].isna().all())
-    warnings = identifiability_warnings(names, estimates, se, corr, prof_objs, steady_only, bounds)
+    warnings = identifiability_warnings(names, estimates, se, corr, prof_objs, steady_only, bounds,
+                                        flat_groups(problem, x) if note.startswith("not estimable") else None)
     if note:
         warnings.append(note)
     k = p + (len(problem.noise_levels) if problem.noise == "estimate" else 0)
@@ -203,7 +233,8 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     criteria = information_criteria(chi2, n, k, problem.noise, log_sd, loglik)
     rows = []
     for rec in records:
-        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"], "nfev": rec["nfev"], "reason": rec["reason"]}
+        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"], "nfev": rec["nfev"],
+               "njev": rec.get("njev", 0), "reason": rec["reason"]}
         for name, spec, a, b in zip(names, problem._spec_of, rec["x0"], rec["x"]):
             row[f"start:{name}"] = spec.from_scale(a)
             row[f"end:{name}"] = spec.from_scale(b) if math.isfinite(b) else math.nan

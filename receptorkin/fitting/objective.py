@@ -1,7 +1,7 @@
 """Derivatives of the objective, scaled to the ODE solver's accuracy.
 
 lmfit's default finite-difference step (~1.5e-8 relative) is below the error
-of an ODE solution, so its Jacobian is noise (DESIGN §4).  Here derivatives
+of an ODE solution, so its Jacobian is noise.  Here derivatives
 are central differences on the estimation scale (log10 for rates) with a step
 of ``1e-4`` — about sqrt of the solver's relative tolerance — which keeps the
 truncation error (h²) and the solver noise (rtol/h) both near 1e-8 relative.

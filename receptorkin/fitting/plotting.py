@@ -1,40 +1,10 @@
-"""Figure of a fit: data and fitted curves per condition, with a prediction band."""
+"""Figure of a fit: data, smooth model curves with a prediction band, residuals."""
 
 from __future__ import annotations
 
 import numpy as np
 
 __all__ = ["plot_fit"]
-
-
-def _band(result, n_draws: int = 200, seed: int = 1):
-    """2.5/97.5 percentiles of predictions over parameter draws from the
-    covariance (estimation scale)."""
-    problem = result.problem
-    x = problem.to_scaled(result.estimates)
-    se = []
-    for n, s in zip(result.names, problem._spec_of):
-        v = result.estimates[n]
-        se.append(result.se[n] / (np.log(10) * v) if s.scale == "log10" else result.se[n])
-    se = np.array(se)
-    cov = result.correlation * np.outer(se, se)
-    rng = np.random.default_rng(seed)
-    try:
-        draws = rng.multivariate_normal(x, cov, size=n_draws, check_valid="ignore")
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    lo, hi = problem.bounds()
-    preds = []
-    for d in draws:
-        d = np.clip(d, lo, hi)
-        try:
-            preds.append(problem.predict(d))
-        except Exception:  # a draw the solver cannot handle is left out of the band
-            continue
-    if len(preds) < 20:
-        return None
-    preds = np.array(preds)
-    return np.percentile(preds, 2.5, axis=0), np.percentile(preds, 97.5, axis=0)
 
 
 def _panels(table):
@@ -65,82 +35,210 @@ def _panels(table):
     return panels
 
 
-def plot_fit(result, band: bool = True):
-    """Measured points and the fitted model: dose-response panels per read-out
-    time, time-course panels, and single read-outs per condition; shaded: the
-    95% band of the prediction from the parameter covariance."""
-    from ..plots import figure
+def _grid_rows(table, panels, n_time: int = 80, n_dose: int = 30):
+    """Rows on a dense grid for smooth model curves: one list of row dicts per panel."""
+    import pandas as pd
+
+    rows = []
+    for k, (kind, obs, payload) in enumerate(panels):
+        if kind == "time":
+            for g in payload:
+                cond, dose = g["condition"].iloc[0], float(g["dose"].iloc[0])
+                tmax = float(g["time"].max())
+                for t in np.linspace(0.0, tmax, n_time):
+                    rows.append({"panel": k, "dose": dose, "time": t, "condition": cond, "observable": obs})
+        elif kind == "dose":
+            tkey, g = payload
+            positive = g.loc[g["dose"] > 0, "dose"]
+            if not len(positive):
+                continue
+            grid = np.logspace(np.log10(positive.min()) - 0.15, np.log10(positive.max()) + 0.15, n_dose)
+            for cond in dict.fromkeys(g["condition"]):
+                for d in ([0.0] if (g["dose"] == 0).any() else []) + list(grid):
+                    rows.append({"panel": k, "dose": float(d), "time": np.nan if tkey < 0 else float(tkey),
+                                 "condition": cond, "observable": obs})
+    return pd.DataFrame(rows)
+
+
+def _grid_predictions(result, grid, band: bool, n_draws: int = 60, seed: int = 1):
+    """Model curves on the grid at the estimates and, with ``band``, their 2.5/97.5 percentiles
+    over parameter draws from the covariance (estimation scale)."""
+    if grid.empty:
+        return None, None, None
+    frame = grid[["dose", "time", "condition", "observable"]]
+    gp, _, rows = result.prediction_problem(frame)
+    fit = gp.predict(gp.to_scaled({n: result.estimates[n] for n in gp.names}))[:rows]
+    if not band:
+        return fit, None, None
+    problem = result.problem
+    x = problem.to_scaled(result.estimates)
+    se = np.array([result.se[n] / (np.log(10) * result.estimates[n]) if s.scale == "log10" else result.se[n]
+                   for n, s in zip(result.names, problem._spec_of)])
+    cov = result.correlation * np.outer(se, se)
+    if not np.all(np.isfinite(cov)):
+        return fit, None, None
+    rng = np.random.default_rng(seed)
+    try:
+        draws = rng.multivariate_normal(x, cov, size=n_draws, check_valid="ignore")
+    except (ValueError, np.linalg.LinAlgError):
+        return fit, None, None
+    lo_b, hi_b = problem.bounds()
+    preds = []
+    for d in draws:
+        values = problem.to_linear(np.clip(d, lo_b, hi_b))
+        try:
+            preds.append(gp.predict(gp.to_scaled({n: values[n] for n in gp.names}))[:rows])
+        except Exception:  # a draw the solver cannot handle is left out of the band
+            continue
+    if len(preds) < 20:
+        return fit, None, None
+    preds = np.array(preds)
+    return fit, np.percentile(preds, 2.5, axis=0), np.percentile(preds, 97.5, axis=0)
+
+
+def plot_fit(result, band: bool = True, ax=None):
+    """Measured points and the fitted model, with residuals.
+
+    One panel per kind of read-out -- dose-response curves per read-out time,
+    time courses, single read-outs per condition -- each with a residual panel
+    below.  Model curves are smooth (evaluated on a dense grid of doses or
+    times); the shaded band is the 95% prediction band of the model from the
+    parameter covariance (parameter uncertainty only, not measurement noise);
+    points carry error bars where the data give an SD.  Vehicle controls
+    (dose 0) sit left of a broken log-dose axis, with the model's control
+    value as a short bar, and no curve is drawn through them.  Times are in
+    min, h or d by span.
+
+    Parameters
+    ----------
+    result
+        A :class:`~receptorkin.fitting.FitResult` fresh from
+        :func:`~receptorkin.fitting.fit` (it needs the problem).
+    band
+        Draw the prediction band.
+    ax
+        Draw into this axes (only when the data make one panel; the residuals
+        then go to an axes appended below it).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ..plots import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
 
     problem = result.problem
     table = problem.data.table.copy()
     x = problem.to_scaled(result.estimates)
     table["fit"] = problem.predict(x)
-    bands = _band(result) if band else None
-    if bands is not None:
-        table["lo"], table["hi"] = bands
     table["time_key"] = table["time"].fillna(-1.0)
     panels = _panels(table)
+    grid = _grid_rows(table, panels)
+    gfit, glo, ghi = _grid_predictions(result, grid, band)
+    if gfit is not None:
+        grid["fit"] = gfit
+        if glo is not None:
+            grid["lo"], grid["hi"] = glo, ghi
     n = len(panels)
-    ncols = min(n, 2)
-    nrows = (n + ncols - 1) // ncols
-    fig, axes = figure(nrows, ncols, size=(5.2, 3.8))
+    if ax is not None:
+        if n != 1:
+            from ..errors import FitError
+
+            raise FitError(f"plot_fit(ax=...): the data make {n} panels; draw them on a new figure (ax=None)")
+        from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+        fig = ax.figure
+        res_ax = make_axes_locatable(ax).append_axes("bottom", size="30%", pad=0.1, sharex=ax)
+        pairs = [(ax, res_ax)]
+    else:
+        import matplotlib.pyplot as plt
+
+        apply_style()
+        ncols = 2 if n > 1 and n % 2 == 0 else 1
+        nrows = (n + ncols - 1) // ncols
+        fig = plt.figure(figsize=(7.4 * ncols, 4.4 * nrows), layout="constrained")
+        subfigs = np.atleast_1d(fig.subfigures(nrows, ncols)).ravel()
+        pairs = []
+        for k in range(n):
+            main, res = subfigs[k].subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+            pairs.append((main, res))
     positive = table.loc[table["dose"] > 0, "dose"]
     control_x = float(positive.min()) / 10.0 if len(positive) else 1.0
-    palette = ["C0", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]
-    colors = {c: palette[i % len(palette)] for i, c in enumerate(dict.fromkeys(table["condition"]))}
-    cols = ["fit"] + (["lo", "hi"] if bands is not None else [])
+    colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(dict.fromkeys(table["condition"]))}
+    has_sd = table["sd"].notna().any()
 
-    def color(cond, line=None):
-        return colors[cond]
+    def points(a, xs, g, colour, label):
+        if has_sd and g["sd"].notna().any():
+            a.errorbar(xs, g["response"], yerr=g["sd"].fillna(0.0), fmt="o", ms=4, color=colour, alpha=0.85,
+                       elinewidth=0.8, capsize=2, label=label)
+        else:
+            a.plot(xs, g["response"], "o", ms=4, color=colour, alpha=0.85, label=label)
 
-    for ax, (kind, obs, payload) in zip(axes.flat, panels):
+    band_label = "95% band (parameter uncertainty)"
+    for k, ((a, r), (kind, obs, payload)) in enumerate(zip(pairs, panels)):
+        sub = grid[grid["panel"] == k] if "fit" in grid else grid.iloc[0:0]
         if kind == "time":
-            for g in payload:
-                cond, dose = g["condition"].iloc[0], g["dose"].iloc[0]
-                pts = ax.plot(g["time"], g["response"], "o", ms=3.5, alpha=0.7, color=color(cond), label=f"{cond}, {dose:g} nM")
-                color(cond, pts[0])
-                curve = g.groupby("time", sort=True)[cols].mean()
-                ax.plot(curve.index, curve["fit"], "-", color=color(cond), lw=1.6)
-                if bands is not None:
-                    ax.fill_between(curve.index, curve["lo"], curve["hi"], color=color(cond), alpha=0.15, lw=0)
-            ax.set_xlabel("time after challenge [min]")
-            ax.set_title(f"{obs}: time course", fontsize=10)
+            span = max(float(g["time"].max()) for g in payload)
+            t_unit, f = time_unit_for(span, "min")
+            for i, g in enumerate(payload):
+                cond, dose = g["condition"].iloc[0], float(g["dose"].iloc[0])
+                colour = PALETTE[i % len(PALETTE)] if len(payload) > 1 else colors[cond]
+                label = f"{cond}, {dose:.4g} nM" if table["condition"].nunique() > 1 else f"{dose:.4g} nM"
+                points(a, g["time"] * f, g, colour, label)
+                line = sub[(sub["condition"] == cond) & (sub["dose"] == dose)]
+                if len(line):
+                    a.plot(line["time"] * f, line["fit"], "-", color=colour, lw=1.6)
+                    if "lo" in line:
+                        a.fill_between(line["time"] * f, line["lo"], line["hi"], color=colour, alpha=0.18, lw=0,
+                                       label=band_label if i == 0 else None)
+                r.plot(g["time"] * f, g["response"] - g["fit"], "o", ms=3, color=colour)
+            r.set_xlabel(f"time after challenge [{t_unit}]")
+            a.set_title(f"{obs}: time course", loc="left")
         elif kind == "dose":
             tkey, g = payload
+            has_control = bool((g["dose"] == 0).any())
             for cond, gc in g.groupby("condition", sort=False):
+                colour = colors[cond]
                 xs = np.where(gc["dose"] > 0, gc["dose"], control_x)
-                pts = ax.plot(xs, gc["response"], "o", ms=3.5, alpha=0.7, label=str(cond), color=color(cond))
-                color(cond, pts[0])
-                curve = gc.groupby("dose", sort=True)[cols].mean()
-                cx = np.where(curve.index > 0, curve.index, control_x)
-                ax.plot(cx, curve["fit"], "-", color=color(cond), lw=1.6)
-                if bands is not None:
-                    ax.fill_between(cx, curve["lo"], curve["hi"], color=color(cond), alpha=0.15, lw=0)
-            ax.set_xscale("log")
-            if (g["dose"] == 0).any():
-                ax.axvline(control_x * 3, color="0.6", lw=0.8, ls=":")
+                points(a, xs, gc, colour, str(cond))
+                line = sub[(sub["condition"] == cond) & (sub["dose"] > 0)]
+                if len(line):
+                    a.plot(line["dose"], line["fit"], "-", color=colour, lw=1.6)
+                    if "lo" in line:
+                        a.fill_between(line["dose"], line["lo"], line["hi"], color=colour, alpha=0.18, lw=0,
+                                       label=band_label if cond == g["condition"].iloc[0] else None)
+                ctrl = sub[(sub["condition"] == cond) & (sub["dose"] == 0)]
+                if len(ctrl):
+                    a.plot([control_x / 1.6, control_x * 1.6], [ctrl["fit"].iloc[0]] * 2, "-", color=colour, lw=2.0)
+                r.plot(xs, gc["response"] - gc["fit"], "o", ms=3, color=colour)
+            a.set_xscale("log")
+            lo_d = float(g.loc[g["dose"] > 0, "dose"].min()) if (g["dose"] > 0).any() else control_x * 10
+            hi_d = float(g["dose"].max())
+            a.set_xlim(control_x / 3 if has_control else lo_d / 3, hi_d * 3)
+            if has_control:
+                control_ticks(r, control_x, lo_d / 2, hi_d * 2)
+                for axis in (a, r):
+                    axis_break(axis, control_x * 3.3)
             when = "steady state" if tkey < 0 else f"{tkey:g} min after challenge"
-            ax.set_title(f"{obs} ({when})", fontsize=10)
-            ax.set_xlabel("dose [nM] (control at left)")
+            a.set_title(f"{obs} ({when})", loc="left")
+            r.set_xlabel("dose [nM]" + (" (0 = vehicle control)" if has_control else ""))
         else:
             g = payload
             labels = list(dict.fromkeys(g["condition"]))
             pos = {c: i for i, c in enumerate(labels)}
             for cond, gc in g.groupby("condition", sort=False):
                 xi = np.full(len(gc), pos[cond], dtype=float)
-                pts = ax.plot(xi, gc["response"], "o", ms=4, alpha=0.7, color=color(cond))
-                color(cond, pts[0])
-                ax.plot([pos[cond] - 0.25, pos[cond] + 0.25], [gc["fit"].mean()] * 2, "-", color="k", lw=1.6)
-            ax.set_xticks(range(len(labels)), labels)
-            ax.set_xlim(-0.6, len(labels) - 0.4)
-            ax.set_title(f"{obs} at the challenge (bar: fit)", fontsize=10)
-            ax.set_xlabel("condition")
-        ax.set_ylabel(obs)
-        ax.grid(alpha=0.3, which="both")
-        if kind != "single":
-            ax.legend(frameon=False, fontsize=8)
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
-    fig.suptitle(f"fit of {result.model.id}", fontsize=11)
-    fig.tight_layout()
+                points(a, xi, gc, colors[cond], None)
+                a.plot([pos[cond] - 0.25, pos[cond] + 0.25], [gc["fit"].mean()] * 2, "-", color="k", lw=1.6,
+                       label="model" if cond == labels[0] else None)
+                r.plot(xi, gc["response"] - gc["fit"], "o", ms=3, color=colors[cond])
+            r.set_xticks(range(len(labels)), labels)
+            a.set_xlim(-0.6, len(labels) - 0.4)
+            a.set_title(f"{obs} at the challenge", loc="left")
+            r.set_xlabel("condition")
+        a.set_ylabel(f"{obs}\n[data units]")
+        r.set_ylabel("residual")
+        r.axhline(0.0, color="0.4", lw=0.8)
+        a.tick_params(labelbottom=False)
+        legend_outside(a)
+    fig.suptitle(f"Fit of {result.model.id}: data (points), model (lines)", fontsize=11)
     return fig

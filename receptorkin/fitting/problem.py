@@ -145,7 +145,7 @@ class FitProblem:
         row has one).
     rtol, atol
         Solver tolerances (tight, so that finite-difference gradients are
-        clean; DESIGN §4).
+        clean).
     """
 
     def __init__(
@@ -164,7 +164,8 @@ class FitProblem:
     ) -> None:
         self.model: Model = load_model(model).with_ligand(ligand)
         if self.model.ligand is None:
-            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one (ligand=..., CLI --ligand ID)")
+            raise ModelError(f"model {self.model.id!r} declares no ligand input: name one with "
+                             f"FitProblem(model, data, parameters, ligand='ID') (CLI: --ligand ID)")
         self.data = data
         self.conditions: dict[str, Condition] = dict(conditions or {})
         self.equilibrate = bool(equilibrate)
@@ -355,6 +356,7 @@ class FitProblem:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_sim"] = None  # compiled models are not sent between processes
+        state["_sens_sim"] = None
         return state
 
     @property
@@ -492,12 +494,115 @@ class FitProblem:
     def noise_levels(self) -> dict[str, float]:
         return dict(self._sigma)
 
+    def set_noise_levels(self, sigma: Mapping[str, float]) -> None:
+        """Set the per-observable noise levels (weights of the residuals)."""
+        self._sigma = {k: float(v) for k, v in sigma.items()}
+
     def to_petab(self, outdir, *, values=None, force: bool = False):
         """Write this problem as a lint-clean PEtab v1 problem (see
         :mod:`receptorkin.petab_export`); returns the YAML path."""
         from ..petab_export import fit_problem_to_petab
 
         return fit_problem_to_petab(self, outdir, values=values, force=force)
+
+    # ------------------------------------------------------ exact derivatives
+    @property
+    def sensitivity_simulator(self):
+        """The augmented model with the sensitivity equations of the estimated
+        model parameters (:mod:`receptorkin.sensitivities`), compiled once per process."""
+        if getattr(self, "_sens_sim", None) is None:
+            from ..sensitivities import SensitivitySimulator
+
+            params = [s.name for s in self.specs.values() if s.estimate and s.name in self.model.parameters]
+            self._sens_sim = SensitivitySimulator(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol)
+        return self._sens_sim
+
+    def residuals_and_jacobian(self, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted residuals and their exact Jacobian on the estimation scale
+        (forward sensitivities through pre-equilibration, pre-treatment
+        segments and every challenge; ``n_data × n_parameters``)."""
+        ss = self.sensitivity_simulator
+        lig = self.model.ligand
+        x = np.asarray(x, dtype=float)
+        linear = self.to_linear(x)
+        sens_params = ss.parameters
+        n_out, n_par = len(self._outputs), len(self._names)
+        out = np.empty((self._n_slots, n_out))
+        dout = np.zeros((self._n_slots, n_out, n_par))
+        index = {n: i for i, n in enumerate(self._names)}
+        f = self._time_factor
+        slot = 0
+        for cname, reads in self._read_plan:
+            values = self._condition_values(linear, cname)
+            values[lig] = 0.0
+            cond = self.conditions.get(cname)
+            cols = []
+            for p in sens_params:
+                if cond is not None and p in cond.overrides:
+                    cols.append(-1)
+                else:
+                    cols.append(index[f"{p}[{cname}]"] if self.specs[p].per_condition else index[p])
+            cols_arr = np.array(cols, dtype=int)
+            used = cols_arr >= 0
+            ss.reset(values)
+            if self.equilibrate:
+                ss.solve_steady_state()
+            if cond is not None and (cond.exposures or cond.challenge_at > 0):
+                t = 0.0
+                for e in cond.exposures:
+                    start, stop = e.start * f, e.stop * f
+                    if start > t:
+                        ss.set_now({lig: 0.0})
+                        ss.advance([t, start])
+                    ss.set_now({lig: e.concentration})
+                    ss.advance([start, stop])
+                    t = stop
+                ss.set_now({lig: 0.0})
+                end = cond.challenge_at * f
+                if end > t:
+                    ss.advance([t, end])
+            start_state = ss.state()
+            for read in reads:
+                if read.times:
+                    ss.reset({**values, lig: read.dose}, start_state)
+                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
+                    y, dy = ss.advance(times)
+                    if read.times[0] != 0.0:
+                        y, dy = y[1:], dy[1:]
+                    k = len(read.times)
+                    out[slot:slot + k] = y
+                    dout[slot:slot + k, :, cols_arr[used]] = dy[:, :, used]
+                    slot += k
+                if read.steady:
+                    ss.reset({**values, lig: read.dose}, start_state)
+                    y, dy = ss.solve_steady_state()
+                    out[slot] = y
+                    dout[slot, :, cols_arr[used]] = dy[:, used].T
+                    slot += 1
+        pred = out[self._row_slot, self._row_output]
+        dpred = dout[self._row_slot, self._row_output, :]
+        params = self._observable_params(linear)
+        for name, rows in self._obs_rows.items():
+            o = self.observables[name]
+            scale, offset = params[name]
+            raw = pred[rows].copy()
+            pred[rows] = scale * raw + offset
+            dpred[rows] *= scale
+            if isinstance(o.scale, str) and o.scale in index:
+                dpred[rows, index[o.scale]] += raw
+            if isinstance(o.offset, str) and o.offset in index:
+                dpred[rows, index[o.offset]] += 1.0
+        # chain rule to the estimation scale (d value / d log10 value = value · ln 10)
+        for j, (name, spec) in enumerate(zip(self._names, self._spec_of)):
+            if spec.scale == "log10":
+                dpred[:, j] *= linear[name] * math.log(10.0)
+        weight = 1.0 / self._sd
+        if self.noise == "estimate" and len(self._obs_rows) > 1:
+            weight = weight.copy()
+            for name, rows in self._obs_rows.items():
+                weight[rows] /= self._sigma[name]
+        r = (self._y - pred) * weight
+        return r, -dpred * weight[:, None]
 
     def describe(self) -> str:
         lines = [f"FitProblem: model {self.model.id!r}, {self.n_data} measurements from {self.data.source}, "

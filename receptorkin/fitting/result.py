@@ -143,6 +143,21 @@ class FitResult:
         return abs(v - lo) < tol or abs(v - hi) < tol
 
     @property
+    def not_estimable(self) -> list[str]:
+        """Parameters the data do not determine (standard error NaN: a flat
+        direction of the Fisher information)."""
+        return [n for n in self.names if not math.isfinite(self.se.get(n, math.nan))]
+
+    def posterior(self, n_draws: int = 10_000, *, seed: int | None = 0, jobs: int = 1,
+                  n_walkers: int | None = None, burn: int | None = None, progress: bool = False):
+        """Posterior draws with emcee and their diagnostics
+        (:func:`receptorkin.fitting.uncertainty.sample_fit_posterior`)."""
+        from .uncertainty import sample_fit_posterior
+
+        return sample_fit_posterior(self, n_draws=n_draws, seed=seed, jobs=jobs, n_walkers=n_walkers, burn=burn,
+                                    progress=progress)
+
+    @property
     def table(self):
         """Parameter table: estimate, se, ci_low, ci_high (profile), unit, at_bound."""
         import pandas as pd
@@ -159,6 +174,85 @@ class FitResult:
 
         return pd.DataFrame(self.correlation, index=self.names, columns=self.names)
 
+    @property
+    def vcov(self):
+        """Covariance of the linear-scale estimates (delta method: correlation x SE x SE),
+        as a DataFrame labelled by :attr:`names`; units are the products of the parameters' units."""
+        import pandas as pd
+
+        se = np.array([self.se[n] for n in self.names], dtype=float)
+        return pd.DataFrame(self.correlation * np.outer(se, se), index=self.names, columns=self.names)
+
+    def _require_problem(self, what: str):
+        if self.problem is None:
+            raise FitError(f"{what}() needs the FitProblem: use a result returned by fit(), not one loaded from JSON")
+        return self.problem
+
+    @property
+    def fitted(self) -> np.ndarray:
+        """Model prediction at every measurement row (in the data's response units)."""
+        problem = self._require_problem("fitted")
+        return problem.predict(problem.to_scaled(self.estimates))
+
+    @property
+    def residuals(self) -> np.ndarray:
+        """Observed minus fitted response at every measurement row (unweighted, response units)."""
+        problem = self._require_problem("residuals")
+        return problem.data.table["response"].to_numpy(dtype=float) - self.fitted
+
+    def predict(self, data=None):
+        """Model predictions at the estimates.
+
+        Parameters
+        ----------
+        data
+            ``None``: the measurement rows of the fit (same as :attr:`fitted`).
+            Otherwise new rows: a :class:`~receptorkin.measurements.Measurements`
+            or a DataFrame with ``dose`` (nM) and optionally ``time`` (min),
+            ``condition`` and ``observable`` (a ``response`` column is not needed).
+            Conditions and per-condition estimates must be those of the fit.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.DataFrame
+            The predictions; for new rows, the rows with a ``prediction`` column.
+        """
+        self._require_problem("predict")
+        if data is None:
+            return self.fitted
+        new, frame, rows = self.prediction_problem(data)
+        out = frame.drop(columns="response").reset_index(drop=True)
+        out["prediction"] = new.predict(new.to_scaled({n: self.estimates[n] for n in new.names}))[:rows]
+        return out
+
+    def prediction_problem(self, data):
+        """A :class:`FitProblem` whose rows are ``data`` (see :meth:`predict`), for predicting at
+        other parameter vectors (e.g. draws for a band); returns ``(problem, frame, n_rows)`` --
+        the problem's first ``n_rows`` rows are the rows of ``frame``."""
+        problem = self._require_problem("predict")
+        import pandas as pd
+
+        from ..measurements import Measurements
+        from .problem import FitProblem
+
+        if isinstance(data, Measurements):
+            keep = [c for c in ("dose", "time", "condition", "observable") if c in data.table.columns]
+            frame = data.table[keep].copy()
+        else:
+            frame = pd.DataFrame(data).copy()
+        frame["response"] = 0.0  # not used: only the model is evaluated
+        rows = len(frame)
+        # a FitProblem refuses fewer rows than parameters + 1; repeated rows do not change a prediction
+        repeats = 1 + len(problem.names) // max(rows, 1)
+        data = Measurements.from_frame(pd.concat([frame] * repeats, ignore_index=True))
+        missing = sorted(set(data.conditions) - set(problem.condition_names))
+        if missing and any(s.per_condition for s in problem.specs.values()):
+            raise FitError(f"predict: conditions {', '.join(missing)} were not fitted (per-condition estimates exist "
+                           f"only for {', '.join(problem.condition_names)})")
+        new = FitProblem(problem.model, data, list(problem.specs.values()), conditions=problem.conditions,
+                         observables=problem.observables, equilibrate=problem.equilibrate, noise="estimate")
+        return new, frame, rows
+
     # ---------------------------------------------------------------- report
     def report(self) -> str:
         """A Markdown report: parameters with intervals, fit quality, starts, warnings."""
@@ -172,7 +266,8 @@ class FitResult:
         for n in self.names:
             lo, hi = self.ci[n]
             note = "at bound" if self.at_bound(n) else ""
-            lines.append(f"| {n} | {self.estimates[n]:.5g} | {self.se[n]:.3g} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
+            se_text = f"{self.se[n]:.3g}" if math.isfinite(self.se[n]) else "not estimable"
+            lines.append(f"| {n} | {self.estimates[n]:.5g} | {se_text} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
         c = self.criteria
         lines += ["", f"χ² = {self.chi2:.6g}; log-likelihood = {c['loglik']:.6g}; AIC = {c['aic']:.5g}; "
                   f"AICc = {c['aicc']:.5g}; BIC = {c['bic']:.5g}", ""]
@@ -193,6 +288,17 @@ class FitResult:
 
     def __str__(self) -> str:
         return self.report()
+
+    def __repr__(self) -> str:
+        from ..htmlreport import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: summary, parameter table and the key figure."""
+        from ..htmlreport import report_for
+
+        return report_for(self).fragment()
 
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict:
@@ -288,15 +394,16 @@ class FitResult:
         return fit_problem_to_petab(self.problem, outdir, values=self.estimates, noise=noise, force=force)
 
     # ----------------------------------------------------------------- plots
-    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True):
+    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True, ax=None):
         """Data with the fitted curves per condition (and the 95% prediction band
-        from the parameter covariance).  Needs the fitting problem (a result
-        fresh from :func:`fit`)."""
+        from the parameter covariance) and residuals; see
+        :func:`receptorkin.fitting.plotting.plot_fit`.  Needs the fitting problem
+        (a result fresh from :func:`fit`).  Returns the Figure."""
         from .plotting import plot_fit
 
         if self.problem is None:
             raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
-        fig = plot_fit(self, band=band)
+        fig = plot_fit(self, band=band, ax=ax)
         if path is not None:
             import matplotlib.pyplot as plt
 

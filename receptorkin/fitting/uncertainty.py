@@ -11,53 +11,72 @@ to the linear scale at the end.  Thresholds for 95% intervals:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .objective import hessian_chi2, jacobian
+from ..errors import ReceptorkinError
+from ..estimation.uncertainty import Profile, profile, standard_errors
 
-__all__ = ["Profile", "covariance", "profile_parameter", "identifiability_warnings", "CHI2_95"]
+HESSIAN_STEP = 1e-4  # estimation scale; the exact gradient is accurate to ~rtol, so rtol/h stays ~1e-4 relative
+
+__all__ = ["Profile", "covariance", "flat_groups", "LogPosterior", "sample_fit_posterior", "profile_parameter", "identifiability_warnings", "CHI2_95"]
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 df, 0.95
 
 
-def covariance(problem, x: np.ndarray, chi2: float) -> tuple[np.ndarray, str]:
-    """Covariance of the estimates on the estimation scale from the full
-    Hessian of χ²: Cov = s²·(H/2)⁻¹ with s² = 1 for known noise and
-    χ²/(n − p) when the noise is estimated (drc's convention).
+def _hessian_chi2(problem, x: np.ndarray, step: float = HESSIAN_STEP) -> np.ndarray:
+    """Full Hessian of χ² (not the Gauss–Newton 2JᵀJ): central differences
+    of the exact gradient g = 2Jᵀr (forward sensitivities), symmetrised."""
+    n = x.size
+    H = np.empty((n, n))
+    for j in range(n):
+        up, down = x.copy(), x.copy()
+        up[j] += step
+        down[j] -= step
+        ru, Ju = problem.residuals_and_jacobian(up)
+        rd, Jd = problem.residuals_and_jacobian(down)
+        H[:, j] = (2.0 * Ju.T @ ru - 2.0 * Jd.T @ rd) / (2 * step)
+    return 0.5 * (H + H.T)
 
-    Returns the covariance and a note ("" or why a fallback was used).
+
+def flat_groups(problem, x: np.ndarray) -> list[list[str]]:
+    """The parameters of each flat direction of the Fisher information JᵀJ at ``x``."""
+    from ..estimation.uncertainty import LOADING
+
+    _, J = problem.residuals_and_jacobian(x)
+    fisher = standard_errors(J.T @ J)
+    names = problem.names
+    return [[names[i] for i in range(len(names)) if v[i] ** 2 > LOADING] for v in fisher.flat_directions.T]
+
+
+def covariance(problem, x: np.ndarray, chi2: float) -> tuple[np.ndarray, str]:
+    """Covariance of the estimates on the estimation scale: Cov = s²·(H/2)⁻¹
+    from the full Hessian of χ² (drc's convention), s² = 1 for known noise
+    and χ²/(n − p) when the noise is estimated.
+
+    Which parameters are estimable is decided on the Fisher information JᵀJ
+    (:func:`receptorkin.estimation.standard_errors`): a parameter in a flat
+    direction gets NaN rows, never a small finite value from a
+    pseudo-inverse.  Where the Hessian is not positive definite but every
+    parameter is estimable, JᵀJ (Gauss–Newton) gives the covariance.
+
+    Returns the covariance and a note ("" or what was done and why).
     """
-    lo, hi = problem.bounds()
-    fun = problem.residuals
-    H = hessian_chi2(fun, x, lo, hi)
-    note = ""
     n, p = problem.n_data, problem.n_parameters
     s2 = 1.0 if problem.noise == "sd" else chi2 / max(n - p, 1)
-    try:
-        eig = np.linalg.eigvalsh(H)
-        if np.min(eig) <= 1e-12 * max(1.0, np.max(np.abs(eig))):
-            raise np.linalg.LinAlgError("Hessian not positive definite")
-        cov = s2 * np.linalg.inv(H / 2.0)
-    except np.linalg.LinAlgError:
-        J = jacobian(fun, x, lo, hi)
-        JTJ = J.T @ J
-        cov = s2 * np.linalg.pinv(JTJ)
-        note = "the Hessian is not positive definite at the optimum (a flat direction); Gauss-Newton JᵀJ used"
-    return cov, note
-
-
-@dataclass
-class Profile:
-    """The profile of one parameter: values (estimation scale) and objective."""
-
-    name: str
-    values: list[float] = field(default_factory=list)
-    objective: list[float] = field(default_factory=list)
-    ci: tuple[float, float] = (math.nan, math.nan)  # estimation scale
-    open_low: bool = False  # the profile stays under the threshold down to the bound
-    open_high: bool = False
+    r, J = problem.residuals_and_jacobian(x)
+    fisher = standard_errors(J.T @ J, s2)
+    if not np.all(fisher.estimable):
+        bad = fisher.not_estimable(problem.names)
+        return fisher.covariance, (f"not estimable from these data: {', '.join(bad)} (the fit is flat along "
+                                   f"{'; '.join(fisher.combinations(problem.names))}); their standard errors "
+                                   "are reported as NaN")
+    H = _hessian_chi2(problem, np.asarray(x, dtype=float))
+    hess = standard_errors(H / 2.0, s2)
+    if np.all(hess.estimable) and np.min(np.linalg.eigvalsh(H)) > 0:
+        return hess.covariance, ""
+    return fisher.covariance, ("the Hessian is not positive definite at the optimum (a flat direction); "
+                               "Gauss-Newton JᵀJ used")
 
 
 def _threshold(problem, chi2: float) -> float:
@@ -66,104 +85,34 @@ def _threshold(problem, chi2: float) -> float:
     return chi2 * math.exp(CHI2_95 / problem.n_data)
 
 
-def profile_parameter(problem, x_best: np.ndarray, chi2: float, j: int, se: float, max_steps: int = 12) -> Profile:
-    """Profile likelihood of parameter ``j``: fix it on a walk away from the
-    optimum, re-optimize the others, and find where the objective crosses the
-    95% threshold (by bisection between the last two points)."""
-    from scipy.optimize import least_squares
-
+def profile_parameter(problem, x_best: np.ndarray, chi2: float, j: int, se: float) -> Profile:
+    """Profile likelihood of parameter ``j`` with the engine's one
+    implementation (:func:`receptorkin.estimation.profile`, exact Jacobian):
+    fix it on a walk away from the optimum, re-optimize the others, and find
+    where χ² crosses the 95% threshold."""
     lo, hi = problem.bounds()
-    thr = _threshold(problem, chi2)
-    free = [i for i in range(x_best.size) if i != j]
-    prof = Profile(problem.names[j], [float(x_best[j])], [chi2])
-
-    def optimise_rest(value: float, start: np.ndarray) -> tuple[float, np.ndarray]:
-        if not free:
-            z = start.copy()
-            z[j] = value
-            r = problem.residuals(z)
-            return float(r @ r), z
-
-        def fun(sub: np.ndarray) -> np.ndarray:
-            z = start.copy()
-            z[free] = sub
-            z[j] = value
-            return problem.residuals(z)
-
-        sub0 = np.clip(start[free], lo[free], hi[free])
-        res = least_squares(fun, sub0, bounds=(lo[free], hi[free]), method="trf", x_scale="jac",
-                            jac=lambda s: jacobian(fun, s, lo[free], hi[free]), ftol=1e-8, xtol=1e-8, gtol=1e-8, max_nfev=30)
-        z = start.copy()
-        z[free] = res.x
-        z[j] = value
-        return float(2 * res.cost), z
-
-    # the crossing is expected near 1.96 standard errors: walk in steps of one
-    step0 = min(max(se if math.isfinite(se) and se > 0 else 0.05, 0.01), 0.5)
-    ends = []
-    for direction in (-1.0, 1.0):
-        bound = lo[j] if direction < 0 else hi[j]
-        prev_v, prev_obj, z = float(x_best[j]), chi2, x_best.copy()
-        step = step0
-        crossed = None
-        for _ in range(max_steps):
-            v = prev_v + direction * step
-            if (direction < 0 and v <= bound) or (direction > 0 and v >= bound):
-                v = bound
-            try:
-                obj, z = optimise_rest(v, z)
-            except Exception:  # a solver failure far from the optimum ends the walk
-                break
-            prof.values.append(v)
-            prof.objective.append(obj)
-            if obj > thr:
-                crossed = (prev_v, prev_obj, v, obj, z)
-                break
-            if v == bound:
-                break
-            prev_v, prev_obj = v, obj
-            step = min(step * 1.6, 1.0)
-        if crossed is None:
-            ends.append(bound)
-            if direction < 0:
-                prof.open_low = True
-            else:
-                prof.open_high = True
-            continue
-        a, fa, b, fb, zb = crossed
-        # bisection on the crossing (objective increases from a to b)
-        za = zb
-        for _ in range(4):
-            # regula falsi on the objective, safeguarded towards the middle
-            frac = (thr - fa) / (fb - fa) if fb > fa else 0.5
-            m = a + min(max(frac, 0.2), 0.8) * (b - a)
-            try:
-                fm, zm = optimise_rest(m, za)
-            except Exception:
-                break
-            prof.values.append(m)
-            prof.objective.append(fm)
-            if fm > thr:
-                b, fb = m, fm
-            else:
-                a, fa, za = m, fm, zm
-            if abs(b - a) < 2e-3:  # log10 units: 0.5% in the parameter
-                break
-        # linear interpolation inside the final bracket
-        frac = (thr - fa) / (fb - fa) if fb != fa else 0.5
-        ends.append(a + frac * (b - a))
-    order = np.argsort(prof.values)
-    prof.values = [prof.values[i] for i in order]
-    prof.objective = [prof.objective[i] for i in order]
-    prof.ci = (min(ends), max(ends))
-    return prof
+    return profile(problem, np.asarray(x_best, dtype=float), chi2, j, lo, hi, _threshold(problem, chi2), se,
+                   name=problem.names[j])
 
 
 def identifiability_warnings(names: list[str], estimates: dict[str, float], se: dict[str, float],
                              corr: np.ndarray, profiles: dict[str, Profile], steady_only: bool,
-                             bounds: dict[str, tuple[float, float]]) -> list[str]:
-    """Plain-language warnings a lab user can act on."""
+                             bounds: dict[str, tuple[float, float]],
+                             flat_groups: list[list[str]] | None = None) -> list[str]:
+    """Plain-language warnings a lab user can act on (``flat_groups``: the
+    parameters of each flat direction of the fit, which are not estimable)."""
     out = []
+    for group in flat_groups or []:
+        for i, a in enumerate(group):
+            for b in group[i + 1:]:
+                if steady_only:
+                    out.append(f"steady-state data alone cannot separate {a} from {b}: only a combination of the two "
+                               "is determined (their correlation is ±1, the fit is flat along it); measure time "
+                               "courses after the challenge (and after pre-treatment) to separate them")
+                else:
+                    out.append(f"the data cannot separate {a} from {b}: only a combination of the two is determined "
+                               "(the fit is flat along it); data at more times or conditions where they act "
+                               "differently would separate them")
     for i, a in enumerate(names):
         for j in range(i + 1, len(names)):
             b = names[j]
@@ -185,6 +134,71 @@ def identifiability_warnings(names: list[str], estimates: dict[str, float], se: 
                        f"up to the search bound{'s' if prof.open_low and prof.open_high else ''} "
                        f"[{lo:.3g}, {hi:.3g}]; the interval is open on that side")
         est, s = estimates[name], se.get(name, math.nan)
-        if np.isfinite(s) and s > abs(est):
+        if not np.isfinite(s):
+            out.append(f"{name} is not estimable from these data: its standard error is not defined (reported as NaN)")
+        elif s > abs(est):
             out.append(f"{name} is poorly determined: its standard error ({s:.3g}) exceeds its estimate ({est:.3g})")
     return out
+
+
+class LogPosterior:
+    """Log posterior of a :class:`~receptorkin.fitting.FitProblem` on the
+    estimation scale (picklable: workers compile the model once).
+
+    Priors are uniform on the estimation scale inside the bounds (log-uniform
+    for log10 parameters).  With known noise the likelihood is
+    ``exp(−χ²/2)``; with one estimated noise level, σ is integrated out under
+    its Jeffreys prior (1/σ), which leaves ``RSS^(−n/2)``; with one level per
+    observable, the same per observable at the fit's weights.
+    """
+
+    def __init__(self, problem, noise_levels: dict[str, float] | None = None) -> None:
+        self.problem = problem
+        self.noise_levels = dict(noise_levels or problem.noise_levels)
+        self.lower, self.upper = problem.bounds()
+
+    def __call__(self, x: np.ndarray) -> float:
+        x = np.asarray(x, dtype=float)
+        if np.any(x < self.lower) or np.any(x > self.upper):
+            return -math.inf
+        pb = self.problem
+        try:
+            if pb.noise == "sd":
+                r = pb.residuals(x)
+                value = -0.5 * float(r @ r)
+            else:
+                value = -0.5 * pb.neg2_loglik(x)
+        except ReceptorkinError:
+            return -math.inf
+        return value if math.isfinite(value) else -math.inf
+
+
+def sample_fit_posterior(result, *, n_draws: int = 10_000, n_walkers: int | None = None, seed: int | None = 0,
+                         jobs: int = 1, burn: int | None = None, progress: bool = False):
+    """Posterior draws of a fit's parameters with emcee, started in a small
+    ball (a tenth of the standard errors) around the best fit.
+
+    Returns a :class:`receptorkin.estimation.PosteriorSample` (linear-scale
+    draws, acceptance fraction, autocorrelation times, effective sample
+    sizes, credible intervals; :meth:`~receptorkin.estimation.PosteriorSample.derived`
+    for quantities such as a receptor half-life).
+    """
+    from ..errors import FitError
+    from ..estimation import sample_posterior
+
+    problem = result.problem
+    if problem is None:
+        raise FitError("posterior sampling needs the fitting problem (a result loaded from JSON has none)")
+    if result.noise == "estimate" and result.noise_levels:
+        problem.set_noise_levels(result.noise_levels)
+    x = problem.to_scaled(result.estimates)
+    spread = []
+    for name, scale in zip(result.names, problem.scales()):
+        s = result.se.get(name, math.nan)
+        v = result.estimates[name]
+        s_scaled = s / (math.log(10) * v) if scale == "log10" else s
+        spread.append(0.1 * s_scaled if math.isfinite(s_scaled) and s_scaled > 0 else 1e-3)
+    return sample_posterior(LogPosterior(problem), x, result.names,
+                            lambda z: np.array(list(problem.to_linear(z).values())), n_draws=n_draws,
+                            n_walkers=n_walkers, burn=burn, seed=seed, spread=np.array(spread), jobs=jobs,
+                            progress=progress)

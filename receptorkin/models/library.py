@@ -1,9 +1,12 @@
 """The bundled model library.
 
-Every bundled model lives in ``sbml/`` as a readable Antimony source
-(``<id>.ant``) and the annotated SBML L3V2 built from it (``<id>.xml``);
-both are committed and a test keeps them in sync (``make models`` rebuilds
-the SBML).
+Every bundled model is package data of ``receptorkin.models`` (folder
+``bundled/``, also reachable as ``sbml/`` at the top of a source checkout):
+a readable Antimony source (``<id>.ant``) and the annotated SBML L3V2 built
+from it (``<id>.xml``).  Both are committed and a test keeps them in sync
+(``make models`` rebuilds the SBML).  The files are found with
+:mod:`importlib.resources`, so an installed wheel finds them as well as an
+editable install.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from ..errors import ModelError
@@ -18,7 +22,7 @@ from .sbml import Model, closest, read_sbml
 
 __all__ = ["MODEL_IDS", "sbml_dir", "available", "load", "path_of", "catalogue"]
 
-#: the bundled models, in the order of DESIGN.md section 3
+#: the bundled models, simplest first
 MODEL_IDS: tuple[str, ...] = (
     "trafficking",
     "turnover_tolerance",
@@ -33,11 +37,16 @@ MODEL_IDS: tuple[str, ...] = (
 
 
 def sbml_dir() -> Path:
-    """Folder of the bundled models (``$RECEPTORKIN_SBML_DIR`` overrides it)."""
+    """Folder of the bundled models (``$RECEPTORKIN_SBML_DIR`` overrides it).
+
+    The package-data folder ``receptorkin/models/bundled``, located with
+    :mod:`importlib.resources` (a real folder on disk for a wheel or an
+    editable install; receptorkin is not zip-safe).
+    """
     env = os.environ.get("RECEPTORKIN_SBML_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "sbml"
+    return Path(str(resources.files("receptorkin.models").joinpath("bundled")))
 
 
 def available() -> list[str]:

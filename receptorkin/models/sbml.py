@@ -117,15 +117,46 @@ def _specific(message: str) -> str:
     return " ".join(message.split())
 
 
-def validate(sbml: str, name: str = "<sbml>", units: bool = True) -> ValidationReport:
-    """Validate SBML text with libsbml: syntax, consistency and (optionally) units.
+_FILE_SUFFIXES = (".xml", ".sbml", ".ant", ".antimony", ".txt")
+
+
+def _text_of(source: "str | os.PathLike", name: str, default: str, strict: bool) -> tuple[str, str, bool]:
+    """The text of ``source``, a name for messages, and whether it came from a file.
+
+    A ``Path`` is a file to read.  A one-line string that is not markup is a
+    file path too when ``strict`` (SBML text always starts with ``<``), else
+    only when it names an existing file or ends in a model-file suffix (so
+    one-line Antimony stays text).
+    """
+    if isinstance(source, str):
+        one_line = "\n" not in source and source.strip() != "" and not source.lstrip().startswith("<")
+        is_path = one_line and (strict or Path(source).suffix.lower() in _FILE_SUFFIXES or Path(source).is_file())
+    else:
+        is_path = isinstance(source, os.PathLike)
+    if not is_path:
+        return str(source), name, False
+    path = Path(os.fspath(source))
+    if not path.exists():
+        raise ModelError(f"{path}: no such file")
+    if path.is_dir():
+        raise ModelError(f"{path}: is a directory, expected an SBML or Antimony file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SBMLError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    return text, (str(path) if name == default else name), True
+
+
+def validate(sbml: "str | os.PathLike", name: str = "<sbml>", units: bool = True) -> ValidationReport:
+    """Validate SBML with libsbml: syntax, consistency and (optionally) units.
 
     Parameters
     ----------
     sbml
-        SBML document text.
+        SBML document text, or the path of an SBML file (a ``Path``, or a
+        string that is not XML); an Antimony file is converted first.
     name
-        Name for messages (a file path or model id).
+        Name for messages (default: the file path, or ``<sbml>`` for text).
     units
         Also run the unit-consistency checks.
 
@@ -136,6 +167,9 @@ def validate(sbml: str, name: str = "<sbml>", units: bool = True) -> ValidationR
     """
     import libsbml
 
+    sbml, name, is_file = _text_of(sbml, name, "<sbml>", strict=True)
+    if is_file and not _looks_like_sbml(sbml) and Path(name).suffix.lower() not in (".xml", ".sbml"):
+        sbml = build(sbml, name) if re.search(r"^\s*//\s*@id\s*:", sbml, flags=re.M) else antimony_to_sbml(sbml, name)
     doc = libsbml.readSBMLFromString(sbml)
     issues = []
 
@@ -549,9 +583,9 @@ def flatten(sbml: str, name: str = "<sbml>", location: "str | os.PathLike | None
     return libsbml.writeSBMLToString(doc)
 
 
-def read_sbml(sbml: str, name: str = "<sbml>", source: str | None = None,
+def read_sbml(sbml: "str | os.PathLike", name: str = "<sbml>", source: str | None = None,
               location: "str | os.PathLike | None" = None) -> Model:
-    """Validate SBML text and describe it as a :class:`Model`.
+    """Validate SBML (text, or the path of a file) and describe it as a :class:`Model`.
 
     Hierarchical (comp) models are flattened first (:func:`flatten`, external
     files relative to ``location``), then checked.
@@ -563,6 +597,10 @@ def read_sbml(sbml: str, name: str = "<sbml>", source: str | None = None,
     ModelError
         Unsupported constructs (see :func:`check_supported`).
     """
+    given = sbml
+    sbml, name, is_file = _text_of(sbml, name, "<sbml>", strict=True)
+    if is_file and location is None:
+        location = Path(os.fspath(given))
     sbml = flatten(sbml, name, location)
     report = validate(sbml, name=name, units=False)
     report.raise_for_errors()
@@ -570,13 +608,14 @@ def read_sbml(sbml: str, name: str = "<sbml>", source: str | None = None,
     return _describe(sbml, source or name)
 
 
-def from_antimony(text: str, name: str = "<antimony>", source: str | None = None) -> Model:
-    """A :class:`Model` from Antimony text.
+def from_antimony(text: "str | os.PathLike", name: str = "<antimony>", source: str | None = None) -> Model:
+    """A :class:`Model` from Antimony text (or the path of an Antimony file).
 
     Text with receptorkin ``// @id:`` metadata is built with units and
     annotations (:func:`receptorkin.models.build.build`); plain Antimony is
     converted as it is.
     """
+    text, name, _ = _text_of(text, name, "<antimony>", strict=False)
     if re.search(r"^\s*//\s*@id\s*:", text, flags=re.M):
         sbml = build(text, name)
     else:

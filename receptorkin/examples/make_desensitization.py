@@ -1,4 +1,4 @@
-"""Regenerate data/desensitization.csv (run: .venv/bin/python data/make_desensitization.py).
+"""Regenerate data/desensitization.csv (run: python -m receptorkin.examples.make_desensitization).
 
 A realistic in-silico experiment on the bundled ``gpcr_desensitization`` model
 at its default (sourced) parameter values: cells are pre-treated with 1 µM
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent / "data"
 SEED = 20261121
 NOISE_SD = 0.03
 BINDING_SD = 400.0

@@ -1,0 +1,475 @@
+"""Self-contained HTML reports of results, and their notebook display.
+
+One :class:`Report` per job: a title, a few summary sentences, parameter (or
+metric) tables with units and a note saying how the intervals were computed,
+the figures inlined as base64 PNG, the warnings in plain words and a methods
+paragraph that a paper can quote (model and data checksums, software
+versions, seed, tolerances, optimizer, starts reaching the best).  The page
+loads nothing from the network.
+
+:func:`report_for` builds the report of any result type; the result types'
+``_repr_html_`` show :meth:`Report.fragment` (summary, first table, first
+figure) in Jupyter.
+
+Example
+-------
+>>> from receptorkin.htmlreport import Report
+>>> import pandas as pd
+>>> r = Report("Demo", summary=["Two numbers."], tables=[("Values", pd.DataFrame({"x": [1.0, 2.5]}), "")])
+>>> "<table" in r.html() and r.html().startswith("<!DOCTYPE html>")
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import io
+import math
+import os
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+__all__ = ["Report", "report_for", "write_report", "figure_png", "sha256_file", "sha256_text", "software_versions",
+           "short_repr"]
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
+color:#1a1a1a;line-height:1.45}
+h1{font-size:1.6rem;margin-bottom:.3rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e2e2e2;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
+.note{color:#555;font-size:.88rem}.warn{background:#fff6e0;border-left:4px solid #e69f00;padding:.4rem .8rem;margin:.3rem 0}
+figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;font-size:.9rem}.methods{background:#f7f9fc;padding:.8rem 1rem;border-radius:4px}
+"""
+
+
+# --------------------------------------------------------------------------- helpers
+
+def sha256_text(text: str) -> str:
+    """SHA-256 of a text (UTF-8), as hex."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: str | os.PathLike) -> str | None:
+    """SHA-256 of a file's bytes, or ``None`` if it cannot be read."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of receptorkin and the numerical libraries it ran on."""
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("receptorkin", "libroadrunner", "numpy", "scipy", "pandas", "lmfit", "matplotlib"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    if "receptorkin" not in out:
+        from . import __version__
+
+        out["receptorkin"] = __version__
+    return out
+
+
+def _versions_text() -> str:
+    return ", ".join(f"{k} {v}" for k, v in software_versions().items())
+
+
+def figure_png(fig: Any, dpi: int = 110, close: bool = True) -> bytes:
+    """A matplotlib Figure as PNG bytes (closed afterwards unless ``close=False``)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else ""
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        if math.isinf(v):
+            return "∞" if v > 0 else "−∞"
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _table_html(df: Any, max_rows: int = 60) -> str:
+    shown = df.head(max_rows)
+    index = shown.index.name is not None or not _default_index(shown)
+    head = ([html.escape(str(shown.index.name or ""))] if index else []) + [html.escape(str(c)) for c in shown.columns]
+    rows = []
+    for idx, rec in zip(shown.index, shown.itertuples(index=False, name=None)):
+        cells = ([html.escape(_fmt(idx))] if index else []) + [html.escape(_fmt(v)) for v in rec]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    more = f'<p class="note">{len(df) - max_rows} more rows not shown.</p>' if len(df) > max_rows else ""
+    return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>" + more)
+
+
+def _default_index(df: Any) -> bool:
+    import pandas as pd
+
+    return isinstance(df.index, pd.RangeIndex) and df.index.start == 0 and df.index.step == 1
+
+
+# --------------------------------------------------------------------------- the report
+
+@dataclass
+class Report:
+    """An HTML report: what a PI reads.
+
+    Attributes
+    ----------
+    title
+        Heading of the page.
+    summary
+        Short sentences shown under the title.
+    tables
+        ``(caption, DataFrame, note)``: the note says how the numbers (e.g.
+        intervals) were computed.
+    figures
+        ``(caption, png_bytes)``.
+    warnings
+        Plain-language warnings.
+    methods
+        A paragraph to quote in a paper's methods section.
+    """
+
+    title: str
+    summary: list[str] = field(default_factory=list)
+    tables: list[tuple[str, Any, str]] = field(default_factory=list)
+    figures: list[tuple[str, bytes]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    methods: str = ""
+
+    def _figure_html(self, caption: str, png: bytes) -> str:
+        data = base64.b64encode(png).decode("ascii")
+        alt = html.escape(caption, quote=True)
+        return (f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+    def _tables_html(self, tables: Iterable[tuple[str, Any, str]]) -> str:
+        parts = []
+        for caption, df, note in tables:
+            parts.append(f"<h2>{html.escape(caption)}</h2>")
+            parts.append(_table_html(df))
+            if note:
+                parts.append(f'<p class="note">{html.escape(note)}</p>')
+        return "".join(parts)
+
+    def fragment(self, n_tables: int = 1, n_figures: int = 1) -> str:
+        """A compact HTML block (notebook display): summary, first table(s) and figure(s)."""
+        parts = [f'<div class="receptorkin-result"><strong>{html.escape(self.title)}</strong>']
+        parts += [f"<p>{html.escape(s)}</p>" for s in self.summary[:3]]
+        for caption, df, note in self.tables[:n_tables]:
+            parts.append(_table_html(df, max_rows=25))
+            if note:
+                parts.append(f"<p><small>{html.escape(note)}</small></p>")
+        for caption, png in self.figures[:n_figures]:
+            parts.append(self._figure_html(caption, png))
+        if self.warnings:
+            parts.append(f"<p><small>{len(self.warnings)} warning(s): {html.escape(self.warnings[0])}</small></p>")
+        parts.append("</div>")
+        return "".join(parts)
+
+    def html(self) -> str:
+        """The whole self-contained page."""
+        parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                 f"<title>{html.escape(self.title)}</title><style>{_CSS}</style>",
+                 # no network: forbid every external load, images only from data: URIs
+                 '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+                 "img-src data:; style-src 'unsafe-inline'\">",
+                 "</head><body>", f"<h1>{html.escape(self.title)}</h1>"]
+        parts += [f"<p>{html.escape(s)}</p>" for s in self.summary]
+        parts.append(self._tables_html(self.tables))
+        if self.figures:
+            parts.append("<h2>Figures</h2>")
+            parts += [self._figure_html(c, png) for c, png in self.figures]
+        parts.append("<h2>Warnings</h2>")
+        if self.warnings:
+            parts += [f'<div class="warn">{html.escape(w)}</div>' for w in self.warnings]
+        else:
+            parts.append("<p>None.</p>")
+        if self.methods:
+            parts.append(f'<h2>Methods</h2><p class="methods">{html.escape(self.methods)}</p>')
+        parts.append("</body></html>\n")
+        return "\n".join(parts)
+
+    def write(self, path: str | os.PathLike, force: bool = False) -> Path:
+        """Write the page atomically (an existing file needs ``force``)."""
+        from .io import atomic_write_text
+
+        return atomic_write_text(path, self.html(), force=force)
+
+
+# --------------------------------------------------------------------------- builders
+
+def _data_sentence(source: str) -> str:
+    if not source:
+        return ""
+    digest = sha256_file(source)
+    return f"data {Path(source).name}" + (f" (SHA-256 {digest[:16]})" if digest else "")
+
+
+def fit_report(result: Any, *, figures: bool = True) -> Report:
+    """Report of a mechanistic :class:`~receptorkin.fitting.FitResult`."""
+    import pandas as pd
+
+    profiled = bool(result.profiles)
+    rows = []
+    for n in result.names:
+        lo, hi = result.ci[n]
+        rows.append({"parameter": n, "estimate": result.estimates[n], "SE": result.se[n], "95% CI low": lo,
+                     "95% CI high": hi, "unit": result.units.get(n, "") or "–", "scale": result.scales[n],
+                     "at bound": result.at_bound(n)})
+    table = pd.DataFrame(rows).set_index("parameter")
+    how = ("Intervals: 95% profile likelihood (the parameter is fixed on a grid, the others re-optimized; "
+           "the interval is where the objective rises by the χ² quantile)." if profiled else
+           "Intervals: 95% Wald intervals from the Hessian covariance on the estimation scale, transformed back "
+           "(profiles were not computed).") + " SE: delta method from the same covariance."
+    c = result.criteria
+    quality = pd.DataFrame([{"χ² (objective)": result.chi2, "log-likelihood": c["loglik"], "AIC": c["aic"],
+                             "AICc": c["aicc"], "BIC": c["bic"], "data points": result.n_data,
+                             "parameters": result.n_parameters}])
+    summary = [f"{result.model.id} fitted to {result.n_data} measurements"
+               + (f" from {Path(result.data_source).name}" if result.data_source else "") + ".",
+               f"{result.n_converged} of {result.n_starts} starts reached the best objective"
+               f" ({result.n_failed} failed)."]
+    figs: list[tuple[str, bytes]] = []
+    if figures and result.problem is not None:
+        figs.append(("Data (points, error bars = given SD) and the fitted model (lines) with its 95% prediction "
+                     "band from the parameter covariance; lower panels: residuals.", figure_png(result.plot())))
+    problem = result.problem
+    tol = f"rtol {problem.rtol:g}, atol {problem.atol:g}" if problem is not None else "the problem's tolerances"
+    noise = ("weighted by the given standard deviations" if result.noise == "sd"
+             else "with the noise level estimated per observable")
+    data = _data_sentence(result.data_source)
+    methods = (f"The model {result.model.id} (SBML SHA-256 {sha256_text(result.model.sbml)[:16]}) was fitted to "
+               f"{result.n_data} measurements ({data or 'given as a table'}) by least squares {noise}, using "
+               f"scipy.optimize.least_squares (trust-region reflective, bounds on the estimation scale) from "
+               f"{result.n_starts} Latin-hypercube starts (seed {result.seed}); {result.n_converged} starts reached the "
+               f"best objective within 0.1 χ² units. Simulations: libRoadRunner CVODE, {tol}. "
+               + ("Intervals are 95% profile-likelihood intervals. " if profiled else "Intervals are 95% Wald intervals. ")
+               + f"Software: {_versions_text()}.")
+    return Report(f"Fit of {result.model.id}", summary,
+                  [("Parameters", table, how), ("Fit quality", quality, "")], figs, list(result.warnings), methods)
+
+
+_RESPONSE_PARAMS = {"c", "d", "E0", "Emax", "basal", "Em", "bottom", "top"}
+_DOSE_PARAMS = {"e", "EC50", "KA"}
+_LOG_DOSE_PARAMS = {"pEC50", "pA2", "pKB"}
+
+
+def _curve_unit(parameter: str, dose: str, response: str, family: str = "") -> str:
+    """Unit of a classic-curve parameter, in words tied to the data's columns."""
+    if parameter in _RESPONSE_PARAMS:
+        return f"as {response}"
+    if parameter in _DOSE_PARAMS:
+        return f"as {dose}"
+    if parameter in _LOG_DOSE_PARAMS:
+        return f"−log10 of {dose}"
+    if parameter == "f" and family == "BC":
+        return f"{response} per {dose}"
+    return "dimensionless"
+
+
+def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[tuple[str, Any, str]] = (),
+                 figures: bool = True) -> Report:
+    """Report of a classic :class:`~receptorkin.curves.CurveFitResult`."""
+    import pandas as pd
+
+    table = result.table.copy()
+    if "parameter" in table.columns:
+        table["unit"] = [_curve_unit(str(p), result.dose_column, result.response_column,
+                                    getattr(getattr(result.model, "family", None), "name", "")) for p in table["parameter"]]
+    level = int(round(100 * result.level))
+    how = (f"Intervals: {level}% Wald intervals, estimate ± t({result.df} df) × SE; SE from the full Hessian of the "
+           "residual sum of squares (as R's drc).")
+    ed = result.ed(50)
+    quality = pd.DataFrame([{"RSE": result.rse, "df": result.df, "log-likelihood": result.loglik, "AIC": result.aic,
+                             "AICc": result.aicc, "BIC": result.bic, "points": result.n}])
+    summary = [f"{result.model.name} ({result.model.description}) fitted to {result.n} points, "
+               f"{len(result.curves)} curve(s)."]
+    figs = []
+    if figures:
+        figs.append(("Data and fitted curves on a log dose axis (vehicle controls left of the axis break).",
+                     figure_png(result.plot())))
+    source = data_path or getattr(result.design, "source", "")
+    data = _data_sentence(source) if source and Path(source).exists() else ""
+    methods = (f"Dose-response curves were fitted with the {result.model.name} model ({result.model.formula}) by "
+               f"least squares{' weighted by 1/SD²' if result.design.weighted else ''} to {result.n} observations"
+               f"{' (' + data + ')' if data else ''}; standard errors from the Hessian of the residual sum of squares "
+               f"(drc's definition), {level}% intervals from the t distribution with {result.df} df. "
+               f"Optimizer converged: {'yes' if result.converged else 'no'} ({result.message}). "
+               f"Software: {_versions_text()}.")
+    tables = [("Parameters", table, how), ("EC50 (ED50)", ed, "ED50 with delta-method SE and Wald interval."),
+              ("Fit quality", quality, ""), *extra]
+    return Report(f"Dose-response fit: {result.model.name}", summary, tables, figs, list(result.notes), methods)
+
+
+def fit_comparison_report(results: Sequence[Any], labels: Sequence[str], table: Any, *, figures: bool = True) -> Report:
+    """Report of ``receptorkin compare``: the ranking, then each model's parameters."""
+    rep = Report("Model comparison", [f"{len(results)} models fitted to the same {results[0].n_data} measurements; "
+                                      f"best by AICc: {table.iloc[0]['model']}."])
+    rep.tables.append(("Ranking", table, "ΔAICc against the best; Akaike weights; F test against the simplest model "
+                                         "where nested."))
+    for label, r in zip(labels, results):
+        sub = fit_report(r, figures=figures)
+        rep.tables.append((f"{label}: parameters", sub.tables[0][1], sub.tables[0][2]))
+        rep.figures += [(f"{label}: {c}", png) for c, png in sub.figures]
+        rep.warnings += [f"{label}: {w}" for w in sub.warnings]
+    rep.methods = " ".join(fit_report(r, figures=False).methods.split(" Software:")[0] for r in results) \
+        + f" Software: {_versions_text()}."
+    return rep
+
+
+def regimen_comparison_report(cmp: Any, *, figures: bool = True) -> Report:
+    """Report of :func:`receptorkin.design.compare`."""
+    units = dict(cmp.table.attrs.get("units", {}))
+    table = cmp.table.copy()
+    table.columns = [f"{c} [{units[c]}]" if units.get(c) else str(c) for c in table.columns]
+    figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_png(cmp.plot()))] \
+        if figures else []
+    methods = (f"Regimens were simulated on the model {cmp.model_id} over {cmp.horizon:g} {cmp.time_unit} with exact "
+               f"segment simulation (libRoadRunner CVODE); the effect threshold was {cmp.threshold:.4g}. "
+               f"Software: {_versions_text()}.")
+    return Report(f"Regimen comparison on {cmp.model_id}",
+                  [f"{len(cmp.table)} regimens over {cmp.horizon:g} {cmp.time_unit}."],
+                  [("Metrics", table, "Time-integrated metrics are solver-integrated AUCs.")], figs, [], methods)
+
+
+def optimize_report(opt: Any, *, figures: bool = True) -> Report:
+    """Report of :func:`receptorkin.design.optimize`."""
+    import pandas as pd
+
+    units = opt.parameter_units()
+    best = pd.DataFrame([{"parameter": k, "value": v, "unit": units.get(k, "")} for k, v in opt.best_parameters.items()])
+    from .design import METRICS
+
+    metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
+                            for k, v in opt.best_metrics.items()])
+    figs = [("Evaluated regimens: objective against receptor preservation; the constraint and the reason a point "
+             "fails it are marked.", figure_png(opt.plot()))] if figures else []
+    warnings = [] if opt.success else [f"No regimen met every constraint: {opt.message}"]
+    n_feasible = int(opt.evaluations["feasible"].sum()) if "feasible" in opt.evaluations else 0
+    methods = (f"The {opt.family} regimen family was optimized on the model {opt.model_id} for {opt.objective} "
+               f"({'maximized' if opt.maximize else 'minimized'}) subject to "
+               f"{', '.join(str(c) for c in opt.constraints) or 'no constraint'} over {opt.horizon:g} {opt.time_unit}: "
+               f"{len(opt.evaluations)} regimens evaluated (scrambled Sobol global stage and local polish, seed "
+               f"{opt.seed}), {n_feasible} feasible. Software: {_versions_text()}.")
+    return Report(f"Regimen optimization on {opt.model_id}", [opt.message],
+                  [("Best regimen", best, opt.best.to_text() if opt.best is not None else ""),
+                   ("Its metrics", metrics, "")], figs, warnings, methods)
+
+
+def population_report(res: Any, *, figures: bool = True) -> Report:
+    """Report of a :class:`~receptorkin.population.PopulationResult`."""
+    import pandas as pd
+
+    rows = []
+    for j, r in enumerate(res.readouts):
+        col = res.values[:, j]
+        ok = col[~pd.isna(col)]
+        rows.append({"readout": r.label, "median": float(pd.Series(ok).median()) if ok.size else math.nan,
+                     "5%": float(pd.Series(ok).quantile(0.05)) if ok.size else math.nan,
+                     "95%": float(pd.Series(ok).quantile(0.95)) if ok.size else math.nan, "n": int(ok.size)})
+    tables = [("Readouts over the population", pd.DataFrame(rows).set_index("readout"),
+               "Empirical percentiles over the simulated individuals.")]
+    summary = [f"{res.n} individuals of {res.model_id} ({res.backend or 'serial'}); {len(res.failures)} failed."]
+    if res.criterion is not None:
+        frac = res.responders()
+        summary.append(str(frac))
+    figs = []
+    if figures:
+        try:
+            figs.append(("Percentile bands over time.", figure_png(res.plot_bands())))
+        except Exception as exc:  # noqa: BLE001 - a population without time courses has no bands
+            summary.append(f"No band figure: {exc}")
+    warnings = [f"{len(res.failures)} individuals failed to simulate (left out of the summaries)."] if res.failures else []
+    pop = res.population
+    regimen = res.regimen.to_text() if getattr(res, "regimen", None) is not None else "no drug"
+    methods = (f"A virtual population of {res.n} individuals of the model {res.model_id} (SBML SHA-256 "
+               f"{sha256_text(pop.model.sbml)[:16]}) was drawn with seed {getattr(pop, 'seed', None)} "
+               f"(varied: {', '.join(getattr(pop, 'variability', {})) or 'nothing'}) and simulated under {regimen} "
+               f"(libRoadRunner CVODE; {res.backend or 'serial'}). Software: {_versions_text()}.")
+    return Report(f"Population of {res.model_id}", summary, tables, figs, warnings, methods)
+
+
+def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
+    """Report of a :class:`~receptorkin.petab_io.PetabFitResult`."""
+    import pandas as pd
+
+    table = pd.DataFrame([{"parameter": pid, "estimate": v, "scale": s, "unit": res.units.get(pid, "") or "–",
+                           "how": "closed form (hierarchical)" if pid in res.inner_ids else "optimized"}
+                          for (pid, v), s in zip(res.values.items(), res.x_scales)]).set_index("parameter")
+    starts = res.starts[[c for c in ("start", "status", "llh", "evaluations", "seconds") if c in res.starts.columns]]
+    digest = sha256_file(yaml_path) if yaml_path else None
+    methods = (f"The PEtab problem {res.problem_name}{f' (YAML SHA-256 {digest[:16]})' if digest else ''} on the "
+               f"model {res.model_id} was fitted by maximum likelihood ({res.method}) from {res.n_starts} "
+               f"Latin-hypercube starts (seed {res.seed}); {res.n_at_best()} reached the best log-likelihood "
+               f"within 1e-3. Software: {_versions_text()}.")
+    return Report(f"PEtab fit of {res.problem_name}",
+                  [f"Log-likelihood {res.llh:.6g} from {res.n_measurements} measurements; {res.n_starts} starts, "
+                   f"{res.n_failed} failed, {res.n_at_best()} within 1e-3 of the best."],
+                  [("Parameters", table, "Point estimates; no intervals were computed for this fit."),
+                   ("Starts", starts, "")], [], [], methods)
+
+
+def report_for(obj: Any, **context: Any) -> Report:
+    """The :class:`Report` of any receptorkin result (see the builders above)."""
+    kind = type(obj).__name__
+    builders = {"FitResult": fit_report, "CurveFitResult": curve_report, "ComparisonResult": regimen_comparison_report,
+                "OptimizeResult": optimize_report, "PopulationResult": population_report,
+                "PetabFitResult": petab_fit_report}
+    if kind not in builders:
+        from .errors import ReceptorkinError
+
+        raise ReceptorkinError(f"no HTML report for a {kind}")
+    return builders[kind](obj, **context)
+
+
+def write_report(obj: Any, path: str | os.PathLike, *, force: bool = False, **context: Any) -> Path:
+    """Write ``report_for(obj).html()`` to ``path`` (atomic; ``force`` to replace)."""
+    return report_for(obj, **context).write(path, force=force)
+
+
+def short_repr(obj: Any) -> str:
+    """One line naming a result and its headline numbers (the results' ``__repr__``)."""
+    kind = type(obj).__name__
+    try:
+        if kind == "FitResult":
+            return (f"<FitResult {obj.model.id}: {len(obj.names)} parameters, χ²={obj.chi2:.5g}, "
+                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings>")
+        if kind == "CurveFitResult":
+            return (f"<CurveFitResult {obj.model.name}: {len(obj.curves)} curve(s), {obj.n} points, "
+                    f"rse={obj.rse:.4g} on {obj.df} df>")
+        if kind == "ComparisonResult":
+            return f"<ComparisonResult {obj.model_id}: {len(obj.table)} regimens over {obj.horizon:g} {obj.time_unit}>"
+        if kind == "OptimizeResult":
+            return (f"<OptimizeResult {obj.model_id} {obj.family}: {'feasible' if obj.success else 'infeasible'}, "
+                    f"{len(obj.evaluations)} evaluations>")
+        if kind == "PopulationResult":
+            return f"<PopulationResult {obj.model_id}: {obj.n} individuals, {len(obj.readouts)} readouts>"
+        if kind == "PetabFitResult":
+            return f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts>"
+    except Exception:  # noqa: BLE001 - a repr must never raise
+        pass
+    return f"<{kind}>"
