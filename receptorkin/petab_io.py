@@ -43,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
-from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir
+from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
 from .models.sbml import Model, closest, load_model
 from .models.mathml import walk
 
@@ -1841,7 +1841,9 @@ class PetabFitResult:
         out = Path(outdir)
         if not out.exists():
             out.mkdir(parents=True)
-        return atomic_write_text(out / "fit.json", json.dumps(self.to_dict(), indent=2) + "\n", force=force)
+        from .jsonout import dumps
+
+        return atomic_write_text(out / "fit.json", dumps(self.to_dict(), indent=2) + "\n", force=force)
 
     def n_at_best(self, tol: float = 1e-3) -> int:
         """Starts that ended within ``tol`` of the best log-likelihood (the usual multistart convergence count)."""
@@ -2280,7 +2282,7 @@ def to_petab(
     }
     for fn in list(files.values()) + [f"{name}.yaml"]:
         check_writable(out / fn, force=force)
-    atomic_write_text(out / files["sbml"], model.sbml, force=force)
+    atomic_write_text(out / files["sbml"], sbml_without_doctype(model.sbml, str(out / files["sbml"])), force=force)
     for key in ("conditions", "measurements", "observables", "parameters"):
         df = problem.table(key)
         with atomic_path(out / files[key], force=force) as tmp:

@@ -52,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from .dosing import Regimen
+    from .dosing.experiment import Experiment
     from .simulation import Simulator
 
 __all__ = [
@@ -815,9 +816,11 @@ class _Parser:
             raise self.error(len(self.text), "expression ends too early: expected a number, OBSERVABLE@TIME or '('")
         kind, text, pos = self.take()
         if kind == "num":
-            if text.rstrip().endswith("%"):
-                return ("num", float(text.rstrip()[:-1].strip()) / 100.0)
-            return ("num", float(text))
+            pct = text.rstrip().endswith("%")
+            value = float(text.rstrip()[:-1].strip()) / 100.0 if pct else float(text)
+            if not math.isfinite(value):
+                raise self.error(pos, f"{text.strip()!r} is not a finite number")
+            return ("num", value)
         if kind == "ref":
             m = _REF.fullmatch(text)
             obs, value, unit = m.groups()
@@ -866,160 +869,68 @@ def parse_criterion(text: "str | Criterion") -> Criterion:
 
 # =============================================================== simulation
 @dataclass(frozen=True)
-class _Segment:
-    """Inputs applied at a breakpoint, then integration over ``grid`` (absolute times);
-    rows ``rows`` of the output, columns ``cols``, go to readouts ``dest``."""
-
-    level: float | None
-    boluses: tuple[tuple[int, float], ...]
-    grid: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    dest: np.ndarray
-
-
-@dataclass(frozen=True)
 class _Plan:
-    """Everything a worker needs, computed once in the parent (small, picklable)."""
+    """Everything a worker needs, computed once in the parent (small, picklable): the
+    population's experiment (one per individual, differing only in the drawn parameters,
+    run by THE runner) and where each readout sits in its output."""
 
     model: Model
     options: tuple[float, float, int]
     names: tuple[str, ...]
-    fixed: tuple[tuple[str, float], ...]
-    selections: tuple[str, ...]
-    target: str | None
-    segments: tuple[_Segment, ...]
-    final: _Segment | None
+    experiment: "Experiment"
+    time_index: np.ndarray
+    column_index: np.ndarray
     n_readouts: int
-    equilibrate: bool
 
 
 def _build_plan(sim: "Simulator", pop: Population, regimen: "Regimen | None", readouts: Sequence[Readout],
                 equilibrate: bool) -> _Plan:
-    from .dosing import drug_input
-    from .dosing.simulate import check_compatible
-    from .units import time_factor
+    from .dosing.experiment import Experiment, Readouts, Start
 
     selections = tuple(dict.fromkeys(r.observable for r in readouts))
     col_of = {s: i for i, s in enumerate(selections)}
     times = np.array([r.time for r in readouts], dtype=float)
-    horizon = float(times.max())
-    target = None
-    f = time_factor("min", sim.time_unit)  # model time units per minute
-    tol = 1e-9 * max(1.0, horizon)
-    if regimen is None or regimen.kind == "none":
-        T = np.array([0.0, horizon]) if horizon > 0 else np.array([0.0])
-        levels: list[float | None] = [None] * T.size
-        boluses: list[tuple[tuple[int, float], ...]] = [()] * T.size
-    else:
-        drug = drug_input(sim.model)
-        check_compatible(regimen, drug, sim.id)
-        # compile beyond the last readout and cut there: an input that starts exactly at the
-        # last readout time is then in force at it, as it is at any earlier readout time
-        sched = regimen.schedule(1.25 * horizon / f + 1.0)
-        full = sched.times * f
-        keep = int(np.searchsorted(full, horizon + tol, side="right"))
-        T = full[:keep].copy()
-        if horizon - T[-1] > tol:
-            T = np.append(T, horizon)  # a breakpoint without inputs, where the readouts end
-        else:
-            T[-1] = horizon
-        if drug.kind == "concentration":
-            target, scale = drug.concentration, drug.concentration_factor
-        else:
-            target, scale = str(drug.infusion), 1.0 / f
-        species_index = {s: i for i, s in enumerate(sim.species)}
-        routes = {route: species_index.get(drug.species_for(route, sim.id)) for route in sched.bolus}
-        for route, idx in routes.items():
-            if idx is None:
-                raise ModelError(f"model {sim.id!r}: PK species {drug.species_for(route, sim.id)!r} is not a "
-                                 "floating species")
-        levels, boluses = [], []
-        previous = None
-        for i in range(T.size):
-            if i >= keep:  # the appended end point: nothing changes there
-                levels.append(None)
-                boluses.append(())
-                continue
-            level = float(sched.level[i]) * scale
-            levels.append(level if (i == 0 or level != previous) else None)
-            previous = level
-            added: dict[int, float] = {}
-            for route, arr in sched.bolus.items():
-                if arr[i] != 0.0:
-                    added[routes[route]] = added.get(routes[route], 0.0) + float(arr[i])
-            boluses.append(tuple(added.items()))
-    # each readout belongs to the segment whose start it is at or after (right-continuous:
-    # a readout at a breakpoint sees the inputs given there); snap round-off onto breakpoints
-    seg_of = np.searchsorted(T, times + tol, side="right") - 1
-    seg_of = np.clip(seg_of, 0, T.size - 1)
-    snapped = np.where(np.abs(times - T[seg_of]) <= tol, T[seg_of], times)
-    segments = []
-    for i in range(T.size - 1):
-        mine = np.flatnonzero(seg_of == i)
-        grid = np.unique(np.concatenate([[T[i]], snapped[mine], [T[i + 1]]]))
-        rows = np.searchsorted(grid, snapped[mine])
-        cols = np.array([col_of[readouts[k].observable] for k in mine], dtype=int)
-        segments.append(_Segment(levels[i], boluses[i], grid, rows, cols, mine.astype(int)))
-    last = T.size - 1
-    mine = np.flatnonzero(seg_of == last)
-    final = None
-    if mine.size or levels[last] is not None or boluses[last]:
-        final = _Segment(levels[last], boluses[last], np.array([T[last]]), np.zeros(mine.size, dtype=int),
-                         np.array([col_of[readouts[k].observable] for k in mine], dtype=int), mine.astype(int))
-    return _Plan(model=sim.model, options=pop.solver_options, names=pop.names, fixed=tuple(pop.values.items()),
-                 selections=selections, target=target, segments=tuple(segments), final=final,
-                 n_readouts=len(readouts), equilibrate=bool(equilibrate))
+    grid = np.unique(times)
+    experiment = Experiment(
+        start=Start(equilibrate=bool(equilibrate)),
+        regimen=None if regimen is None or regimen.kind == "none" else regimen,
+        overrides=dict(pop.values),
+        readouts=Readouts(selections, times=tuple(grid.tolist())),
+        horizon=float(grid[-1]) if grid.size else 0.0,
+    )
+    from .dosing.run import prepare
+
+    prepare(sim, experiment)  # refuse an incompatible regimen here, before any worker starts
+    return _Plan(model=sim.model, options=pop.solver_options, names=pop.names, experiment=experiment,
+                 time_index=np.searchsorted(grid, times), column_index=np.array([col_of[r.observable] for r in readouts], dtype=int),
+                 n_readouts=len(readouts))
 
 
 class _Worker:
-    """Per-process state: the model compiled once, and the plan."""
+    """Per-process state: the model compiled once, and the experiment prepared for it."""
 
     def __init__(self, plan: _Plan) -> None:
+        from .dosing.run import prepare
         from .simulation import Simulator
 
         rtol, atol, max_steps = plan.options
         self.sim = Simulator(plan.model, rtol=rtol, atol=atol, max_steps=max_steps)
         self.plan = plan
-
-    def _inputs(self, seg: _Segment) -> None:
-        sim = self.sim
-        if seg.level is not None and self.plan.target is not None:
-            sim.set_now({self.plan.target: seg.level})
-        if seg.boluses:
-            state = sim.state()
-            for idx, amount in seg.boluses:
-                state[idx] += amount
-            sim.set_state(state)
+        self.prepared = prepare(self.sim, plan.experiment)
 
     def run(self, rows: np.ndarray) -> tuple[np.ndarray, list[tuple[int, str]]]:
-        plan, sim = self.plan, self.sim
-        sel = list(plan.selections)
+        plan, prepared = self.plan, self.prepared
         out = np.full((rows.shape[0], plan.n_readouts), np.nan)
         failures: list[tuple[int, str]] = []
-        base = dict(plan.fixed)
         names = plan.names
+        ti, ci = plan.time_index, plan.column_index
         for j in range(rows.shape[0]):
-            values = dict(base)
-            values.update(zip(names, rows[j].tolist()))
-            vec = out[j]
             try:
-                sim.reset(values)
-                if plan.equilibrate:
-                    sim.solve_steady_state([])
-                    sim.set_time(0.0)
-                for seg in plan.segments:
-                    self._inputs(seg)
-                    res = sim.advance(seg.grid, sel)
-                    if seg.dest.size:
-                        vec[seg.dest] = res[seg.rows, seg.cols]
-                if plan.final is not None:
-                    self._inputs(plan.final)
-                    if plan.final.dest.size:
-                        vec[plan.final.dest] = sim.advance(plan.final.grid, sel)[0, plan.final.cols]
+                values = prepared.values(dict(zip(names, rows[j].tolist())))
             except SimulationError as exc:
-                vec[:] = np.nan
                 failures.append((j, " ".join(str(exc).split())[:500]))
+                continue
+            out[j] = values[ti, ci]
         return out, failures
 
 

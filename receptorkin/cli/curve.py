@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
     p.add_argument("--curve-id", default=None, metavar="COL",
                    help="column naming the curve of each row (default: 'condition' if the file has it)")
+    p.add_argument("--dose-unit", default=None, metavar="UNIT",
+                   help="concentration unit of the doses (M, mM, uM, nM, pM); default: from the dose column's "
+                   "header ('conc [nM]', 'conc_nM'). Makes pEC50, pKA, pA2 and pKB molar (10 nM -> 8.0)")
+    p.add_argument("--antagonist-unit", default=None, metavar="UNIT",
+                   help="unit of the Schild antagonist column (default: from its header, else the dose unit)")
     p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
     p.add_argument("--antagonist", default="antagonist", metavar="COL",
                    help="antagonist concentration column for --model schild (default 'antagonist')")
@@ -69,6 +74,8 @@ def _floats(text: str, what: str) -> list[float]:
         part = part.strip()
         if part:
             out.append(float(part))
+            if out[-1] != out[-1] or out[-1] in (float("inf"), float("-inf")):
+                raise ValueError(f"{what}: {part!r} is not a finite number")
     if not out:
         raise ValueError(f"{what}: no values")
     return out
@@ -84,21 +91,21 @@ def _header(path: str) -> list[str]:
                 if line.strip() and not line.lstrip().startswith("#"):
                     delim = max((",", ";", "\t"), key=line.count)
                     return [h.strip() for h in next(csv.reader([line], delimiter=delim))]
-    except OSError:
+    except (OSError, UnicodeDecodeError, csv.Error):  # the table reader reports these with their line
         return []
     return []
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
-    import json
+    import math
 
     from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
     from ..curves.report import markdown_table
-    from ..curves.result import to_jsonable
+    from ..jsonout import dumps
     from ..errors import FitError
-    from ..io import atomic_write_text, prepare_outdir
+    from ..io import atomic_write_text, check_outdir, staged_outdir
     from ..plots_curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
@@ -122,6 +129,10 @@ def run(args: argparse.Namespace) -> int:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
             if not sep:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
+            if not math.isfinite(fixed[name.strip()]):
+                return _usage(f"--fixed: {item.strip()!r} is not a finite number")
+            if [n.partition("=")[0].strip() for n in args.fixed.split(",")].count(name.strip()) > 1:
+                return _usage(f"--fixed: {name.strip()!r} is given more than once")
     shared = None
     if args.shared is not None:
         shared = [] if args.shared.strip().lower() == "none" else [s.strip() for s in args.shared.split(",") if s.strip()]
@@ -136,14 +147,21 @@ def run(args: argparse.Namespace) -> int:
                           f"(parameters: {', '.join(model.family.parameters)})")
     if not 0 < args.level < 1:
         return _usage(f"--level must be between 0 and 1 (got {args.level})")
+    from ..curves.doseunits import parse_dose_unit
+
+    for option, value in (("--dose-unit", args.dose_unit), ("--antagonist-unit", args.antagonist_unit)):
+        if value is not None:
+            try:
+                parse_dose_unit(value, what=option)
+            except FitError as exc:
+                return _usage(str(exc))
     compare = [m.strip() for m in args.compare.split(",") if m.strip()] if args.compare else []
     for name in compare:
         if name not in MODELS and name not in ("4PL", "5PL"):
             return _usage(f"--compare: unknown model {name!r} (known: {', '.join(MODELS)})")
 
     outdir = Path(args.outdir)
-    if outdir.exists():
-        prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
+    check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
     from ..readers import needs_reader, read_frame
 
@@ -160,10 +178,12 @@ def run(args: argparse.Namespace) -> int:
     # ---------------------------------------------------------------- fit
     if model.name == "schild":
         result = fit_schild(data, dose=args.dose, response=args.response, antagonist=args.antagonist,
-                            fixed=fixed or None, level=args.level)
+                            fixed=fixed or None, level=args.level, dose_unit=args.dose_unit,
+                            antagonist_unit=args.antagonist_unit)
     else:
         result = fit_curve(data, model, dose=args.dose, response=args.response, curve=curve_col,
-                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
+                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level,
+                           dose_unit=args.dose_unit)
 
     reference = args.reference
     if reference is not None and reference not in result.curves:
@@ -181,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
         names = [model.name] + [m for m in compare if m != model.name]
         comparison = compare_models(data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
-                                    level=args.level)
+                                    level=args.level, dose_unit=args.dose_unit)
         summary["comparison"] = comparison.to_dict("records")
 
     report = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile)
@@ -190,16 +210,14 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    if not outdir.exists():
-        prepare_outdir(outdir, False)
-    atomic_write_text(outdir / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
-                      force=args.force)
-    plot_curve_fit(result, outdir / "curve.png", force=args.force)
-    atomic_write_text(outdir / "report.md", report, force=args.force)
     from ..htmlreport import curve_report
 
     extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
-    curve_report(result, data_path=str(args.data), extra=extra).write(outdir / "report.html", force=args.force)
+    with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all
+        atomic_write_text(staged / "curve.json", dumps(summary, indent=2) + "\n", force=True)
+        plot_curve_fit(result, staged / "curve.png", force=True)
+        atomic_write_text(staged / "report.md", report, force=True)
+        curve_report(result, data_path=str(args.data), extra=extra).write(staged / "report.html", force=True)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)
@@ -207,6 +225,10 @@ def run(args: argparse.Namespace) -> int:
           f"rse {result.rse:.4g} on {result.df} df")
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
-        print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
+        unit = f" {result.dose_unit}" if result.dose_unit else ""
+        print(f"{label}EC50 {row.estimate:.4g}{unit} (SE {row.se:.3g})")
+    for row in result.potency().itertuples():
+        label = f"  {row.curve}: " if result.design.m > 1 else "  "
+        print(f"{label}{row.quantity} {row.estimate:.3f} (SE {row.se:.3g})")
     _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
     return 0

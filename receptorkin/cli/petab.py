@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import non_negative_int
 from ._outputs import log as _log
 
 
@@ -33,7 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "errors, not-estimable parameters, profiles) and OUTDIR/report.html.")
     fit.add_argument("problem", metavar="PROBLEM.yaml")
     fit.add_argument("--starts", type=int, default=20, metavar="N", help="Latin-hypercube starts (default 20)")
-    fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    fit.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
     fit.add_argument("--scheduler", metavar="ADDR", help="run the starts on a Dask scheduler (tcp://host:8786) instead")
     fit.add_argument("--profiles", action=argparse.BooleanOptionalAction, default=False,

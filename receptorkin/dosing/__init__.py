@@ -27,6 +27,13 @@ concentration) or driven by a one-compartment PK link added with
 :func:`drug_input` tells which.  :func:`regimen_to_events` writes a regimen
 into the SBML as events, for other tools.
 
+Experiments and THE runner
+--------------------------
+An :class:`Experiment` (start, regimen, overrides, readouts) is what every
+simulation in receptorkin is: :func:`run` executes one on a compiled
+Simulator, :func:`run_many` a batch (see :mod:`receptorkin.dosing.run`).
+The functions below are built on them.
+
 Simulating: the API for pre-treatments and challenges
 -----------------------------------------------------
 ``apply_regimen(sim, regimen, until, *, values=None, initial=None, selections=(), reset=True)``
@@ -60,10 +67,12 @@ A pre-treatment followed by a challenge::
 """
 
 from .events import regimen_to_events
+from .experiment import Experiment, Readouts, Start, dose_response_experiments
 from .metrics import METRICS, Metric, metric, regimen_metrics
 from .pk import DrugInput, attach_pk, drug_input
 from .regimen import (AMOUNT_UNIT, CONCENTRATION_UNIT, RATE_UNIT, TIME_UNIT, Bolus, Exposure, Holiday, Infusion,
                       PulseTrain, Regimen, Schedule, as_regimen, parse_dose, parse_exposures, parse_regimen)
+from .run import ExperimentResult, PreparedExperiment, prepare, run, run_many
 from .simulate import RegimenResult, apply_regimen, simulate_regimen
 
 __all__ = [
@@ -73,4 +82,6 @@ __all__ = [
     "DrugInput", "drug_input", "attach_pk", "regimen_to_events",
     "apply_regimen", "simulate_regimen", "RegimenResult",
     "METRICS", "Metric", "metric", "regimen_metrics",
+    "Experiment", "Start", "Readouts", "dose_response_experiments",
+    "run", "run_many", "prepare", "ExperimentResult", "PreparedExperiment",
 ]

@@ -1,15 +1,11 @@
-"""Simulating a regimen in segments on a compiled model.
+"""Simulating a regimen on a compiled model, and measuring it.
 
 The model is compiled once (a :class:`~receptorkin.simulation.Simulator`);
-a regimen is compiled into breakpoints (:meth:`Regimen.schedule`) and the
-simulator integrates from one breakpoint to the next, changing the ligand
-concentration (in vitro), the PK infusion rate, or adding bolus amounts to
-the PK compartments in between.  Inputs are exact at the dose times: a dose
-at time 0 counts, doses at the same time add, and no event location is
-involved (so the model stays event-free and steady-state analysis keeps
-working).  Each segment is integrated on a local clock that starts at 0 (the
-absolute time is restored at the end), which keeps CVODE's first step well
-above the rounding error of a large absolute time.
+:func:`apply_regimen` and :func:`simulate_regimen` express the regimen as an
+:class:`~receptorkin.dosing.experiment.Experiment` and hand it to THE runner
+(:mod:`receptorkin.dosing.run`), which integrates from one input change to
+the next.  Inputs are exact at the dose times: a dose at time 0 counts, doses
+at the same time add, and no event location is involved.
 
 Outputs are sampled on a uniform grid plus points spaced geometrically after
 every change (fast transients such as ligand binding last milliseconds to
@@ -24,7 +20,6 @@ from __future__ import annotations
 import math
 import weakref
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
@@ -32,8 +27,10 @@ import numpy as np
 from ..errors import ModelError, RegimenError
 from ..units import time_factor
 from .metrics import recovery_time, regimen_metrics
+from .experiment import Experiment, Readouts, Start
 from .pk import DrugInput, drug_input
 from .regimen import Regimen, Schedule, _human_time, as_regimen
+from .run import run
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models.sbml import Model
@@ -56,31 +53,6 @@ def check_compatible(regimen: Regimen, drug: DrugInput, model_id: str) -> None:
         raise RegimenError(
             f"regimen {regimen.label!r} gives amounts or rates, but model {model_id!r} has no PK link: attach one "
             "(attach_pk(model, volume, k_elim)) or give concentrations (exposure, pulses with nM)")
-
-
-@lru_cache(maxsize=64)
-def _uses_time(sbml: str) -> bool:
-    """Whether any equation of the model uses the time symbol (then segments keep absolute time)."""
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    if m is None:
-        return False
-
-    from ..models.mathml import is_time, walk
-
-    def has_time(ast) -> bool:
-        return any(is_time(node) for node in walk(ast))
-
-    owners = [r.getKineticLaw() for r in m.getListOfReactions() if r.isSetKineticLaw()]
-    owners += list(m.getListOfRules()) + list(m.getListOfInitialAssignments())
-    for ev in m.getListOfEvents():
-        owners += [ev.getTrigger()] if ev.isSetTrigger() else []
-        owners += list(ev.getListOfEventAssignments())
-    for fd in m.getListOfFunctionDefinitions():
-        owners.append(fd)
-    return any(o is not None and o.isSetMath() and has_time(o.getMath()) for o in owners)
 
 
 def regimen_simulator(model, **kwargs) -> "Simulator":
@@ -168,23 +140,10 @@ class _Trajectory:
     columns: list[str]
 
 
-@lru_cache(maxsize=256)
-def _template(n: int, refine: int) -> np.ndarray:
-    """Output points on [0, 1]: ``n`` uniform, plus ``refine`` per decade from 1e-6 (fast transients)."""
-    grid = np.linspace(0.0, 1.0, n)
-    if refine:
-        grid = np.union1d(grid, np.logspace(-6.0, 0.0, 6 * refine + 1)[:-1])
-    grid.setflags(write=False)
-    return grid
-
-
-def _model_schedule(sim: "Simulator", regimen: Regimen, until: float) -> tuple[Schedule, np.ndarray, float]:
-    """The schedule of ``regimen`` up to ``until`` [model unit] and its breakpoints in model units."""
-    f = time_factor("min", sim.time_unit)  # model units per minute
-    sched = regimen.schedule(until / f)
-    T = sched.times * f
-    T[-1] = until
-    return sched, T, f
+def _start_state(initial):
+    if initial is None:
+        return Start()
+    return Start(state=initial)
 
 
 def _run(
@@ -200,97 +159,23 @@ def _run(
     min_points: int,
     extra_times: Sequence[float] = (),
 ) -> tuple[_Trajectory, Schedule, np.ndarray, float]:
+    """Run ``regimen`` through THE runner (:mod:`receptorkin.dosing.run`) with a dense time course."""
     drug = drug_input(sim.model)
     check_compatible(regimen, drug, sim.id)
-    sched, T, f = _model_schedule(sim, regimen, until)
-    n_bp = T.size
-    if reset:
-        sim.reset(values, initial)
-        t_offset = 0.0
+    sel = tuple(selections)
+    f = time_factor("min", sim.time_unit)
+    extra = tuple(np.unique([x for x in extra_times if 0 < x <= until]).tolist()) if sel else ()
+    readouts = Readouts(sel, times=extra, dense=resolution, min_points=min_points) if sel else Readouts()
+    exp = Experiment(start=_start_state(initial), regimen=regimen, overrides=values or {}, readouts=readouts,
+                     horizon=until)
+    res = run(sim, exp, reset=reset)
+    if sel:
+        traj = _Trajectory(res.times, res.values, res.segment, res.segment_start, list(sel))
     else:
-        t_offset = sim.time
-    absolute = _uses_time(sim.model.sbml)
-    species_index = {s: i for i, s in enumerate(sim.species)}
-    target, scale = _input_target(sim, f)
-    route_species = {route: drug.species_for(route, sim.id) for route in sched.bolus} if drug.kind == "pk" else {}
-    for sp in route_species.values():
-        if sp not in species_index:
-            raise ModelError(f"model {sim.id!r}: PK species {sp!r} is not a floating species")
-    sel = list(selections)
-    want = bool(sel)
-    extra = np.sort(np.asarray([x for x in extra_times if 0 < x <= until], dtype=float))
-
-    t_parts: list[np.ndarray] = []
-    v_parts: list[np.ndarray] = []
-    sizes: list[int] = []
-    current_level: float | None = None
-
-    def apply_inputs(i: int) -> None:
-        nonlocal current_level
-        if route_species:
-            add = {route_species[r]: float(a[i]) for r, a in sched.bolus.items() if a[i] != 0.0}
-            if add:
-                state = sim.state()
-                for sp, amount in add.items():
-                    state[species_index[sp]] += amount
-                sim.set_state(state)
-        level = float(sched.level[i]) * scale
-        if level != current_level:
-            sim.set_now({target: level})
-            current_level = level
-
-    dosed = np.zeros(n_bp, bool)
-    dosed[1:] = sched.level[1:] > sched.level[:-1]
-    dosed[0] = sched.level[0] > 0
-    for arr in sched.bolus.values():
-        dosed |= arr > 0
-    lengths = np.diff(T)
-    if want:
-        counts = np.maximum(np.where(dosed[:-1], 3 * min_points, min_points), 1 + np.ceil(lengths / until * resolution).astype(int))
-    two = np.array([0.0, 1.0])
-    for i in range(n_bp - 1):
-        apply_inputs(i)
-        a = float(T[i])
-        length = float(lengths[i])
-        if want:
-            # every change starts fast transients: 3 points per decade after a dose, 1 after other changes
-            local = _template(int(counts[i]), 3 if dosed[i] else 1) * length
-            if extra.size:
-                inside = extra[(extra > a) & (extra <= a + length)] - a
-                if inside.size:
-                    local = np.union1d(local, inside)
-        else:
-            local = two * length
-        out = sim.advance(local + (a + t_offset) if absolute else local, sel)
-        if want:
-            t_parts.append(local + a)
-            v_parts.append(out)
-            sizes.append(local.size)
-    # changes scheduled exactly at the end are applied (the state left behind is right-continuous)
-    last = n_bp - 1
-    before = current_level
-    changed = any(arr[last] != 0.0 for arr in sched.bolus.values()) if route_species else False
-    apply_inputs(last)
-    changed = changed or current_level != before
-    if not absolute:
-        sim.set_time(until + t_offset)
-    if want and changed:
-        t_parts.append(np.array([until]))
-        v_parts.append(np.array([[sim.get(s) for s in sel]]))
-        sizes.append(1)
-    if want:
-        t_all = np.concatenate(t_parts)
-        v_all = np.vstack(v_parts)
-        seg_ids = np.arange(n_bp - 1)
-        if changed:
-            seg_ids = np.append(seg_ids, last)
-        s_all = np.repeat(seg_ids, sizes)
-    else:
-        t_all = np.array([0.0, until])
-        v_all = np.empty((2, 0))
-        s_all = np.array([0, max(0, n_bp - 2)])
-    traj = _Trajectory(t_all, v_all, s_all, T[s_all], sel)
-    return traj, sched, T, f
+        n_bp = res.breakpoints.size
+        traj = _Trajectory(np.array([0.0, until]), np.empty((2, 0)), np.array([0, max(0, n_bp - 2)]),
+                           res.breakpoints[[0, max(0, n_bp - 2)]], [])
+    return traj, res.schedule, res.breakpoints, f
 
 
 def _frame(sim: "Simulator", traj: _Trajectory):
@@ -610,10 +495,10 @@ def _recover_beyond(sim: "Simulator", sched: Schedule, f: float, H: float, rec: 
     if span <= 0:
         return math.nan
     target, scale = _input_target(sim, f)
-    absolute = _uses_time(sim.model.sbml)
     sim.set_now({target: 0.0})
     local = np.linspace(0.0, span, 801)
-    out = sim.advance(local + H if absolute else local, [rec])[:, 0]
+    follow = Experiment(readouts=Readouts((rec,), times=tuple(local.tolist())), horizon=span)
+    out = run(sim, follow, reset=False).values[:, 0]
     value = recovery_time(H + local, out, H, baseline, band)
     if not math.isnan(value):
         value += H - input_end  # counted from the end of the last input

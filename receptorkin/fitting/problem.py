@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import FitError, ModelError
 from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dosing.experiment import Experiment
 
 __all__ = ["ParameterSpec", "Observable", "FitProblem"]
 
@@ -311,6 +314,8 @@ class FitProblem:
                 reads.append(read)
             plan.append((cname, reads))
         self._read_plan = plan
+        self._readouts: dict = {}  # (times, steady) -> Readouts, built once
+        self._regimens: dict = {}  # condition -> pre-treatment Regimen (or None), built once
         self._n_slots = slot
         self._y = table["response"].to_numpy(dtype=float)
         self._sd = table["sd"].to_numpy(dtype=float) if self.noise == "sd" else np.ones(len(table))
@@ -384,49 +389,62 @@ class FitProblem:
             values.update(cond.overrides)
         return values
 
-    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
-        """Model outputs at every read-out slot (``n_slots × n_outputs``)."""
-        sim = self.simulator
+    def experiments(self, x: Sequence[float]) -> list[tuple[str, "Experiment", list["Experiment"]]]:
+        """The conditions table compiled into :class:`~receptorkin.dosing.experiment.Experiment` values.
+
+        Per condition: the pre-treatment (start from the ligand-free steady
+        state or the initial values, the condition's exposures as a regimen,
+        wash-out until the challenge) and one challenge per dose, starting
+        from the end of the pre-treatment with the dose applied, read at the
+        measured times after the challenge and/or at steady state.
+
+        Returns
+        -------
+        list of (condition name, pre-treatment, challenges in plan order)
+        """
+        from ..dosing.experiment import Experiment, Readouts, Start
+        from ..dosing.regimen import Regimen
+
         lig = self.model.ligand
         linear = self.to_linear(x)
-        out = np.empty((self._n_slots, len(self._outputs)))
-        slot = 0
         f = self._time_factor
+        outputs = tuple(self._outputs)
+        out = []
         for cname, reads in self._read_plan:
             values = self._condition_values(linear, cname)
-            values[lig] = 0.0
-            sim.reset(values)
-            if self.equilibrate:
-                sim.solve_steady_state(())
             cond = self.conditions.get(cname)
-            if cond is not None and (cond.exposures or cond.challenge_at > 0):
-                t = 0.0
-                for e in cond.exposures:
-                    start, stop = e.start * f, e.stop * f
-                    if start > t:
-                        sim.set_now({lig: 0.0})
-                        sim.advance([t, start], ())
-                    sim.set_now({lig: e.concentration})
-                    sim.advance([start, stop], ())
-                    t = stop
-                sim.set_now({lig: 0.0})
-                end = cond.challenge_at * f
-                if end > t:
-                    sim.advance([t, end], ())
-            start_state = sim.state()
+            exposures = cond.exposures if cond is not None else ()
+            horizon = max([cond.challenge_at * f] + [e.stop * f for e in exposures]) if cond is not None else 0.0
+            if cname not in self._regimens:  # a Regimen checks its parts: build it once
+                self._regimens[cname] = Regimen(tuple(exposures)) if exposures else None
+            pre = Experiment(start=Start(equilibrate=self.equilibrate), regimen=self._regimens[cname],
+                             overrides={**values, lig: 0.0}, horizon=horizon, name=f"{cname}: pre-treatment")
+            after = Start(after=pre)
+            challenges = []
             for read in reads:
-                if read.times:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
-                    rows = sim.advance(times, self._outputs)
-                    if read.times[0] != 0.0:
-                        rows = rows[1:]
-                    out[slot:slot + len(read.times)] = rows
-                    slot += len(read.times)
-                if read.steady:
-                    sim.reset({**values, lig: read.dose}, start_state)
-                    out[slot] = sim.solve_steady_state(self._outputs)
-                    slot += 1
+                key = (read.times, read.steady)  # one Readouts per read-out pattern: the runner shares its plan
+                rd = self._readouts.get(key)
+                if rd is None:
+                    rd = self._readouts[key] = Readouts(outputs, times=read.times, steady=read.steady)
+                challenges.append(Experiment(start=after, overrides={**values, lig: read.dose}, readouts=rd,
+                                             name=f"{cname}: dose {read.dose:g}"))
+            out.append((cname, pre, challenges))
+        return out
+
+    def simulate_outputs(self, x: Sequence[float]) -> np.ndarray:
+        """Model outputs at every read-out slot (``n_slots × n_outputs``), by THE runner."""
+        from ..dosing.run import run_many
+
+        batch = [exp for _, _, challenges in self.experiments(x) for exp in challenges]
+        out = np.empty((self._n_slots, len(self._outputs)))
+        slot = 0
+        for values, steady in run_many(self.simulator, batch, values_only=True):
+            n = values.shape[0]
+            out[slot:slot + n] = values
+            slot += n
+            if steady is not None:
+                out[slot] = steady
+                slot += 1
         return out
 
     def _observable_params(self, linear: Mapping[str, float]) -> dict[str, tuple[float, float]]:
