@@ -19,9 +19,9 @@ PEtab specification (and ``petab.calculate_llh``) defines it:
 
 The objective over the estimated parameters (on their PEtab scales) is a
 plain function of a vector (:meth:`PetabProblem.objective`), so any optimizer
-can minimise it; :func:`fit_petab` is a seeded multistart (Latin hypercube
-starts, ``scipy.optimize``) that runs in processes, each compiling the model
-once.  :func:`to_petab` writes a problem from plain pandas tables in PEtab
+can minimise it; :meth:`PetabProblem.nll_and_gradient` adds its exact
+gradient (forward sensitivities), and :func:`fit_petab` is a seeded
+multistart on the estimation engine (:mod:`receptorkin.estimation`).  :func:`to_petab` writes a problem from plain pandas tables in PEtab
 column conventions and checks it with the ``petab`` linter.
 
 Formulas are parsed with ``petab``'s own PEtab-math parser, so the
