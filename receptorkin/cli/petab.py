@@ -42,7 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                      "parameter costs a series of re-optimizations)")
     fit.add_argument("--nominal-start", action="store_true", help="also start from the nominal values (first start)")
     fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",
-                     help="local optimizer, both with exact gradients (default auto: L-BFGS-B)")
+                     help="local optimizer, both with exact derivatives and continued by L-BFGS-B (default auto: least "
+                     "squares when the noise model allows it)")
     fit.add_argument("--max-iter", type=int, default=2000, metavar="N", help="iterations / evaluations per start (default 2000)")
     fit.add_argument("--no-hierarchical", dest="hierarchical", action="store_false",
                      help="optimize scaling factors and noise levels numerically too (default: solve them in closed form "
