@@ -244,6 +244,9 @@ class Simulator:
         self._units = {el.id: el.unit for el in self.model.elements}
         self._column_index: dict[tuple[str, ...], object] = {}
         self._known = frozenset(self._params) | frozenset(self._species) | frozenset(self._rule_ids) | frozenset(self._compartments)
+        # boundary species, and species as concentrations ([S]), as libRoadRunner reads them
+        every_species = [*self._species, *m.getBoundarySpeciesIds()]
+        self._known |= frozenset(every_species) | frozenset(f"[{s}]" for s in every_species)
         self._ss_guess: np.ndarray | None = None
         if self.model.ligand is not None and self.model.ligand not in self._settable and self.model.ligand not in self._species_index:
             raise ModelError(f"model {self.model.id!r}: ligand {self.model.ligand!r} is not a settable parameter or species")
