@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test unit-tests wheel-smoke bench models clean help report-check docs
+.PHONY: demo test unit-tests wheel-smoke bench models clean help report-check docs conformance
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included), then the wheel smoke test"
 	@echo "make wheel-smoke - build the wheel, install it into a fresh venv, run every command from an empty folder"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
+	@echo "make conformance - every SBML Test Suite time-course case through the Simulator"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
 	@echo "make docs   - the documentation site with the API reference, into site/"
 	@echo "make report-check - open every kind of report.html in headless Chromium (screenshots in report-check-output/)"
@@ -36,6 +37,9 @@ unit-tests: $(STAMP)
 # the installed package, not the checkout: wheel -> fresh venv -> commands from an empty folder
 wheel-smoke: $(STAMP)
 	$(PY) .ci/wheel_smoke.py
+
+conformance: $(STAMP)
+	RECEPTORKIN_CONFORMANCE=all $(PY) -m pytest -q -n $(JOBS) tests/test_sbml_test_suite.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

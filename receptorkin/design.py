@@ -535,9 +535,9 @@ class OptimizeResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        import json
+        from .jsonout import dumps
 
-        return json.dumps(self.to_dict(), indent=indent)
+        return dumps(self.to_dict(), indent=indent)
 
     def plot(self, title: str = ""):
         """The Pareto front of the objective against receptor preservation, the optimum marked."""

@@ -21,6 +21,8 @@ __all__ = [
     "PopulationError",
     "SchedulerError",
     "MissingDependencyError",
+    "ReceptorkinWarning",
+    "AssumedUnitWarning",
 ]
 
 
@@ -69,3 +71,11 @@ class SchedulerError(ReceptorkinError, ConnectionError):
 class MissingDependencyError(ReceptorkinError, ImportError):
     """An optional package that a feature needs is not installed; the message
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
+
+
+class ReceptorkinWarning(UserWarning):
+    """Base class of every warning receptorkin issues on purpose."""
+
+
+class AssumedUnitWarning(ReceptorkinWarning):
+    """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""

@@ -233,6 +233,8 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
     """Report of a mechanistic :class:`~receptorkin.fitting.FitResult`."""
     import pandas as pd
 
+    from .fitting.chi2 import CHI2_DEFINITION
+
     profiled = bool(result.profiles)
     rows = []
     for n in result.names:
@@ -246,7 +248,7 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
            "Intervals: 95% Wald intervals from the Hessian covariance on the estimation scale, transformed back "
            "(profiles were not computed).") + " SE: delta method from the same covariance."
     c = result.criteria
-    quality = pd.DataFrame([{"χ² (objective)": result.chi2, "log-likelihood": c["loglik"], "AIC": c["aic"],
+    quality = pd.DataFrame([{"χ²": result.chi2, "RSS": result.objective, "log-likelihood": c["loglik"], "AIC": c["aic"],
                              "AICc": c["aicc"], "BIC": c["bic"], "data points": result.n_data,
                              "parameters": result.n_parameters}])
     summary = [f"{result.model.id} fitted to {result.n_data} measurements"
@@ -270,7 +272,8 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
                + ("Intervals are 95% profile-likelihood intervals. " if profiled else "Intervals are 95% Wald intervals. ")
                + f"Software: {_versions_text()}.")
     return Report(f"Fit of {result.model.id}", summary,
-                  [("Parameters", table, how), ("Fit quality", quality, "")], figs, list(result.warnings), methods)
+                  [("Parameters", table, how), ("Fit quality", quality, CHI2_DEFINITION + ".")], figs,
+                  list(result.warnings), methods)
 
 
 _RESPONSE_PARAMS = {"c", "d", "E0", "Emax", "basal", "Em", "bottom", "top"}
@@ -300,6 +303,9 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
     if "parameter" in table.columns:
         table["unit"] = [_curve_unit(str(p), result.dose_column, result.response_column,
                                     getattr(getattr(result.model, "family", None), "name", "")) for p in table["parameter"]]
+        if getattr(result, "dose_unit", None):  # p-values are molar with a known dose unit
+            table["unit"] = [("−log10 M" if str(p) in _LOG_DOSE_PARAMS else u)
+                             for p, u in zip(table["parameter"], table["unit"])]
     level = int(round(100 * result.level))
     how = (f"Intervals: {level}% Wald intervals, estimate ± t({result.df} df) × SE; SE from the full Hessian of the "
            "residual sum of squares (as R's drc).")
@@ -320,8 +326,13 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
                f"(drc's definition), {level}% intervals from the t distribution with {result.df} df. "
                f"Optimizer converged: {'yes' if result.converged else 'no'} ({result.message}). "
                f"Software: {_versions_text()}.")
-    tables = [("Parameters", table, how), ("EC50 (ED50)", ed, "ED50 with delta-method SE and Wald interval."),
-              ("Fit quality", quality, ""), *extra]
+    tables = [("Parameters", table, how), ("EC50 (ED50)", ed, "ED50 with delta-method SE and Wald interval.")]
+    potency = result.potency()
+    if len(potency):
+        tables.append(("Potency (molar)", potency.drop(columns=["molar"]),
+                       "pEC50 = −log10(EC50 in mol/L), delta-method SE; pKA from KA; pA2 from the Schild fit "
+                       "(pKB only with the Schild slope fixed at 1)."))
+    tables += [("Fit quality", quality, ""), *extra]
     return Report(f"Dose-response fit: {result.model.name}", summary, tables, figs, list(result.notes), methods)
 
 

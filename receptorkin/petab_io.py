@@ -1524,7 +1524,9 @@ class PetabFitResult:
         out = Path(outdir)
         if not out.exists():
             out.mkdir(parents=True)
-        return atomic_write_text(out / "fit.json", json.dumps(self.to_dict(), indent=2) + "\n", force=force)
+        from .jsonout import dumps
+
+        return atomic_write_text(out / "fit.json", dumps(self.to_dict(), indent=2) + "\n", force=force)
 
     def n_at_best(self, tol: float = 1e-3) -> int:
         """Starts that ended within ``tol`` of the best log-likelihood (the usual multistart convergence count)."""

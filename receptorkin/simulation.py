@@ -3,9 +3,21 @@
 This is the only module of receptorkin that imports ``roadrunner``.  A
 :class:`Simulator` compiles its model once; parameter values and initial
 values change without recompiling; every run starts from a clean state
-(``reset``) with exactly the parameters asked for.  Steady states use
-conserved-moiety analysis (set once after loading) so a
-steady-state dose-response curve costs tens of microseconds per dose.
+(``reset``): species, compartments and every parameter an event or a rule
+may have changed go back to their initial values, with exactly the
+parameters asked for.  Any SBML model libRoadRunner can simulate is
+simulated as libRoadRunner would (the SBML Test Suite is part of the tests);
+what it cannot (algebraic rules, ``delay()``, fast reactions) is refused when
+the model is read.
+
+Steady states are solved on a second compiled copy of the model, made on the
+first steady-state request and kept, with conserved-moiety analysis where it
+is valid (no species changed by rules, constant stoichiometry and
+compartments, no conversion factors), so a steady-state dose-response curve
+costs tens of microseconds per dose.  Time courses never pay for the
+analysis, and never see its side effects.  A model with events has no
+steady state here unless the caller asks for one with the events switched off.
+
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
 stderr is captured and put into that message instead of the terminal.
@@ -37,17 +49,21 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # its solver context, so set before any model is compiled)
 os.environ.setdefault("SUNLOGGER_WARNING_FILENAME", "stderr")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
+_SPECIES_REF_ID = re.compile(r"<speciesReference\b[^>]*?\sid=\"([^\"]+)\"")
 
 
-def _roundoff(amounts: np.ndarray) -> np.ndarray:
-    """Mask of amounts that are round-off, not biology: negatives down to
-    -1e-9 of the largest amount, and anything smaller in magnitude than 1e-18
-    of it.  CVODE (as libRoadRunner configures it) has failed its first step
-    from states holding values such as 8e-32 left by Newton's method."""
+def _roundoff(amounts: np.ndarray, atol: float) -> np.ndarray:
+    """Mask of amounts that are round-off, not biology: non-zero values no
+    larger in magnitude than the solver's absolute tolerance ``atol``.
+
+    Setting them to zero changes no value by more than the tolerance the
+    integrator itself works to.  CVODE (as libRoadRunner configures it) has
+    failed its first step from states holding values such as 8e-32 left by
+    Newton's method.
+    """
     if amounts.size == 0:
         return np.zeros(0, dtype=bool)
-    scale = max(1.0, float(np.max(np.abs(amounts))))
-    return ((amounts < 0) & (amounts > -1e-9 * scale)) | ((amounts != 0) & (np.abs(amounts) < 1e-18 * scale))
+    return (amounts != 0) & (np.abs(amounts) <= atol)
 
 
 class _StderrCapture:
@@ -124,6 +140,72 @@ def _quiet_logger() -> None:
     roadrunner.Logger.setLevel(roadrunner.Logger.LOG_ERROR)
 
 
+_RESET_FLAGS: tuple[int, int] | None = None
+
+
+def _reset_flags() -> tuple[int, int]:
+    """roadrunner reset flags: (global parameters and compartments; everything:
+    time, species, compartments, rate-rule variables and global parameters)."""
+    global _RESET_FLAGS
+    if _RESET_FLAGS is None:
+        from roadrunner import SelectionRecord as SR
+
+        _RESET_FLAGS = (int(SR.GLOBAL_PARAMETER | SR.COMPARTMENT),
+                        int(SR.TIME | SR.RATE | SR.FLOATING | SR.BOUNDARY | SR.COMPARTMENT | SR.GLOBAL_PARAMETER))
+    return _RESET_FLAGS
+
+
+def _configure_steady_state(rr, relative_tolerance: float = 1e-12):
+    """Steady-state solver settings, applied before every solve: libRoadRunner
+    makes a new solver with default settings after each ``steadyState()``.
+    No automatic moiety analysis (it would regenerate the model twice per
+    solve; the steady-state copy has it where valid), no presimulation (the
+    fallbacks integrate, see ``Simulator._solve_on``)."""
+    solver = rr.getSteadyStateSolver()
+    for key, value in (("auto_moiety_analysis", False), ("allow_presimulation", False),
+                       ("relative_tolerance", relative_tolerance), ("maximum_iterations", 100)):
+        try:
+            solver.setValue(key, value)
+        except (RuntimeError, AttributeError):
+            pass
+    return solver
+
+
+def _new_roadrunner(sbml: str, moieties: bool = False, recompile: bool = False):
+    """Compile SBML text into a ``roadrunner.RoadRunner``.
+
+    libRoadRunner's Python wrapper turns every model id into a property of
+    the ``RoadRunner`` class (shared by all instances), so a model with an id
+    such as ``reset`` or ``simulate`` would shadow those methods for every
+    later model of the process.  The wrapper's own switch for those dynamic
+    properties is turned off while receptorkin compiles (and restored after,
+    for other users of roadrunner in the process); receptorkin reads and
+    writes values through ``getValue``/``setValue`` and the model's vector
+    calls only.
+
+    ``recompile`` bypasses libRoadRunner's in-process cache of compiled
+    models: a model with piecewise triggers taken from that cache while
+    another instance of it has run starts with that instance's trigger state
+    (its results differ in the last digits from a fresh compile).
+    """
+    import roadrunner
+
+    cfg = roadrunner.Config
+    key = cfg.ROADRUNNER_DISABLE_PYTHON_DYNAMIC_PROPERTIES
+    with _StderrCapture._lock:
+        before = cfg.getValue(key)
+        cfg.setValue(key, True)
+        try:
+            if moieties or recompile:
+                opts = roadrunner.LoadSBMLOptions()
+                opts.conservedMoieties = moieties
+                opts.recompile = recompile
+                return roadrunner.RoadRunner(sbml, opts)
+            return roadrunner.RoadRunner(sbml)
+        finally:
+            cfg.setValue(key, before)
+
+
 class SolverOptions:
     """Integrator settings of a :class:`Simulator`.
 
@@ -148,20 +230,6 @@ class SolverOptions:
         return f"SolverOptions(rtol={self.rtol:g}, atol={self.atol:g}, max_steps={self.max_steps})"
 
 
-def _changes_species_outside_reactions(rr, sbml: str) -> bool:
-    """Rate rules or event assignments target a species (moiety analysis breaks on those)."""
-    species = set(rr.model.getFloatingSpeciesIds()) | set(rr.model.getBoundarySpeciesIds())
-    if species & set(rr.getRateRuleIds()):
-        return True
-    if "listOfEvents" not in sbml:
-        return False
-    import libsbml
-
-    model = libsbml.readSBMLFromString(sbml).getModel()
-    return model is not None and any(a.getVariable() in species for e in model.getListOfEvents()
-                                     for a in e.getListOfEventAssignments())
-
-
 class Simulator:
     """Simulate a receptor model: time courses, steady states, dose-response curves.
 
@@ -178,10 +246,9 @@ class Simulator:
     rtol, atol, max_steps
         Solver settings (see :class:`SolverOptions`).
     moiety_analysis
-        Conserved-moiety analysis, which speeds steady states up but
-        recompiles the model: ``None`` (default) switches it on unless rate
-        rules or events change species (libRoadRunner cannot handle those
-        with it); ``False`` when no steady state will be needed.
+        Conserved-moiety analysis for steady states (it never touches time
+        courses, and costs a second compilation on the first steady state):
+        ``None`` or ``True`` (default) wherever it is valid, ``False`` never.
 
     Examples
     --------
@@ -201,65 +268,100 @@ class Simulator:
         max_steps: int = 100_000,
         moiety_analysis: bool | None = None,
     ) -> None:
-        import roadrunner
-
         base = load_model(model)
+        self._moiety_wanted = moiety_analysis is not False
+        self._moiety_valid: bool | None = None
         self.model: Model = base.with_ligand(ligand, observable)
         self.options = SolverOptions(rtol, atol, max_steps)
         _quiet_logger()
-        cap = _capture()
-        with cap.capture():
-            try:
-                rr = roadrunner.RoadRunner(self.model.sbml)
-            except RuntimeError as exc:
-                chatter = cap.take()
-                raise SimulationError(f"model {self.model.id!r}: libRoadRunner could not compile it: {exc} {chatter}".strip()) from None
-        cap.clear()
+        rr = self._compile(self.model.sbml)
         self._rr = rr
-        if moiety_analysis is None:
-            moiety_analysis = not _changes_species_outside_reactions(rr, self.model.sbml)
-        self._moiety = bool(moiety_analysis)
-        if self._moiety:
-            rr.conservedMoietyAnalysis = True
-        integ = rr.integrator
-        integ.relative_tolerance = self.options.rtol
-        integ.absolute_tolerance = self.options.atol
-        integ.maximum_num_steps = self.options.max_steps
-        self._configure_steady_state()
         m = rr.model
         self._species: list[str] = list(m.getFloatingSpeciesIds())
         self._species_index = {s: i for i, s in enumerate(self._species)}
-        self._param_ids: list[str] = [p for p in m.getGlobalParameterIds()]
-        rule_targets = set(rr.getAssignmentRuleIds()) | set(rr.getRateRuleIds()) | set(rr.getInitialAssignmentIds())
-        self._rule_ids = rule_targets
-        self._settable = [p for p in self._param_ids if p not in rule_targets]
+        self._boundary: list[str] = list(m.getBoundarySpeciesIds())
+        self._boundary_index = {s: i for i, s in enumerate(self._boundary)}
+        self._param_ids: list[str] = list(m.getGlobalParameterIds())
         self._param_index = {p: i for i, p in enumerate(self._param_ids)}
-        self._compartments = list(m.getCompartmentIds())
-        # parameters driven by rate rules: part of the state, so a reset may give them initial values
-        self._rate_parameters = frozenset(r for r in rr.getRateRuleIds() if r in self._param_ids)
-        self._defaults: dict[str, float] = {p: float(rr[p]) for p in self._settable}
+        self._compartments: list[str] = list(m.getCompartmentIds())
+        self._compartment_index = {c: i for i, c in enumerate(self._compartments)}
+        assigned = set(rr.getAssignmentRuleIds())
+        self._rate_rule_ids = set(rr.getRateRuleIds())
+        self._initial_ids = set(rr.getInitialAssignmentIds())
+        self._assigned = assigned
+        self._rule_ids = assigned | self._rate_rule_ids | self._initial_ids
+        # settable: a value of its own that nothing computes (rate-rule
+        # variables are settable: their value is the rule's starting point)
+        self._settable = [p for p in self._param_ids if p not in assigned and p not in self._initial_ids]
+        self._settable_comps = [c for c in self._compartments if c not in assigned and c not in self._initial_ids]
+        self._defaults: dict[str, float] = {p: float(m.getValue(f"init({p})")) for p in self._settable}
         self._params: dict[str, float] = dict(self._defaults)
-        self._pushed: dict[str, float] = dict(self._defaults)  # what roadrunner holds now
+        self._comp_defaults = {c: float(m.getValue(f"init({c})")) for c in self._settable_comps}
+        # The initial values roadrunner holds, so that a reset writes only what
+        # differs.  Events, rules and resets change current values, never
+        # these; libRoadRunner's steady-state solver puts back the SBML's, so
+        # every steady-state solve forgets this record (all is written again).
+        self._init_held: dict[str, float] = {**self._defaults, **self._comp_defaults}
+        self._init_key = {k: f"init({k})" for k in self._init_held}
+        self._has_events = m.getNumEvents() > 0
+        # whether current parameter or compartment values may differ from their
+        # initial ones after a reset: events and rate rules can move them during
+        # a run; set_now and steady states set this too
+        self._mutable = self._has_events or any(x in self._rate_rule_ids for x in self._param_ids + self._compartments)
+        self._moved = True
+        # named species references: events and rules may change a stoichiometry,
+        # which libRoadRunner's reset does not restore
+        self._stoich_keys = []
+        named = dict.fromkeys([*m.getStoichiometryIds(), *_SPECIES_REF_ID.findall(self.model.sbml)])
+        for sid in named:
+            if "(" in sid or sid in self._assigned:
+                continue
+            try:  # those a rule governs cannot be set (and need no restoring)
+                m.setValue(sid, m.getValue(f"init({sid})"))
+            except RuntimeError:
+                continue
+            self._stoich_keys.append((sid, f"init({sid})"))
         self._current_selection: tuple[str, ...] | None = None
+        self._grid: tuple | None = None  # the last output grid of timecourse and its pandas index
         self._units = {el.id: el.unit for el in self.model.elements}
         self._column_index: dict[tuple[str, ...], object] = {}
-        self._known = frozenset(self._params) | frozenset(self._species) | frozenset(self._rule_ids) | frozenset(self._compartments)
-        # boundary species, and species as concentrations ([S]), as libRoadRunner reads them
-        every_species = [*self._species, *m.getBoundarySpeciesIds()]
-        self._known |= frozenset(every_species) | frozenset(f"[{s}]" for s in every_species)
-        self._ss_guess: np.ndarray | None = None
-        if self.model.ligand is not None and self.model.ligand not in self._settable and self.model.ligand not in self._species_index:
-            raise ModelError(f"model {self.model.id!r}: ligand {self.model.ligand!r} is not a settable parameter or species")
+        every_species = self._species + self._boundary
+        readable = set(self._param_ids) | set(every_species) | set(self._compartments) | set(m.getReactionIds())
+        readable |= {s for s in m.getStoichiometryIds() if "(" not in s}
+        readable |= {f"[{s}]" for s in every_species}
+        self._known = frozenset(readable)
+        self._ss_rr = None  # the steady-state copy (made on first use)
+        self._ss_moieties = False
+        self._ss_map: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        lig = self.model.ligand
+        if lig is not None and lig not in self._params and lig not in self._species_index and lig not in self._boundary_index:
+            why = "computed by a rule or an initial assignment" if lig in self._rule_ids else "not a parameter or species"
+            raise ModelError(f"model {self.model.id!r}: ligand {lig!r} cannot be set: it is {why}")
+
+    def _compile(self, sbml: str, moieties: bool = False):
+        """A configured roadrunner instance of ``sbml`` (errors as SimulationError)."""
+        cap = _capture()
+        with cap.capture():
+            try:
+                rr = _new_roadrunner(sbml, moieties)
+                if rr.model.getNumPiecewiseTriggers():
+                    rr = _new_roadrunner(sbml, moieties, recompile=True)
+            except RuntimeError as exc:
+                chatter = " ".join(_ANSI.sub("", cap.take()).split())
+                raise SimulationError(
+                    f"model {self.model.id!r}: libRoadRunner could not compile it: {' '.join(str(exc).split())} {chatter}".strip()) from None
+        cap.clear()
+        integ = rr.getIntegrator()
+        integ.setValue("relative_tolerance", self.options.rtol)
+        integ.setValue("absolute_tolerance", self.options.atol)
+        integ.setValue("maximum_num_steps", self.options.max_steps)
+        _configure_steady_state(rr)
+        return rr
 
     # ------------------------------------------------------------------ info
     @property
     def id(self) -> str:
         return self.model.id
-
-    @property
-    def moiety_analysis(self) -> bool:
-        """Whether conserved-moiety analysis is switched on."""
-        return self._moiety
 
     @property
     def time_unit(self) -> str:
@@ -275,8 +377,42 @@ class Simulator:
 
     @property
     def species(self) -> list[str]:
-        """Floating species ids, in the solver's order."""
+        """Floating species ids, in the solver's order (the order of :meth:`state`)."""
         return list(self._species)
+
+    @property
+    def boundary_species(self) -> list[str]:
+        """Boundary species ids (fixed unless a rule or event changes them)."""
+        return list(self._boundary)
+
+    @property
+    def compartments(self) -> list[str]:
+        return list(self._compartments)
+
+    @property
+    def has_events(self) -> bool:
+        """Whether the model has SBML events (see :meth:`steady_state`)."""
+        return self._has_events
+
+    @property
+    def moiety_analysis(self) -> bool:
+        """Whether steady states use conserved-moiety analysis (asked for and
+        valid for this model; see :meth:`steady_state`)."""
+        return self._moiety_wanted and self._moieties_valid()
+
+    @property
+    def uses_moieties(self) -> bool | None:
+        """Whether steady states use conserved-moiety analysis (``None``: no
+        steady state asked for yet, so nothing was analysed or recompiled)."""
+        if self._ss_rr is None:
+            return None
+        return self._ss_moieties
+
+    @property
+    def readable(self) -> list[str]:
+        """Every id a run can report: species (amounts; ``[S]`` for concentrations),
+        compartments, parameters, rule variables and reaction rates."""
+        return sorted(self._known)
 
     @property
     def observables(self) -> list[str]:
@@ -285,7 +421,7 @@ class Simulator:
 
     @property
     def parameters(self) -> dict[str, float]:
-        """Current values of every settable global parameter (a copy)."""
+        """Values of every settable global parameter, as every run starts (a copy)."""
         return dict(self._params)
 
     @property
@@ -298,11 +434,13 @@ class Simulator:
 
     # ------------------------------------------------------------ parameters
     def _check_id(self, ident: str, what: str = "parameter") -> None:
-        if ident in self._params or ident in self._species_index or ident in self._compartments:
+        if ident in self._params or ident in self._species_index or ident in self._boundary_index or ident in self._comp_defaults:
+            return
+        if ident in self._rate_rule_ids and ident not in self._assigned:
             return
         if ident in self._rule_ids:
-            raise ModelError(f"model {self.model.id!r}: {ident!r} is computed by a rule and cannot be set")
-        known = list(self._params) + self._species
+            raise ModelError(f"model {self.model.id!r}: {ident!r} is computed by a rule or an initial assignment and cannot be set")
+        known = list(self._params) + self._species + self._boundary
         raise ModelError(f"model {self.model.id!r}: unknown {what} {ident!r}{closest(ident, known)}")
 
     def _check_value(self, ident: str, value: float) -> float:
@@ -317,9 +455,11 @@ class Simulator:
     def set(self, values: Mapping[str, float] | None = None, **kwargs: float) -> "Simulator":
         """Change parameter values (persistently), e.g. ``sim.set(k_on=0.1)``.
 
-        Unknown ids raise :class:`ModelError` with the closest known id.
-        Species and compartment ids are not accepted here; pass initial
-        values per call with ``values=``.
+        Every later run starts from these values (events and rules that
+        change a parameter during a run do not carry over).  Unknown ids
+        raise :class:`ModelError` with the closest known id.  Species and
+        compartment ids are not accepted here; pass initial values per call
+        with ``values=``.
         """
         merged = dict(values or {}, **kwargs)
         for k, v in merged.items():
@@ -335,29 +475,25 @@ class Simulator:
         return self
 
     def get(self, ident: str) -> float:
-        """Current value of any model quantity (after the last run)."""
+        """Current value of any model quantity (after the last run); ``[S]`` is
+        the concentration of species ``S``, ``S`` its amount."""
+        if ident not in self._known and ident != "time":
+            self._check_selections([ident])
         try:
-            return float(self._rr[ident])
-        except RuntimeError:
-            self._check_id(ident, "id")
-            raise
+            return float(self._rr.getValue(ident))
+        except RuntimeError as exc:
+            raise SimulationError(f"model {self.model.id!r}: cannot read {ident!r}: {exc}") from None
 
     # --------------------------------------------------------------- low level
-    def _configure_steady_state(self) -> None:
-        solver = self._rr.getSteadyStateSolver()
-        for key, value in (("allow_presimulation", False), ("relative_tolerance", 1e-12), ("maximum_iterations", 100)):
-            try:
-                solver.setValue(key, value)
-            except (RuntimeError, AttributeError):
-                pass
-
     def _failure(self, what: str, exc: BaseException, values: Mapping[str, float] | None = None) -> SimulationError:
         chatter = " ".join(_ANSI.sub("", _capture().take()).split())
+        rr = self._rr
         try:
-            t = float(self._rr.model.getTime())
+            t = float(rr.model.getTime())
+            current = np.asarray(rr.model.getGlobalParameterValues(), dtype=float)
+            params = {p: float(current[self._param_index[p]]) for p in self._settable}  # what roadrunner held
         except RuntimeError:
-            t = float("nan")
-        params = dict(self._pushed)  # the values roadrunner actually held
+            t, params = float("nan"), dict(self._params)
         params.update({k: v for k, v in (values or {}).items()})
         shown = ", ".join(f"{k}={v:g}" for k, v in list(params.items())[:12])
         more = f", ... ({len(params) - 12} more)" if len(params) > 12 else ""
@@ -367,47 +503,69 @@ class Simulator:
         msg += f"; parameters: {shown}{more}"
         return SimulationError(msg)
 
-    def _apply(self, values: Mapping[str, float] | None) -> None:
-        """Push the parameter values (and temporary overrides) into roadrunner."""
-        rr = self._rr
-        desired = self._params
-        if values:
-            desired = dict(desired)
-            for k, v in values.items():
-                if k in desired:
-                    desired[k] = self._check_value(k, v)
-                elif k in self._compartments:
-                    rr[k] = self._check_value(k, v)
-                elif k not in self._species_index and k not in self._rate_parameters:
-                    self._check_id(k)
-        pushed = self._pushed
-        for k, v in desired.items():
-            if pushed[k] != v:
-                rr[k] = v
-                pushed[k] = v
-
     def reset(self, values: Mapping[str, float] | None = None, state: "Mapping[str, float] | np.ndarray | None" = None) -> None:
-        """Reset time and state to the initial condition, with current parameters.
+        """Reset time and the complete model state to the initial condition.
+
+        Species, compartments, rate-rule variables and every global parameter
+        (those changed by events or rules during a previous run included) go
+        back to their initial values, with the current :attr:`parameters`;
+        initial assignments are evaluated with them.
 
         Parameters
         ----------
         values
-            Temporary parameter overrides (and species initial amounts, and
-            initial values of parameters driven by rate rules) that stay in
-            force until the next reset.
+            Temporary overrides that stay in force until the next reset:
+            parameter values and compartment sizes (initial assignments use
+            them), species initial amounts, start values of variables driven
+            by rate rules.
         state
             A full or partial state (species id -> amount, or an array in
             :attr:`species` order) to start from instead of the initial one.
         """
         rr = self._rr
-        self._apply(values)
-        rr.reset()
-        for k, v in (values or {}).items():
-            if k in self._rate_parameters:
-                rr[k] = self._check_value(k, v)
-        species_values = {k: v for k, v in (values or {}).items() if k in self._species_index}
+        m = rr.model
+        vec = self._params
+        comps = None
+        species_values: dict[str, float] = {}
+        rated: dict[str, float] = {}
+        if values:
+            vec = dict(vec)
+            for k, v in values.items():
+                if k in vec:
+                    vec[k] = self._check_value(k, v)
+                elif k in self._species_index or k in self._boundary_index:
+                    species_values[k] = self._check_value(k, v)
+                elif k in self._comp_defaults:
+                    if comps is None:
+                        comps = dict(self._comp_defaults)
+                    comps[k] = self._check_value(k, v)
+                elif k in self._rate_rule_ids and (k in self._param_index or k in self._compartment_index):
+                    rated[k] = self._check_value(k, v)  # a rate rule's start, over its initial assignment
+                else:
+                    self._check_id(k)
+        held, key, put = self._init_held, self._init_key, m.setValue
+        changed = self._moved
+        for k, v in vec.items():
+            if held.get(k) != v:
+                put(key[k], v)
+                held[k] = v
+                changed = True
+        for k, v in (comps or self._comp_defaults).items():
+            if held.get(k) != v:
+                put(key[k], v)
+                held[k] = v
+                changed = True
+        for sid, init_key in self._stoich_keys:
+            m.setValue(sid, m.getValue(init_key))
+        params_first, everything = _reset_flags()
+        if changed:  # parameters first: libRoadRunner resets species before parameters,
+            rr.reset(params_first)  # and their initial assignments read the current values
+        rr.reset(everything)
+        self._moved = self._mutable
+        for k, v in rated.items():
+            m.setValue(k, v)
         if state is not None or species_values:
-            amounts = np.array(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+            amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
             if state is not None:
                 if isinstance(state, np.ndarray):
                     if state.shape != amounts.shape:
@@ -418,9 +576,13 @@ class Simulator:
                         if k in self._species_index:
                             amounts[self._species_index[k]] = self._check_value(k, v)
             for k, v in species_values.items():
-                amounts[self._species_index[k]] = self._check_value(k, v)
-            amounts[_roundoff(amounts)] = 0.0
-            rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+                if k in self._species_index:
+                    amounts[self._species_index[k]] = v
+                else:
+                    m.setValue(k, v)  # a boundary species: its amount
+            amounts[_roundoff(amounts, self.options.atol)] = 0.0
+            if amounts.size:
+                m.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
 
     def state(self) -> np.ndarray:
         """Current amounts of the floating species (in :attr:`species` order)."""
@@ -430,29 +592,38 @@ class Simulator:
         """Overwrite the current species amounts (time is kept)."""
         current = self.state()
         if isinstance(amounts, np.ndarray):
+            if amounts.shape != current.shape:
+                raise ModelError(f"model {self.model.id!r}: a state needs {current.size} values ({', '.join(self._species)}), got {amounts.size}")
             current = amounts.astype(float)
         else:
             for k, v in amounts.items():
                 if k not in self._species_index:
                     self._check_id(k, "species")
+                    raise ModelError(f"model {self.model.id!r}: {k!r} is not a floating species")
                 current[self._species_index[k]] = float(v)
-        self._rr.model.setFloatingSpeciesAmounts(list(range(current.size)), list(current))
+        if current.size:
+            self._rr.model.setFloatingSpeciesAmounts(list(range(current.size)), list(current))
 
     def set_now(self, values: Mapping[str, float]) -> None:
-        """Change parameters at the current time without resetting (a step input)."""
-        rr = self._rr
+        """Change values at the current time without resetting (a step input):
+        parameters, species amounts (boundary ones too), compartment sizes."""
+        m = self._rr.model
+        self._moved = True
         for k, v in values.items():
-            if k in self._species_index:
-                idx = self._species_index[k]
-                amounts = self.state()
-                amounts[idx] = float(v)
-                rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
-            elif k in self._params:
-                rr[k] = self._pushed[k] = float(v)
-            elif k in self._compartments:
-                rr[k] = float(v)
+            x = float(v)
+            if k in self._param_index and k in self._params:
+                m.setGlobalParameterValues([self._param_index[k]], [x])
+            elif k in self._species_index:
+                m.setFloatingSpeciesAmounts([self._species_index[k]], [x])
+            elif k in self._boundary_index:
+                m.setValue(k, x)  # its amount
+            elif k in self._comp_defaults:
+                m.setCompartmentVolumes([self._compartment_index[k]], [x])
+            elif k in self._rate_rule_ids and (k in self._param_index or k in self._compartment_index):
+                m.setValue(k, x)  # a variable driven by a rate rule (with an initial assignment)
             else:
                 self._check_id(k)
+                raise ModelError(f"model {self.model.id!r}: {k!r} cannot be set")
 
     @property
     def time(self) -> float:
@@ -478,9 +649,7 @@ class Simulator:
             try:
                 self._rr.timeCourseSelections = list(sel)
             except RuntimeError:
-                for s in sel:
-                    if s != "time":
-                        self._check_id(s, "selection")
+                self._check_selections([s for s in sel if s != "time"])
                 raise
             self._current_selection = sel
 
@@ -489,7 +658,10 @@ class Simulator:
         known = self._known
         for s in sel:
             if s not in known and s != "time":
-                raise ModelError(f"model {self.model.id!r}: unknown output {s!r}{closest(s, known)}")
+                plain = s[1:-1] if s.startswith("[") and s.endswith("]") else s
+                if plain in self._param_index or plain in self._compartment_index:
+                    raise ModelError(f"model {self.model.id!r}: output {s!r}: only species have a concentration ([{plain}]); read {plain!r}")
+                raise ModelError(f"model {self.model.id!r}: unknown output {s!r}{closest(s, sorted(known))}")
         return sel
 
     def advance(self, times: Sequence[float], selections: Sequence[str]) -> np.ndarray:
@@ -498,16 +670,19 @@ class Simulator:
         Returns an array ``len(times) × len(selections)``; no reset, so
         successive calls continue one trajectory (dosing in segments).
         """
-        times = np.asarray(times, dtype=float)
+        return self._integrate(np.asarray(times, dtype=float), selections, uniform=False)
+
+    def _integrate(self, times: np.ndarray, selections: Sequence[str], uniform: bool) -> np.ndarray:
+        """:meth:`advance`; ``uniform``: the times are equally spaced (the
+        cheaper ``simulate(start, end, points)`` call of libRoadRunner)."""
         if times.size == 1:  # nothing to integrate: the current values
             return self._values_row(selections)[None, :]
         self._select(["time", *selections])
-        self._plausible()  # zero round-off amounts before CVODE restarts from them
         cap = _capture()
         with cap.capture():
             try:
-                if times.size == 2:
-                    out = self._rr.simulate(float(times[0]), float(times[1]), 2)
+                if times.size == 2 or uniform:
+                    out = self._rr.simulate(float(times[0]), float(times[-1]), int(times.size))
                 else:
                     out = self._rr.simulate(times=times.tolist())
             except RuntimeError as exc:
@@ -515,8 +690,120 @@ class Simulator:
         cap.clear()
         return np.asarray(out)[:, 1:]
 
-    def _steady(self) -> None:
-        """Solve for the steady state from the current state, robustly.
+    # ------------------------------------------------------------ steady state
+    def _moieties_valid(self) -> bool:
+        """Whether conserved-moiety analysis keeps the model's meaning: no
+        species set by rules, constant stoichiometry and compartments, no
+        conversion factors (events do not matter: the steady-state copy has
+        none).  libRoadRunner refuses or silently mis-handles the others."""
+        if self._moiety_valid is None:
+            self._moiety_valid = self._check_moieties()
+        return self._moiety_valid
+
+    def _check_moieties(self) -> bool:
+        import libsbml
+
+        doc = libsbml.readSBMLFromString(self.model.sbml)
+        model = doc.getModel()
+        if model is None or model.isSetConversionFactor():
+            return False
+        species = {s.getId() for s in model.getListOfSpecies()}
+        if any(s.isSetConversionFactor() for s in model.getListOfSpecies()):
+            return False
+        fixed_comps = {c.getId() for c in model.getListOfCompartments() if c.getConstant()}
+        for rule in model.getListOfRules():
+            var = rule.getVariable() if not rule.isAlgebraic() else ""
+            if var in species or (var and var not in fixed_comps and model.getCompartment(var) is not None):
+                return False
+        if any(model.getCompartment(c.getId()) is not None and not c.getConstant() for c in model.getListOfCompartments()):
+            return False
+        for r in model.getListOfReactions():
+            refs = list(r.getListOfReactants()) + list(r.getListOfProducts())
+            for ref in refs:
+                if ref.isSetId() or (hasattr(ref, "isSetStoichiometryMath") and ref.isSetStoichiometryMath()):
+                    return False
+                if ref.getLevel() >= 3 and not ref.getConstant():
+                    return False
+        return True
+
+    def _steady_instance(self, ignore_events: bool):
+        """The compiled model steady states are solved on (made once, kept)."""
+        if self._has_events and not ignore_events:
+            raise SimulationError(
+                f"model {self.model.id!r} has events: a steady state would ignore them (or lie past one); "
+                "ask for it with the events switched off (ignore_events=True) if that is meant")
+        if self._ss_rr is not None:
+            return self._ss_rr
+        # libRoadRunner's Newton solver is fast only on a model compiled with
+        # moiety analysis (without, every solve costs a regeneration), so the
+        # copy has it wherever it is valid, conservation laws or not
+        moieties = self._moiety_wanted and self._moieties_valid()
+        self._ss_moieties = moieties
+        if not moieties and not self._has_events:
+            self._ss_rr = self._rr
+            return self._rr
+        sbml = _without_events(self.model.sbml) if self._has_events else self.model.sbml
+        ss = self._compile(sbml, moieties=moieties)
+        sm = ss.model
+        pairs = {
+            "param": ([i for i, p in enumerate(self._param_ids) if p not in self._assigned], sm.getGlobalParameterIds()),
+            "comp": ([i for i, c in enumerate(self._compartments) if c not in self._assigned], sm.getCompartmentIds()),
+            "boundary": ([i for i, s in enumerate(self._boundary) if s not in self._assigned], sm.getBoundarySpeciesIds()),
+            "floating": (list(range(len(self._species))), sm.getFloatingSpeciesIds()),
+        }
+        names = {"param": self._param_ids, "comp": self._compartments, "boundary": self._boundary, "floating": self._species}
+        for kind, (mine, theirs) in pairs.items():
+            where = {x: j for j, x in enumerate(theirs)}
+            # in the copy's order: with moiety analysis, setting a dependent species
+            # (they come last) updates its conserved total from the independent ones
+            keep = sorted((i for i in mine if names[kind][i] in where), key=lambda i: where[names[kind][i]])
+            self._ss_map[kind] = (np.array(keep, dtype=np.int32), np.array([where[names[kind][i]] for i in keep], dtype=np.int32))
+        self._ss_rr = ss
+        return ss
+
+    def _to_steady(self, ss) -> None:
+        """Copy the complete current state of the simulator into the steady-state copy."""
+        m, sm = self._rr.model, ss.model
+        sm.setTime(m.getTime())
+        for kind, get, put in (("comp", "getCompartmentVolumes", "setCompartmentVolumes"),
+                               ("param", "getGlobalParameterValues", "setGlobalParameterValues"),
+                               ("floating", "getFloatingSpeciesAmounts", "setFloatingSpeciesAmounts")):
+            mine, theirs = self._ss_map[kind]
+            if mine.size:
+                vals = np.asarray(getattr(m, get)(), dtype=float)[mine]
+                getattr(sm, put)(theirs, vals)
+            if kind == "param":  # boundary species (their amounts) before the floating ones
+                b_mine, _ = self._ss_map["boundary"]
+                if b_mine.size:
+                    amounts = np.asarray(m.getBoundarySpeciesAmounts(), dtype=float)
+                    for i in b_mine:
+                        sm.setValue(self._boundary[i], float(amounts[i]))
+
+    def _from_steady(self, ss) -> None:
+        """Copy the solved state (species, rate-rule variables) back."""
+        m, sm = self._rr.model, ss.model
+        m.setTime(sm.getTime())
+        for kind, get, put in (("comp", "getCompartmentVolumes", "setCompartmentVolumes"),
+                               ("param", "getGlobalParameterValues", "setGlobalParameterValues"),
+                               ("floating", "getFloatingSpeciesAmounts", "setFloatingSpeciesAmounts")):
+            mine, theirs = self._ss_map[kind]
+            if mine.size:
+                vals = np.asarray(getattr(sm, get)(), dtype=float)[theirs]
+                getattr(m, put)(mine, vals)
+
+    def _steady(self, ignore_events: bool = False) -> None:
+        """Solve for the steady state from the current state, robustly, and
+        leave the simulator there (see :meth:`_solve_on`)."""
+        ss = self._steady_instance(ignore_events)
+        if ss is self._rr:
+            self._solve_on(ss)
+            return
+        self._to_steady(ss)
+        self._solve_on(ss)
+        self._from_steady(ss)
+
+    def _solve_on(self, rr) -> None:
+        """Solve for the steady state of ``rr`` from its current state.
 
         1. Newton (NLEQ) from the current state, strict tolerance;
         2. from the same starting state again with a looser tolerance;
@@ -526,49 +813,50 @@ class Simulator:
            change are negligible (|dx/dt|·T < 1e-9·max(|x|, 1) over the span T).
         A state with negative amounts is never accepted.
         """
-        rr = self._rr
-        solver = rr.getSteadyStateSolver()
+        self._moved = True
+        if rr is self._rr:
+            self._init_held.clear()  # the solver may reset the initial values (see __init__)
         cap = _capture()
         start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
-        start_rated = {k: float(rr[k]) for k in self._rate_parameters}  # state too: a failed Newton moves them
+        start_rated = self._rated(rr)  # state too: a failed Newton run moves them
         t_start = float(rr.model.getTime())
         first: BaseException | None = None
         ok = False
         with cap.capture():
             try:
+                _configure_steady_state(rr)
                 rr.steadyState()
-                ok = self._plausible()
+                ok = self._plausible(rr)
             except RuntimeError as exc:
                 first = exc
             if not ok:
-                self._restore(start, t_start, start_rated)
-                solver.setValue("relative_tolerance", 1e-9)
+                self._restore(rr, start, t_start, start_rated)
                 try:
+                    _configure_steady_state(rr, 1e-9)
                     rr.steadyState()
-                    ok = self._plausible()
+                    ok = self._plausible(rr)
                 except RuntimeError as exc:
                     first = first or exc
-                finally:
-                    solver.setValue("relative_tolerance", 1e-12)
             if not ok:
-                self._restore(start, t_start, start_rated)
+                self._restore(rr, start, t_start, start_rated)
                 horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
                 t0 = t_start
                 try:
                     for span in (horizon, 10 * horizon, 100 * horizon, 1000 * horizon):
                         rr.simulate(t0, t0 + span, 2)
                         t0 += span
-                        settled = self._settled(span)
+                        settled = self._settled(rr, span)
                         here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
-                        here_rated = {k: float(rr[k]) for k in self._rate_parameters}
+                        here_rated = self._rated(rr)
                         try:
+                            _configure_steady_state(rr)
                             rr.steadyState()
-                            if self._plausible():
+                            if self._plausible(rr):
                                 ok = True
                                 break
                         except RuntimeError:
                             pass
-                        self._restore(here, t0, here_rated)
+                        self._restore(rr, here, t0, here_rated)
                         if settled:
                             ok = True
                             break
@@ -578,29 +866,41 @@ class Simulator:
                 raise self._failure("steady state", first or RuntimeError("no non-negative steady state found")) from None
         cap.clear()
 
-    def _restore(self, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
-        self._rr.model.setTime(t)
-        self._rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+    def _rated(self, rr) -> dict[str, float]:
+        """Current values of the parameters and compartments driven by rate rules."""
+        get = rr.model.getValue
+        return {k: float(get(k)) for k in self._rate_rule_ids if k in self._param_index or k in self._compartment_index}
+
+    @staticmethod
+    def _restore(rr, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
+        rr.model.setTime(t)
+        if amounts.size:
+            rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
         for k, v in (rated or {}).items():
-            self._rr[k] = v
+            rr.model.setValue(k, v)
 
-    def _settled(self, span: float) -> bool:
+    def _settled(self, rr, span: float) -> bool:
         """Rates of change negligible over ``span`` and amounts non-negative."""
-        m = self._rr.model
-        x = np.asarray(m.getFloatingSpeciesAmounts(), dtype=float)
-        rates = np.asarray(self._rr.getRatesOfChange(), dtype=float)
+        x = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        rates = np.asarray(rr.getRatesOfChange(), dtype=float)
         scale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
-        return bool(np.all(np.isfinite(rates)) and np.max(np.abs(rates)) * span < 1e-9 * scale and self._plausible())
+        if rates.size == 0:
+            return self._plausible(rr)
+        return bool(np.all(np.isfinite(rates)) and np.max(np.abs(rates)) * span < 1e-9 * scale and self._plausible(rr))
 
-    def solve_steady_state(self, selections: Sequence[str]) -> np.ndarray:
+    def solve_steady_state(self, selections: Sequence[str], *, ignore_events: bool = False) -> np.ndarray:
         """Steady state reached from the current state (no reset); returns the
-        values of ``selections`` there and leaves the model in that state."""
-        self._steady()
+        values of ``selections`` there and leaves the model in that state.
+
+        A model with events raises :class:`SimulationError` unless
+        ``ignore_events=True`` (the steady state of the model without them).
+        """
+        self._steady(ignore_events)
         return self._values_row(selections)
 
-    def _plausible(self) -> bool:
+    def _plausible(self, rr) -> bool:
         """Finite, non-negative (to round-off) amounts; round-off is set to zero."""
-        a = self._rr.model.getFloatingSpeciesAmounts()
+        a = rr.model.getFloatingSpeciesAmounts()
         values = a.tolist()  # plain floats: faster than numpy for a handful of species
         if not values:
             return True
@@ -610,19 +910,19 @@ class Simulator:
         scale = max(1.0, abs(hi), abs(lo))
         if lo < -1e-7 * scale:
             return False
-        tiny = 1e-18 * scale
-        if lo >= 0.0 and all(v == 0.0 or v >= tiny for v in values):
+        atol = self.options.atol
+        if lo >= 0.0 and all(v == 0.0 or v > atol for v in values):
             return True  # nothing to clean (the usual case)
         amounts = np.asarray(a, dtype=float)
-        junk = _roundoff(amounts)
+        junk = _roundoff(amounts, atol)
         if junk.any():
             amounts[junk] = 0.0
-            self._rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+            rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
         return True
 
     def _values_row(self, selections: Sequence[str]) -> np.ndarray:
-        rr = self._rr
-        return np.array([rr[s] for s in selections], dtype=float)
+        get = self._rr.getValue
+        return np.array([get(s) for s in selections], dtype=float)
 
     # ------------------------------------------------------------------- public
     def _default_selections(self) -> list[str]:
@@ -639,14 +939,16 @@ class Simulator:
             raise SimulationError(f"model {self.model.id!r}: {what} must be a non-negative time (got {t!r})")
         return value
 
-    def _frame(self, data: np.ndarray, index: np.ndarray, columns: Sequence[str], index_name: str):
+    def _frame(self, data: np.ndarray, index: "np.ndarray | object", columns: Sequence[str], index_name: str):
         import pandas as pd
 
         key = tuple(columns)
         cols = self._column_index.get(key)
         if cols is None:  # pandas Index objects are immutable: build each once
             cols = self._column_index[key] = pd.Index(list(columns))
-        df = pd.DataFrame(data, index=pd.Index(index, name=index_name, copy=False), columns=cols, copy=False)
+        if not isinstance(index, pd.Index):
+            index = pd.Index(index, name=index_name, copy=False)
+        df = pd.DataFrame(data, index=index, columns=cols, copy=False)
         df.attrs["units"] = {c: self._unit(c) for c in columns}
         df.attrs["units"][index_name] = self.time_unit if index_name == "time" else self.model.dose_unit
         df.attrs["model"] = self.model.id
@@ -705,8 +1007,18 @@ class Simulator:
                 raise SimulationError(f"model {self.model.id!r}: t_end must be positive (got {t_end!r})")
             if int(n_points) < 2:
                 raise SimulationError(f"n_points must be at least 2 (got {n_points})")
-            grid = np.linspace(0.0, end, int(n_points))
+            key = (end, int(n_points))
+            if self._grid is not None and self._grid[0] == key:
+                grid, time_index = self._grid[1], self._grid[2]  # immutable: safe to share
+            else:
+                import pandas as pd
+
+                grid = np.linspace(0.0, end, int(n_points))
+                grid.flags.writeable = False
+                time_index = pd.Index(grid, name="time", copy=False)
+                self._grid = (key, grid, time_index)
         else:
+            time_index = None
             grid = np.asarray([self.model_time(t, "times") for t in times], dtype=float)
             if grid.size < 2 or np.any(np.diff(grid) <= 0):
                 raise SimulationError(f"model {self.model.id!r}: times must be at least two increasing values")
@@ -715,16 +1027,36 @@ class Simulator:
         if initial is not None:
             init_state = initial if isinstance(initial, np.ndarray) else {k: v for k, v in dict(initial).items() if k in self._species_index}
         self.reset(values, init_state)
-        data = self.advance(grid, sel)
-        return self._frame(data, grid, sel, "time")
+        data = self._integrate(grid, sel, uniform=times is None)
+        return self._frame(data, grid if time_index is None else time_index, sel, "time")
 
     def steady_state(
         self,
         values: Mapping[str, float] | None = None,
         selections: Sequence[str] | None = None,
         initial: "Mapping[str, float] | np.ndarray | None" = None,
+        *,
+        ignore_events: bool = False,
     ):
         """The steady state with the current parameters (and overrides).
+
+        Parameters
+        ----------
+        values, initial
+            As for :meth:`timecourse`.
+        selections
+            Outputs (default: observables and species).
+        ignore_events
+            A model with events has no steady state unless this is true: a
+            steady state would otherwise lie past an event or pretend that
+            none fires.  With ``True`` it is the steady state of the model
+            with its events switched off.
+
+        Raises
+        ------
+        SimulationError
+            The model has events and ``ignore_events`` is false, or no
+            steady state was found.
 
         Returns
         -------
@@ -738,8 +1070,9 @@ class Simulator:
         init_state = None
         if initial is not None:
             init_state = initial if isinstance(initial, np.ndarray) else {k: v for k, v in dict(initial).items() if k in self._species_index}
+        self._steady_instance(ignore_events)  # refuse before any work
         self.reset(values, init_state)
-        self._steady()
+        self._steady(ignore_events)
         s = pd.Series(self._values_row(sel), index=sel, name="steady_state")
         s.attrs["units"] = {c: self._unit(c) for c in sel}
         s.attrs["model"] = self.model.id
@@ -768,6 +1101,7 @@ class Simulator:
         *,
         values: Mapping[str, float] | None = None,
         initial: "Mapping[str, float] | np.ndarray | None" = None,
+        ignore_events: bool = False,
     ):
         """Response to each dose of the ligand, at steady state or at a time.
 
@@ -786,6 +1120,9 @@ class Simulator:
         initial
             State to start each dose from (default: the model's initial state;
             e.g. the end state of a pre-treatment).
+        ignore_events
+            For steady-state readouts of a model with events: solve without
+            them (see :meth:`steady_state`); otherwise such a model raises.
 
         Returns
         -------
@@ -812,6 +1149,7 @@ class Simulator:
         if initial is not None:
             init_state = initial if isinstance(initial, np.ndarray) else {k: v for k, v in dict(initial).items() if k in self._species_index}
         if steady:
+            self._steady_instance(ignore_events)  # refuse before any work
             for i, dose in enumerate(d):
                 base[self.ligand] = dose
                 # continuation: each dose starts from the previous steady state
@@ -819,7 +1157,7 @@ class Simulator:
                     self.reset(base, init_state)
                 else:
                     self.set_now({self.ligand: dose})
-                self._steady()
+                self._steady(ignore_events)
                 out[i] = self._values_row(obs)
             kind = "steady state"
         else:
@@ -839,34 +1177,14 @@ class Simulator:
         df.attrs["model"] = self.model.id
         return df
 
-    def solve_steady_state_without_events(self, selections: Sequence[str]) -> np.ndarray:
-        """Steady state from the current state with the model's events switched off.
 
-        Newton's method only (an integration towards the attractor would fire
-        the events); leaves the model in that state.  For models with events
-        whose user explicitly asks for the event-free steady state.
-        """
-        import roadrunner
+def _without_events(sbml: str) -> str:
+    """The SBML text with every event removed (for steady states with the
+    events switched off)."""
+    import libsbml
 
-        cfg = roadrunner.Config
-        key = cfg.ALLOW_EVENTS_IN_STEADY_STATE_CALCULATIONS
-        saved = cfg.getValue(key)
-        cap = _capture()
-        start = np.asarray(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
-        t_start = float(self._rr.model.getTime())
-        with cap.capture():
-            cfg.setValue(key, True)
-            try:
-                self._rr.steadyState()
-                ok = self._plausible()
-                failure: BaseException | None = None
-            except RuntimeError as exc:
-                ok, failure = False, exc
-            finally:
-                cfg.setValue(key, saved)
-            if not ok:
-                self._restore(start, t_start)
-                raise self._failure("steady state (events switched off)",
-                                    failure or RuntimeError("no non-negative steady state found")) from None
-        cap.clear()
-        return self._values_row(selections)
+    doc = libsbml.readSBMLFromString(sbml)
+    model = doc.getModel()
+    while model.getNumEvents():
+        model.removeEvent(0)
+    return libsbml.writeSBMLToString(doc)

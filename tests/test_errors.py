@@ -11,6 +11,9 @@ from receptorkin import errors
 def test_every_error_is_a_receptorkin_error_and_lives_in_errors():
     for name in errors.__all__:
         cls = getattr(errors, name)
+        if issubclass(cls, Warning):  # warnings: one hierarchy too
+            assert issubclass(cls, errors.ReceptorkinWarning), name
+            continue
         assert issubclass(cls, errors.ReceptorkinError), name
         assert cls.__module__ == "receptorkin.errors", name
     # the modules that raise them re-use these classes (no second copy to catch separately)

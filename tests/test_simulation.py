@@ -134,3 +134,278 @@ def test_state_round_trip_continues_a_trajectory(fresh_trafficking):
     mid = sim.state()
     part = sim.timecourse(times=[30, 60], values={"ligand": 5.0}, initial=mid, selections=["R", "C", "Ri"])
     assert_allclose(part.iloc[-1].to_numpy(), whole.iloc[-1].to_numpy(), rtol=1e-6)
+
+
+# --------------------------------------------------------------------------
+# Any SBML model libRoadRunner simulates: events, rules, boundary species,
+# ids that shadow roadrunner's Python attributes, hierarchical models.
+
+from receptorkin.simulation import Simulator, _roundoff  # noqa: E402
+
+EVENT_MODEL = """
+model event_model
+  compartment cell = 1
+  species R in cell
+  R = 100
+  kdeg = 0.1
+  ksyn = 10
+  J1: -> R; ksyn
+  J2: R -> ; kdeg*R
+  E1: at time >= 5: ksyn = 30
+end
+"""
+
+
+def test_parameter_assigning_event_same_on_first_and_tenth_run():
+    """dR/dt = ksyn - kdeg R with ksyn 10 -> 30 at t = 5: R = 100 until 5, then
+    300 - 200 exp(-0.1 (t - 5)).  The event's ksyn must not leak into later runs."""
+    sim = Simulator(EVENT_MODEL)
+    t = np.linspace(0, 20, 41)
+    expected = np.where(t < 5, 100.0, 300.0 - 200.0 * np.exp(-0.1 * (t - 5)))
+    first = sim.timecourse(times=t, selections=["R", "ksyn"])
+    assert_allclose(first["R"].to_numpy(), expected, rtol=1e-6)
+    for _ in range(9):
+        last = sim.timecourse(times=t, selections=["R", "ksyn"])
+    assert_allclose(last.to_numpy(), first.to_numpy(), rtol=1e-12)
+    assert sim.parameters["ksyn"] == 10.0 and first["ksyn"].iloc[0] == 10.0 and first["ksyn"].iloc[-1] == 30.0
+
+
+def test_steady_state_of_a_model_with_events_needs_consent():
+    sim = Simulator(EVENT_MODEL)
+    with pytest.raises(SimulationError, match="has events"):
+        sim.steady_state()
+    with pytest.raises(SimulationError, match="ignore_events"):
+        sim.dose_response([1.0], observable="R") if sim.ligand else sim.solve_steady_state(["R"])
+    sim.timecourse(20, 5)  # the event fires; its value must not reach the steady state
+    ss = sim.steady_state(ignore_events=True, selections=["R", "ksyn"])
+    assert_allclose(ss["R"], 10.0 / 0.1, rtol=1e-8)  # ksyn / kdeg before the event
+    assert ss["ksyn"] == 10.0
+
+
+def test_event_targeting_a_species_is_simulated():
+    """A bolus: R jumps by 50 at t = 2, then decays: R = 150 exp(-0.5 (t - 2))."""
+    sim = Simulator("""
+    model bolus
+      compartment cell = 1
+      species R in cell
+      R = 100
+      k = 0.5
+      J: R -> ; k*R
+      E: at time >= 2: R = R + 50
+    end
+    """)
+    df = sim.timecourse(times=[0, 1, 2.5, 4])
+    r2 = 100 * np.exp(-1.0)
+    expected = [100, 100 * np.exp(-0.5), (r2 + 50) * np.exp(-0.25), (r2 + 50) * np.exp(-1.0)]
+    assert_allclose(df["R"].to_numpy(), expected, rtol=1e-6)
+
+
+def test_boundary_species_and_concentrations_are_readable():
+    """L is a boundary species in a 2-litre compartment: amount 2 x its concentration."""
+    sim = Simulator("""
+    model boundary
+      compartment cell = 2
+      species R in cell, $L in cell
+      R = 1; L = 3
+      k = 0.2
+      J: R -> ; k*L*R
+    end
+    """, ligand="L")
+    df = sim.timecourse(times=[0, 1], selections=["L", "[L]", "R", "[R]", "cell", "k"])
+    assert_allclose(df["L"], 6.0)
+    assert_allclose(df["[L]"], 3.0)
+    # the rate law gives amount per time: dR/dt = -k [L] [R], so d[R]/dt = -k [L] [R] / V
+    # and [R] = exp(-0.3 t) from [R](0) = 1
+    assert_allclose(df["[R]"].to_numpy(), [1.0, np.exp(-0.3)], rtol=1e-7)
+    assert_allclose(df["R"].to_numpy(), 2 * df["[R]"].to_numpy(), rtol=1e-12)
+    assert "[L]" in sim.readable and sim.get("[L]") == 3.0
+    # a boundary species as the ligand: values= and doses set its amount
+    more = sim.timecourse(times=[0, 1], values={"L": 10.0}, selections=["L", "[R]"])
+    assert_allclose(more["L"], 10.0)
+    assert_allclose(more["[R]"].iloc[-1], np.exp(-0.2 * 5.0 / 2.0), rtol=1e-7)  # [L] = 5
+    assert_allclose(sim.timecourse(times=[0, 1], selections=["L"])["L"], 6.0)  # and it does not stick
+    with pytest.raises(ModelError, match="only species have a concentration"):
+        sim.timecourse(1, 2, selections=["[k]"])
+
+
+def test_ids_that_shadow_roadrunner_attributes_are_harmless():
+    """Ids named like roadrunner's Python methods must not break this or later Simulators."""
+    from receptorkin.models.build import antimony_to_sbml
+
+    sbml = antimony_to_sbml("""
+    model shadow
+      compartment cell = 1
+      species reset in cell, simulate in cell
+      reset = 10; simulate = 0
+      kmodel = 0.3; integrator = 2
+      J: reset -> simulate; kmodel*reset
+    end
+    """, "shadow").replace('"kmodel"', '"model"').replace("> kmodel <", "> model <")
+    assert 'id="model"' in sbml and "kmodel" not in sbml
+    odd = Simulator(sbml)
+    df = odd.timecourse(times=[0, 1], selections=["reset", "simulate", "model"])
+    assert_allclose(df["reset"].to_numpy(), [10, 10 * np.exp(-0.3)], rtol=1e-7)
+    again = odd.timecourse(times=[0, 1], selections=["reset"])
+    assert_allclose(again["reset"].to_numpy(), df["reset"].to_numpy(), rtol=1e-12)
+    later = Simulator("trafficking")
+    assert_allclose(later.steady_state()["surface_receptor"], 20000.0, rtol=1e-10)
+    import roadrunner
+
+    assert callable(roadrunner.RoadRunner.reset) and callable(roadrunner.RoadRunner.simulate)
+
+
+def test_non_constant_parameter_is_a_ligand():
+    sim = Simulator("""
+    model lig
+      compartment cell = 1
+      species C in cell
+      C = 0
+      var drug = 0
+      kon = 0.1; koff = 0.2
+      J: -> C; kon*drug - koff*C
+    end
+    """, ligand="drug", observable="C")
+    dr = sim.dose_response([0.0, 1.0, 4.0])
+    assert_allclose(dr["C"].to_numpy(), [0.0, 0.5, 2.0], rtol=1e-8)  # C = kon L / koff
+
+
+def test_rule_computed_ligand_is_refused():
+    with pytest.raises(ModelError, match="assignment rule"):
+        Simulator("""
+        model lig2
+          compartment cell = 1
+          species C in cell
+          C = 0
+          a = 1
+          drug := 2*a
+          J: -> C; drug - C
+        end
+        """, ligand="drug")
+
+
+CYCLE = """
+model cycle
+  compartment cell = 1
+  species A in cell, B in cell
+  A = 10; B = 0
+  k1 = 0.3; k2 = 0.1
+  J1: A -> B; k1*A
+  J2: B -> A; k2*B
+end
+"""
+
+
+def test_moiety_analysis_only_for_steady_states():
+    """A closed cycle: A + B = 10 conserved; steady state A = 10 k2/(k1 + k2)."""
+    sim = Simulator(CYCLE)
+    sim.timecourse(10, 3)
+    assert sim.uses_moieties is None  # no steady state asked: nothing analysed, nothing recompiled
+    ss = sim.steady_state()
+    assert sim.uses_moieties is True
+    assert_allclose([ss["A"], ss["B"]], [2.5, 7.5], rtol=1e-9)
+    ss2 = sim.steady_state(values={"k1": 0.1})
+    assert_allclose([ss2["A"], ss2["B"]], [5.0, 5.0], rtol=1e-9)
+    tc = sim.timecourse(times=[0, 1])  # the time course is untouched by the analysis
+    a1 = 10 * (0.1 + 0.3 * np.exp(-0.4)) / 0.4
+    assert_allclose(tc["A"].to_numpy(), [10, a1], rtol=1e-7)
+
+
+def test_moiety_analysis_not_used_where_invalid():
+    """A rate rule on a species: libRoadRunner refuses moiety analysis for it."""
+    sim = Simulator("""
+    model ruled
+      compartment cell = 1
+      species A in cell, B in cell
+      A = 10; B = 0
+      k1 = 0.3; k2 = 0.1
+      J1: A -> B; k1*A
+      J2: B -> A; k2*B
+      species X in cell
+      X = 1
+      X' = -X
+    end
+    """)
+    ss = sim.steady_state()
+    assert sim.uses_moieties is False
+    assert_allclose([ss["A"], ss["B"], ss["X"]], [2.5, 7.5, 0.0], rtol=1e-6, atol=1e-9)
+
+
+def test_roundoff_never_moves_a_value_beyond_the_absolute_tolerance():
+    x = np.array([1e4, -5e-11, 3e-32, 2e-10, -1e-6, 0.0])
+    mask = _roundoff(x, 1e-10)
+    assert mask.tolist() == [False, True, True, False, False, False]
+    assert np.max(np.abs(x[mask])) <= 1e-10
+
+
+def test_hierarchical_model_with_external_file(tmp_path):
+    """A comp model whose submodel lives in a file next to it (loaded from another folder)."""
+    import os
+
+    (tmp_path / "models").mkdir()
+    inner = """<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2">
+  <model id="decay">
+    <listOfCompartments><compartment id="c" size="1" constant="true"/></listOfCompartments>
+    <listOfSpecies><species id="S" compartment="c" initialAmount="8" hasOnlySubstanceUnits="true"
+      boundaryCondition="false" constant="false"/></listOfSpecies>
+    <listOfParameters><parameter id="k" value="0.5" constant="true"/></listOfParameters>
+    <listOfReactions><reaction id="J" reversible="false">
+      <listOfReactants><speciesReference species="S" stoichiometry="1" constant="true"/></listOfReactants>
+      <kineticLaw><math xmlns="http://www.w3.org/1998/Math/MathML"><apply><times/><ci>k</ci><ci>S</ci></apply></math></kineticLaw>
+    </reaction></listOfReactions>
+  </model>
+</sbml>"""
+    outer = """<?xml version="1.0" encoding="UTF-8"?>
+<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"
+      xmlns:comp="http://www.sbml.org/sbml/level3/version1/comp/version1" comp:required="true">
+  <model id="top">
+    <comp:listOfSubmodels><comp:submodel comp:id="sub" comp:modelRef="ext"/></comp:listOfSubmodels>
+  </model>
+  <comp:listOfExternalModelDefinitions>
+    <comp:externalModelDefinition comp:id="ext" comp:source="decay.xml" comp:modelRef="decay"/>
+  </comp:listOfExternalModelDefinitions>
+</sbml>"""
+    (tmp_path / "models" / "decay.xml").write_text(inner, encoding="utf-8")
+    (tmp_path / "models" / "top.xml").write_text(outer, encoding="utf-8")
+    here = os.getcwd()
+    os.chdir(tmp_path)  # the external file is found next to the model, not in the working folder
+    try:
+        sim = Simulator(os.path.join("models", "top.xml"))
+    finally:
+        os.chdir(here)
+    df = sim.timecourse(times=[0, 2])
+    assert_allclose(df["sub__S"].to_numpy(), [8, 8 * np.exp(-1.0)], rtol=1e-7)
+    (tmp_path / "models" / "decay.xml").unlink()
+    with pytest.raises(ModelError, match="'decay.xml' not found"):
+        Simulator(tmp_path / "models" / "top.xml")
+
+
+def test_unsupported_constructs_are_refused_in_one_line():
+    with pytest.raises(ModelError, match="algebraic rule") as info:
+        Simulator(str(SUITE_CASE("00040")))
+    assert "\n" not in str(info.value)
+
+
+def SUITE_CASE(cid):
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "data" / "sbml-test-suite" / cid
+    return next(folder.glob("*.xml"))
+
+
+def test_boundary_species_ligand_steady_state_dose_response():
+    """dR/dt = ksyn - k [L] [R] (amount per time), V = 2: R = V ksyn / (k [L]) at steady
+    state, with [L] = dose / V (a dose sets the boundary species' amount)."""
+    sim = Simulator("""
+    model bligand
+      compartment cell = 2
+      species R in cell, $L in cell
+      R = 1; L = 1
+      ksyn = 3; k = 0.5
+      J0: -> R; ksyn
+      J1: R -> ; k*L*R
+    end
+    """, ligand="L", observable="R")
+    doses = np.array([1.0, 2.0, 8.0])
+    dr = sim.dose_response(doses)
+    assert_allclose(dr["R"].to_numpy(), 2 * 3.0 / (0.5 * doses / 2), rtol=1e-8)

@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
     p.add_argument("--curve-id", default=None, metavar="COL",
                    help="column naming the curve of each row (default: 'condition' if the file has it)")
+    p.add_argument("--dose-unit", default=None, metavar="UNIT",
+                   help="concentration unit of the doses (M, mM, uM, nM, pM); default: from the dose column's "
+                   "header ('conc [nM]', 'conc_nM'). Makes pEC50, pKA, pA2 and pKB molar (10 nM -> 8.0)")
+    p.add_argument("--antagonist-unit", default=None, metavar="UNIT",
+                   help="unit of the Schild antagonist column (default: from its header, else the dose unit)")
     p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
     p.add_argument("--antagonist", default="antagonist", metavar="COL",
                    help="antagonist concentration column for --model schild (default 'antagonist')")
@@ -91,12 +96,10 @@ def _header(path: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
-    import json
-
     from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
     from ..curves.report import markdown_table
-    from ..curves.result import to_jsonable
+    from ..jsonout import dumps
     from ..errors import FitError
     from ..io import atomic_write_text, prepare_outdir
     from ..plots_curves import plot_curve_fit
@@ -136,6 +139,14 @@ def run(args: argparse.Namespace) -> int:
                           f"(parameters: {', '.join(model.family.parameters)})")
     if not 0 < args.level < 1:
         return _usage(f"--level must be between 0 and 1 (got {args.level})")
+    from ..curves.doseunits import parse_dose_unit
+
+    for option, value in (("--dose-unit", args.dose_unit), ("--antagonist-unit", args.antagonist_unit)):
+        if value is not None:
+            try:
+                parse_dose_unit(value, what=option)
+            except FitError as exc:
+                return _usage(str(exc))
     compare = [m.strip() for m in args.compare.split(",") if m.strip()] if args.compare else []
     for name in compare:
         if name not in MODELS and name not in ("4PL", "5PL"):
@@ -160,10 +171,12 @@ def run(args: argparse.Namespace) -> int:
     # ---------------------------------------------------------------- fit
     if model.name == "schild":
         result = fit_schild(data, dose=args.dose, response=args.response, antagonist=args.antagonist,
-                            fixed=fixed or None, level=args.level)
+                            fixed=fixed or None, level=args.level, dose_unit=args.dose_unit,
+                            antagonist_unit=args.antagonist_unit)
     else:
         result = fit_curve(data, model, dose=args.dose, response=args.response, curve=curve_col,
-                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level)
+                           sd=args.sd, shared=shared, fixed=fixed or None, level=args.level,
+                           dose_unit=args.dose_unit)
 
     reference = args.reference
     if reference is not None and reference not in result.curves:
@@ -181,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
         names = [model.name] + [m for m in compare if m != model.name]
         comparison = compare_models(data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
-                                    level=args.level)
+                                    level=args.level, dose_unit=args.dose_unit)
         summary["comparison"] = comparison.to_dict("records")
 
     report = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile)
@@ -192,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
     # ---------------------------------------------------------------- write
     if not outdir.exists():
         prepare_outdir(outdir, False)
-    atomic_write_text(outdir / "curve.json", json.dumps(to_jsonable(summary), indent=2, allow_nan=False) + "\n",
+    atomic_write_text(outdir / "curve.json", dumps(summary, indent=2) + "\n",
                       force=args.force)
     plot_curve_fit(result, outdir / "curve.png", force=args.force)
     atomic_write_text(outdir / "report.md", report, force=args.force)
@@ -207,6 +220,10 @@ def run(args: argparse.Namespace) -> int:
           f"rse {result.rse:.4g} on {result.df} df")
     for row in eds.itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
-        print(f"{label}EC50 {row.estimate:.4g} (SE {row.se:.3g})")
+        unit = f" {result.dose_unit}" if result.dose_unit else ""
+        print(f"{label}EC50 {row.estimate:.4g}{unit} (SE {row.se:.3g})")
+    for row in result.potency().itertuples():
+        label = f"  {row.curve}: " if result.design.m > 1 else "  "
+        print(f"{label}{row.quantity} {row.estimate:.3f} (SE {row.se:.3g})")
     _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
     return 0

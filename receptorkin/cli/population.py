@@ -93,12 +93,12 @@ def _format(choice: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import math
 
     from ..dosing import as_regimen, attach_pk
     from ..errors import ReceptorkinError
     from ..io import atomic_write_text, prepare_outdir
+    from ..jsonout import dumps
     from ..models.sbml import load_model
     from ..population import LogNormal, Population, parse_criterion, simulate, time_grid
     from ..units import parse_time, time_factor
@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
     summary["bands"] = {"observable": band, "time_h": (bands.index.to_numpy() * hours).tolist(),
                         **{c: [None if not math.isfinite(v) else v for v in bands[c].tolist()]
                            for c in bands.columns if c.startswith("p")}}
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=float) + "\n", force=True)
+    atomic_write_text(out / "summary.json", dumps(summary, indent=2) + "\n", force=True)
     show = "d" if horizon is not None and horizon * hours >= 48 else "h"
     fig = result.plot_bands(band, time_unit=show)
     save_figure(fig, str(out / "bands.png"), force=True)

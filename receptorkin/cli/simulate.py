@@ -21,8 +21,25 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+    import warnings
+
+    from ..errors import AssumedUnitWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", AssumedUnitWarning)
+        code = _run(args)
+    for w in caught:  # one line each; other warnings keep their usual route
+        if issubclass(w.category, AssumedUnitWarning):
+            print(f"receptorkin: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..assumed_units import model_units, read_dose, read_time
     from ..simulation import Simulator
-    from ..units import parse_concentration
     from . import _outputs
 
     values = parse_numbers(parse_assignments(args.set))
@@ -36,9 +53,12 @@ def run(args: argparse.Namespace) -> int:
             from ..errors import ModelError
 
             raise ModelError(f"model {sim.id!r} declares no ligand: name it with --ligand ID")
-        initial[sim.ligand] = parse_concentration(args.dose, sim.model.dose_unit, "--dose")
+    units = model_units(sim.model, sim.ligand)
+    t_end = read_time(units, args.t_end, "--t-end")
+    if args.dose is not None:
+        initial[sim.ligand] = read_dose(units, args.dose, "--dose")
     columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
-    df = sim.timecourse(args.t_end, args.points, values=initial, selections=columns)
+    df = sim.timecourse(t_end, args.points, values=initial, selections=columns)
     _outputs.write_table(df, args.output, args.force)
     if args.plot:
         from ..plots import plot_timecourse

@@ -189,6 +189,42 @@ class Design:
             H[:, :, l] = (self.dfdP(Pp) - self.dfdP(Pm)) / (2 * step)[:, None]
         return 0.5 * (H + H.transpose(0, 2, 1))
 
+    # ------------------------------------------------------------------ shape
+    def ordered_pairs(self) -> list[tuple[int, int, float, float]]:
+        """The ``lower <= upper`` constraints of an asymmetric family.
+
+        Returns
+        -------
+        list of (k_lower, k_upper, lower_value, upper_value)
+            One entry per distinct pair of ``theta`` positions (-1 for a fixed
+            parameter, whose value is then given); empty when the family's
+            mirror image is the same curve.
+        """
+        fam = self.family
+        if fam.ordered is None or (fam.symmetric_when and all(
+                name in self.fixed and float(self.fixed[name]) == float(v)
+                for name, v in fam.symmetric_when.items())):
+            return []
+        jl, ju = (fam.parameters.index(n) for n in fam.ordered)
+        pairs: list[tuple[int, int, float, float]] = []
+        for c in range(self.m):
+            kl, ku = int(self.index[c, jl]), int(self.index[c, ju])
+            if kl < 0 and ku < 0:
+                continue
+            pair = (kl, ku, float(self.base[c, jl]), float(self.base[c, ju]))
+            if pair not in pairs:
+                pairs.append(pair)
+        return pairs
+
+    def in_shape(self, theta: np.ndarray) -> bool:
+        """True when ``theta`` keeps every ``lower <= upper`` of the family."""
+        for kl, ku, lo, hi in self.ordered_pairs():
+            lo_v = theta[kl] if kl >= 0 else lo
+            hi_v = theta[ku] if ku >= 0 else hi
+            if not lo_v <= hi_v:
+                return False
+        return True
+
     # ------------------------------------------------------------------ transforms
     def to_phi(self, theta: np.ndarray) -> np.ndarray:
         """Unconstrained optimizer coordinates (log for positive parameters)."""
@@ -272,7 +308,15 @@ def solve(
     if dependent is not None:
         hold_set.add(dependent.index)
     free = np.array([k for k in range(design.p) if k not in hold_set], dtype=int)
-    phi_all = design.to_phi(np.asarray(theta0, float))
+    theta_start = np.asarray(theta0, float).copy()
+    gaps = _gap_transforms(design, hold_set)
+    for k, ref, const, sign in gaps:  # a start outside the family's shape: mirror it in
+        base = theta_start[ref] if ref >= 0 else const
+        if not sign * (theta_start[k] - base) > 0:
+            theta_start[k] = base + sign * max(abs(theta_start[k] - base), 1e-3 * (float(np.ptp(design.y)) or 1.0))
+    phi_all = design.to_phi(theta_start)
+    for k, ref, const, sign in gaps:
+        phi_all[k] = np.log(sign * (theta_start[k] - (theta_start[ref] if ref >= 0 else const)))
     w = design.w
     y = design.y
 
@@ -280,6 +324,8 @@ def solve(
         phi = phi_all.copy()
         phi[free] = z
         theta = design.to_theta(phi)
+        for k, ref, const, sign in gaps:
+            theta[k] = (theta[ref] if ref >= 0 else const) + sign * np.exp(np.clip(phi[k], -_LOG_LIMIT, _LOG_LIMIT))
         if dependent is not None:
             theta[dependent.index] = dependent.value(theta)
         return theta
@@ -296,9 +342,12 @@ def solve(
         J = design.jacobian(theta)
         if dependent is not None:
             J = J + np.outer(J[:, dependent.index], dependent.gradient(theta))
-        J = J[:, free]
-        scale = np.where(design.log_scale[free], theta[free], 1.0)
-        J = J * (w[:, None] * scale[None, :])
+        if gaps:
+            J = (J @ _chain(design, theta, free, gaps)) * w[:, None]
+        else:
+            J = J[:, free]
+            scale = np.where(design.log_scale[free], theta[free], 1.0)
+            J = J * (w[:, None] * scale[None, :])
         if not np.all(np.isfinite(J)):
             J = np.where(np.isfinite(J), J, 0.0)
         return J
@@ -322,6 +371,49 @@ def solve(
     rss = float(r @ r)
     ok = bool(res.status > 0) and np.isfinite(rss) and rss < 1e199
     return Solution(theta, rss, ok, str(res.message), int(res.nfev))
+
+
+def _gap_transforms(design: Design, held: set[int]) -> list[tuple[int, int, float, int]]:
+    """Entries of ``theta`` fitted as the log of their distance to a partner.
+
+    Keeps ``lower <= upper`` for asymmetric families: per pair, the entry
+    that belongs to that pair alone (and is neither held nor dependent) is
+    written ``partner + sign * exp(z)``.  Returns ``(k, partner_k, partner
+    value if fixed, sign)`` tuples; a partner is never itself transformed.
+    """
+    pairs = design.ordered_pairs()
+    if not pairs:
+        return []
+    uses: dict[int, int] = {}
+    for kl, ku, _, _ in pairs:
+        for k in {kl, ku}:
+            if k >= 0:
+                uses[k] = uses.get(k, 0) + 1
+    out: list[tuple[int, int, float, int]] = []
+    taken: set[int] = set()
+    for kl, ku, lo, hi in pairs:
+        if ku >= 0 and ku not in held and uses[ku] == 1 and kl not in taken:
+            out.append((ku, kl, lo, 1))
+            taken.add(ku)
+        elif kl >= 0 and kl not in held and uses[kl] == 1 and ku not in taken:
+            out.append((kl, ku, hi, -1))
+            taken.add(kl)
+    return out
+
+
+def _chain(design: Design, theta: np.ndarray, free: np.ndarray,
+           gaps: list[tuple[int, int, float, int]]) -> np.ndarray:
+    """(p, len(free)) derivative of ``theta`` in the optimizer coordinates."""
+    M = np.zeros((design.p, free.size))
+    col = {int(k): j for j, k in enumerate(free)}
+    for k, j in col.items():
+        M[k, j] = theta[k] if design.log_scale[k] else 1.0
+    for k, ref, const, _ in gaps:
+        if k in col:
+            M[k, col[k]] = theta[k] - (theta[ref] if ref >= 0 else const)
+        if ref >= 0:
+            M[k] += M[ref]
+    return M
 
 
 @dataclass

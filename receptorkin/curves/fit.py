@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..data import check_enough_points, line_span, read_table, table_lines, table_source, validate_table
 from ..errors import DataError, FitError
+from .doseunits import P_PARAMETERS, log10_factor, molar_family, parse_dose_unit, unit_from_header
 from .engine import Design, Solution, build_design, hessian_half, solve
 from .models import CurveModel, get_model
 from .result import CurveFitResult
@@ -88,6 +89,46 @@ def _check_names(model: CurveModel, shared: Sequence[str], fixed: Mapping[str, f
             raise FitError(f"model {model.name}: start value of {name!r} must be positive (got {value!r})")
 
 
+# Least squares squares the residuals: responses (and their spread) must
+# stay where a square is a normal double; doses enter through log(x) and
+# x / scale, and a scale must stay within exp(+-700).
+_RESPONSE_RANGE = (1e-100, 1e100)
+_DOSE_RANGE = (1e-250, 1e250)
+
+
+def _check_ranges(design: Design, response_name: str, dose_name: str) -> None:
+    """Refuse numbers the engine cannot represent with a message that says how to rescale."""
+    src = design.source
+    y = design.y
+    big = float(np.max(np.abs(y))) if len(y) else 0.0
+    lo, hi = _RESPONSE_RANGE
+    if big > hi:
+        k = int(np.argmax(np.abs(y)))
+        raise DataError(
+            f"{src}: line {design.lines[k]}: column {response_name!r}: {y[k]:g} is too large for least squares "
+            f"(responses must stay within +-{hi:g}); express the responses in a larger unit"
+        )
+    spread = float(np.ptp(y)) if len(y) else 0.0
+    if 0 < spread < lo:
+        raise DataError(
+            f"{src}: {line_span(design.lines)}: column {response_name!r}: the responses vary by only {spread:g} "
+            f"(less than {lo:g}), too little for least squares; express them in a smaller unit"
+        )
+    if spread > 0 and spread < 1e-12 * big:
+        raise DataError(
+            f"{src}: {line_span(design.lines)}: column {response_name!r}: the responses vary by {spread:g} "
+            f"around {big:g}, below the resolution of double precision; subtract a baseline first"
+        )
+    pos = design.x[design.x > 0]
+    if len(pos):
+        dlo, dhi = _DOSE_RANGE
+        for k in np.flatnonzero((design.x > 0) & ((design.x < dlo) | (design.x > dhi))):
+            raise DataError(
+                f"{src}: line {design.lines[k]}: column {dose_name!r}: dose {design.x[k]:g} is outside "
+                f"{dlo:g}..{dhi:g}; express the doses in another unit"
+            )
+
+
 def _check_curves(design: Design, response_name: str) -> None:
     """Refuse data that cannot determine the parameters (before any optimizer runs)."""
     src = design.source
@@ -161,6 +202,8 @@ def fit_curve(
     fixed: Mapping[str, float] | None = None,
     start: Mapping[str, float] | None = None,
     level: float = 0.95,
+    dose_unit: str | None = None,
+    antagonist_unit: str | None = None,
 ) -> CurveFitResult:
     """Fit a dose-response model to one curve or to several curves jointly.
 
@@ -199,6 +242,17 @@ def fit_curve(
         Starting values overriding the self-starter (same for every curve).
     level
         Confidence level of the intervals (t-based, df = n - p).
+    dose_unit
+        Concentration unit of the doses: ``'M'``, ``'mM'``, ``'µM'`` (or
+        ``'uM'``), ``'nM'``, ``'pM'``, ``'fM'``.  Default: the unit named in
+        the dose column's header (``'conc [nM]'``, ``'conc_nM'``), if any.
+        With a unit, ``pEC50`` (``sigEmax.p``, ``Hill.p``) and the reported
+        pEC50 of every model are molar (``-log10`` of mol/L: 10 nM -> 8.0);
+        without one, p-values are ``-log10`` of the dose in its own unit and
+        labelled so.  Doses, EC50 values and plots stay in the data's unit.
+    antagonist_unit
+        Unit of the Schild antagonist column (default: from its header,
+        else the dose unit); makes ``pA2`` (and pKB) molar.
 
     Returns
     -------
@@ -214,6 +268,22 @@ def fit_curve(
         Unknown parameter names, or the optimizer failed from every start.
     """
     mdl = get_model(model)
+    units_notes: list[str] = []
+    unit = parse_dose_unit(dose_unit) if dose_unit is not None else unit_from_header(dose)
+    cov_units: dict[str, str | None] = {}
+    for name in mdl.family.covariates:
+        column = (covariates or {}).get(name, name)
+        if antagonist_unit is not None:
+            cov_units[name] = parse_dose_unit(antagonist_unit, what="antagonist_unit")
+        else:
+            cov_units[name] = unit_from_header(column)
+            if cov_units[name] is None and unit is not None:
+                cov_units[name] = unit
+                units_notes.append(f"the {name} concentrations (column {column!r}) name no unit: taken to be "
+                                   f"in {unit}, like the doses; give antagonist_unit= otherwise")
+    molar = molar_family(mdl.family, unit, cov_units)
+    if molar is not mdl.family:
+        mdl = CurveModel(mdl.name, molar, mdl.fixed, mdl.description)
     fam = mdl.family
     shared_list = list(fam.default_shared) if shared is None else _as_list(shared)
     if shared is not None and [s.lower() for s in shared_list] == ["all"]:
@@ -245,6 +315,7 @@ def fit_curve(
     sdv = df[sd].to_numpy(float) if sd else None
     design = build_design(mdl, x, y, g, curves, Z=Z, sd=sdv, shared=shared_list, fixed=fixed,
                           lines=lines, source=source)
+    _check_ranges(design, response, dose)
     _check_curves(design, response)
 
     per_curve = []
@@ -252,9 +323,12 @@ def fit_curve(
         rows = design.g == c
         per_curve.append((design.x[rows], design.y[rows], design.curve_covariates[c]))
     candidates = global_starts(fam, per_curve, design.fixed, shared_list if design.m > 1 else [])
+    shifts = _molar_start_shifts(fam, unit, cov_units)
     thetas = []
     for Q0 in candidates:
         Q0 = Q0.copy()
+        for j, shift in shifts:  # starters work in the data's units; the p-parameter is molar
+            Q0[:, j] -= shift
         for name, value in start.items():
             Q0[:, fam.parameters.index(name)] = float(value)
         thetas.append(design.theta_from_Q(Q0))
@@ -291,6 +365,19 @@ def fit_curve(
         )
     Hh = hessian_half(design, best.theta)
     result = CurveFitResult.from_solution(design, best, Hh, level=level, dose_column=dose,
-                                          response_column=response, curve_column=curve)
-    result.notes[:0] = notes
+                                          response_column=response, curve_column=curve,
+                                          dose_unit=unit, covariate_units=cov_units)
+    result.notes[:0] = notes + units_notes
     return result
+
+
+def _molar_start_shifts(fam, unit: str | None, cov_units: Mapping[str, str | None]) -> list[tuple[int, float]]:
+    """(column, log10 mol/L per unit) of the family's molar p-parameter, if any."""
+    spec = P_PARAMETERS.get(fam.name)
+    if spec is None:
+        return []
+    over, pname = spec
+    u = unit if over == "dose" else cov_units.get(over)
+    if u is None:
+        return []
+    return [(fam.parameters.index(pname), log10_factor(u))]

@@ -200,6 +200,16 @@ class CurveFamily:
         concentration).
     default_shared
         Parameters shared between curves unless the caller says otherwise.
+    ordered
+        ``(lower, upper)``: two parameters whose meaning is "lower limit" and
+        "upper limit".  For an asymmetric family (Weibull, the 5PL) swapping
+        them and reversing the slope gives a curve of a *different* shape
+        (a Weibull-1 with c > d is a Weibull-2), so fits keep
+        ``lower <= upper``.  ``None`` for families whose mirror image is the
+        same curve.
+    symmetric_when
+        Fixed values that make the family symmetric again (the log-logistic
+        family with ``f = 1``): with them the order is not imposed.
     """
 
     name: str
@@ -211,6 +221,8 @@ class CurveFamily:
     dose_scale: str | None = None
     covariates: tuple[str, ...] = ()
     default_shared: tuple[str, ...] = ()
+    ordered: tuple[str, str] | None = None
+    symmetric_when: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -302,11 +314,11 @@ def evaluate_family(family: CurveFamily, x: np.ndarray, P: np.ndarray, Z: np.nda
 # --------------------------------------------------------------------------- registry
 LL = CurveFamily("LL", ("b", "c", "d", "e", "f"),
                  "c + (d - c) / (1 + exp(b (log x - log e)))^f", _ll, _ll_limits,
-                 positive=("e", "f"), dose_scale="e")
+                 positive=("e", "f"), dose_scale="e", ordered=("c", "d"), symmetric_when={"f": 1.0})
 W1 = CurveFamily("W1", ("b", "c", "d", "e"), "c + (d - c) exp(-exp(b (log x - log e)))",
-                 _w1, _w1_limits, positive=("e",), dose_scale="e")
+                 _w1, _w1_limits, positive=("e",), dose_scale="e", ordered=("c", "d"))
 W2 = CurveFamily("W2", ("b", "c", "d", "e"), "c + (d - c) (1 - exp(-exp(b (log x - log e))))",
-                 _w2, _w2_limits, positive=("e",), dose_scale="e")
+                 _w2, _w2_limits, positive=("e",), dose_scale="e", ordered=("c", "d"))
 EXD = CurveFamily("EXD", ("c", "d", "e"), "c + (d - c) exp(-x / e)", _exd, _exd_limits,
                   positive=("e",), dose_scale="e")
 BC = CurveFamily("BC", ("b", "c", "d", "e", "f"), "c + (d - c + f x) / (1 + exp(b (log x - log e)))",

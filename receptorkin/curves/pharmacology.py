@@ -95,6 +95,7 @@ def fit_operational(
     fixed: Mapping[str, float] | None = None,
     start: Mapping[str, float] | None = None,
     level: float = 0.95,
+    dose_unit: str | None = None,
 ) -> CurveFitResult:
     """Fit the operational model globally across conditions (Furchgott analysis).
 
@@ -112,8 +113,9 @@ def fit_operational(
         tissue share Em, basal and n, and leave KA and tau separate.
     fixed
         Parameters held fixed, e.g. ``{'n': 1, 'basal': 0}``.
-    start, level
-        As in :func:`receptorkin.curves.fit_curve`.
+    start, level, dose_unit
+        As in :func:`receptorkin.curves.fit_curve` (with a dose unit,
+        ``potency()`` gives the molar pKA and pEC50 values).
 
     Returns
     -------
@@ -122,7 +124,7 @@ def fit_operational(
         condition; ``shift_table()`` the EC50 shifts and Emax loss.
     """
     return fit_curve(data, "operational", dose=dose, response=response, curve=condition,
-                     shared=list(shared), fixed=fixed, start=start, level=level)
+                     shared=list(shared), fixed=fixed, start=start, level=level, dose_unit=dose_unit)
 
 
 def fit_schild(
@@ -134,6 +136,8 @@ def fit_schild(
     fixed: Mapping[str, float] | None = None,
     start: Mapping[str, float] | None = None,
     level: float = 0.95,
+    dose_unit: str | None = None,
+    antagonist_unit: str | None = None,
 ) -> CurveFitResult:
     """Gaddum/Schild global fit of agonist curves at several antagonist concentrations.
 
@@ -145,10 +149,14 @@ def fit_schild(
     ----------
     data
         Agonist concentration, response and antagonist concentration per row
-        (0 for the control curve).  ``pA2`` is ``-log10`` of KB in the unit
-        of the antagonist column: give it in mol/L for the usual pA2.
+        (0 for the control curve).
     dose, response, antagonist
         Column names.
+    dose_unit, antagonist_unit
+        Concentration units (``'nM'``, ``'µM'``, ...; default: from the
+        column headers, the antagonist's falling back to the dose unit).
+        With an antagonist unit ``pA2`` is molar (``-log10`` KB in mol/L);
+        without one it is ``-log10`` of KB in the antagonist column's unit.
 
     Returns
     -------
@@ -157,4 +165,4 @@ def fit_schild(
     """
     return fit_curve(data, "schild", dose=dose, response=response, curve=antagonist,
                      covariates={"antagonist": antagonist}, shared=None, fixed=fixed, start=start,
-                     level=level)
+                     level=level, dose_unit=dose_unit, antagonist_unit=antagonist_unit)

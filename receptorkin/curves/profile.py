@@ -59,7 +59,9 @@ def profile_interval(result: "CurveFitResult", rss_at: Callable[[float], float],
     from ..estimation.uncertainty import crossing_interval
 
     tq = _tq(level, result.df)
-    s = math.sqrt(result.sigma2)
+    s = math.sqrt(result.sigma2) if np.isfinite(result.sigma2) else 0.0
+    if s <= 0:  # an exact fit (or no residual degrees of freedom): no profile to follow
+        return float("nan"), float("nan")
 
     def excess(v: float) -> float:
         rss = rss_at(v)

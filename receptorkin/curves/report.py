@@ -44,6 +44,7 @@ def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90
               f"- dose column `{result.dose_column}`, response column `{result.response_column}`"
               + (" (weighted by 1/sd)" if d.weighted else ""),
               f"- model: {result.model.description}: `{result.model.formula}`"]
+    lines.append(f"- dose unit: {result.dose_unit or 'not given'}; p-values (pEC50, pA2) are {result.p_scale}")
     if d.shared:
         lines.append(f"- shared by all curves: {', '.join(d.shared)}")
     extra_fixed = {k: v for k, v in d.fixed.items() if k not in result.model.fixed}
@@ -51,7 +52,7 @@ def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90
         lines.append("- fixed: " + ", ".join(f"{k} = {v:g}" for k, v in extra_fixed.items()))
     lines += ["", "## Parameters", "",
               f"Estimates with standard errors from the Hessian of the residual sum of squares (as drc) "
-              f"and {100 * result.level:g} % t-intervals (df = {result.df}).", ""]
+              f"and {100 * result.level:g} % Wald t-intervals (df = {result.df}).", ""]
     lines.append(markdown_table(result.table))
     if len(ed):
         eds = result.ed(list(ed), type=ed_type)
@@ -72,6 +73,13 @@ def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90
                      + ("; profile-likelihood interval of the EC50 (ED50) in the last two columns."
                         if profile else "."))
         lines += ["", markdown_table(eds)]
+    potency = result.potency()
+    if len(potency):
+        lines += ["", "## Potency (molar)", "",
+                  "pEC50 = -log10(EC50 in mol/L) from the relative ED50; pKA likewise from KA; pA2 from the "
+                  "Schild fit (pKB only with the Schild slope fixed at 1). Delta-method SEs, "
+                  f"{100 * result.level:g} % t-intervals.", "",
+                  markdown_table(potency.drop(columns=["molar"]))]
     if d.m > 1:
         show_shift = shift if shift is not None else True
         try:

@@ -10,9 +10,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FitError
+from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
 from .engine import Design, Solution
-from .models import CurveModel
+from .doseunits import MOLAR as _MOLAR
+from .models import LN10, CurveModel
 
 __all__ = ["CurveFitResult", "to_jsonable"]
 
@@ -24,19 +26,12 @@ def _tq(level: float, df: int) -> float:
 
 
 def to_jsonable(value: Any) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN/inf to None."""
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    """JSON-ready: numpy scalars to Python, NaN/inf to None (:func:`receptorkin.jsonout.jsonable`)."""
+    return jsonable(value)
+
+
+def _molar_factor(unit: str) -> float:
+    return _MOLAR[unit]
 
 
 def _fmt(v: float, digits: int = 6) -> str:
@@ -82,12 +77,16 @@ class CurveFitResult:
     response_column: str = "response"
     curve_column: str | None = None
     notes: list[str] = field(default_factory=list)
+    dose_unit: str | None = None
+    covariate_units: dict[str, str | None] = field(default_factory=dict)
     _profiles: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_solution(cls, design: Design, sol: Solution, hessian_half: np.ndarray, *, level: float,
-                      dose_column: str, response_column: str, curve_column: str | None) -> "CurveFitResult":
+                      dose_column: str, response_column: str, curve_column: str | None,
+                      dose_unit: str | None = None,
+                      covariate_units: dict[str, str | None] | None = None) -> "CurveFitResult":
         """Build the result from an optimizer solution and ``H/2`` at it."""
         notes: list[str] = []
         df = design.n - design.p
@@ -124,7 +123,8 @@ class CurveFitResult:
             )
         return cls(design=design, theta=sol.theta, cov=cov, rss=sol.rss, converged=sol.success,
                    message=sol.message, level=level, dose_column=dose_column,
-                   response_column=response_column, curve_column=curve_column, notes=notes)
+                   response_column=response_column, curve_column=curve_column, notes=notes,
+                   dose_unit=dose_unit, covariate_units=dict(covariate_units or {}))
 
     # ------------------------------------------------------------------ basic facts
     @property
@@ -490,6 +490,75 @@ class CurveFitResult:
             })
         return pd.DataFrame(rows)
 
+    # ------------------------------------------------------------------ molar potency
+    @property
+    def p_scale(self) -> str:
+        """What the p-values of this fit are the ``-log10`` of, in words."""
+        if self.dose_unit is None:
+            return ("-log10 of the concentration in the data's own dose unit (no dose unit given: "
+                    "not a molar p-value)")
+        return f"-log10 of the molar concentration (doses in {self.dose_unit})"
+
+    def potency(self, level: float | None = None) -> pd.DataFrame:
+        """Molar potencies: pEC50 of every curve, pKA (operational model), pA2 and pKB (Schild).
+
+        ``pEC50 = -log10(EC50 in mol/L)`` from the relative ED50 and the dose
+        unit (10 nM -> 8.0), with the delta-method SE
+        ``se(EC50) / (EC50 ln 10)`` and a t-interval on the log scale.
+        ``pKA`` is the same transform of the operational model's KA.  ``pA2``
+        is the Schild parameter (molar when the antagonist unit is known); it
+        equals ``pKB`` only with the Schild slope fixed at 1, and ``pKB`` is
+        listed only then.
+
+        Returns
+        -------
+        pandas.DataFrame
+            curve, quantity, estimate, se, ci_low, ci_high, molar.  Empty
+            when no dose unit is known (p-values in arbitrary units are not
+            pharmacology's pEC50); the ``sigEmax.p``/``schild`` parameters
+            are then in the parameter table, labelled by :attr:`p_scale`.
+        """
+        cols = ["curve", "quantity", "estimate", "se", "ci_low", "ci_high", "molar"]
+        q = _tq(level or self.level, self.df)
+        rows: list[dict[str, Any]] = []
+        d = self.design
+        fam = d.family
+
+        def add(curve: str, name: str, est: float, se: float, molar: bool) -> None:
+            rows.append({"curve": curve, "quantity": name, "estimate": est, "se": se,
+                         "ci_low": est - q * se, "ci_high": est + q * se, "molar": molar})
+
+        if self.dose_unit is not None:
+            shift = math.log10(_molar_factor(self.dose_unit))
+            for c, label in enumerate(d.curves):
+                try:
+                    e, g = ed_grad(d, self.theta, c, 50.0, "relative")
+                except (EDNotReached, FitError):
+                    continue
+                if not e > 0:
+                    continue
+                add(label, "pEC50", -(math.log10(e) + shift), delta_se(g, self.cov) / (e * LN10), True)
+            if fam.name == "operational":
+                j = fam.parameters.index("KA")
+                for c, label in enumerate(d.curves):
+                    k = int(d.index[c, j])
+                    ka = float(self.theta[k]) if k >= 0 else float(d.base[c, j])
+                    se = float(self.se[k]) if k >= 0 else 0.0
+                    add(label if k < 0 or d.theta_curve[k] is not None else "(shared)", "pKA",
+                        -(math.log10(ka) + shift), se / (ka * LN10), True)
+        if fam.name == "schild":
+            unit = self.covariate_units.get("antagonist")
+            j = fam.parameters.index("pA2")
+            k = int(d.index[0, j])
+            est = float(self.theta[k]) if k >= 0 else float(d.base[0, j])
+            se = float(self.se[k]) if k >= 0 else 0.0
+            if unit is not None:
+                add("(shared)", "pA2", est, se, True)
+                if "s" in d.fixed and float(d.fixed["s"]) == 1.0:
+                    add("(shared)", "pKB", est, se, True)
+        out = pd.DataFrame(rows, columns=cols)
+        return out.drop_duplicates(subset=["curve", "quantity"]).reset_index(drop=True)
+
     # ------------------------------------------------------------------ profile likelihood
     def profile_ci(self, parameter: str, curve: str | int | None = None, *,
                    level: float | None = None) -> tuple[float, float]:
@@ -585,6 +654,9 @@ class CurveFitResult:
             "dose_column": self.dose_column,
             "response_column": self.response_column,
             "curve_column": self.curve_column,
+            "dose_unit": self.dose_unit,
+            "covariate_units": dict(self.covariate_units),
+            "p_values": self.p_scale,
             "n": self.n,
             "n_parameters": self.n_parameters,
             "df": self.df,
@@ -595,6 +667,8 @@ class CurveFitResult:
             "aicc": self.aicc,
             "bic": self.bic,
             "level": self.level,
+            "ci_method": "Wald (t-intervals, standard errors from the Hessian as drc)",
+            "ed_ci_method": "delta method (t-intervals)",
             "converged": self.converged,
             "message": self.message,
             "shared": list(self.design.shared),
@@ -602,6 +676,7 @@ class CurveFitResult:
             "weighted": self.design.weighted,
             "curves": curves,
             "lack_of_fit": None if lof is None else lof.to_dict(),
+            "potency": self.potency().to_dict("records"),
             "notes": list(self.notes),
         }
         return to_jsonable(out)

@@ -323,13 +323,10 @@ def global_starts(
     else:
         starts = [start_curve(family, x, y, fixed) for x, y, _ in curves]
         out.append(_combine(family, starts, shared))
-        if family.name in _ASYMMETRIC:
-            out.append(_combine(family, [_mirror(s, fixed) for s in starts], shared))
         if family.name == "LL" and "f" not in fixed:
-            # the 5PL: its asymmetric shape can be matched from either side
+            # the 5PL: its asymmetry may lie on either side of the midpoint
             for f in (0.3, 3.0):
                 out.append(_combine(family, [_asymmetry(s, f) for s in starts], shared))
-                out.append(_combine(family, [_asymmetry(_mirror(s, fixed), f) for s in starts], shared))
     return out
 
 
@@ -337,19 +334,8 @@ def _asymmetry(start: Mapping[str, float], f: float) -> dict[str, float]:
     """A generalized log-logistic start with asymmetry f and the same ED50."""
     out = dict(start)
     out["f"] = f
-    out["e"] = start["e"] / (2 ** (1 / f) - 1) ** (1 / start["b"])
+    # in logs, so that a flat start (b near 0) cannot overflow to e = inf or 0
+    log_e = np.log(start["e"]) - np.log(2 ** (1 / f) - 1) / start["b"]
+    out["e"] = float(np.exp(np.clip(log_e, np.log(start["e"]) - 20.0, np.log(start["e"]) + 20.0)))
     return out
 
-
-# Weibull curves are not symmetric about their midpoint: the mirrored shape
-# (slope reversed, limits swapped) is a second basin of attraction worth
-# starting from.
-_ASYMMETRIC = {"W1", "W2"}
-
-
-def _mirror(start: Mapping[str, float], fixed: Mapping[str, float]) -> dict[str, float]:
-    out = dict(start)
-    out["b"] = -start["b"]
-    if "c" not in fixed and "d" not in fixed:
-        out["c"], out["d"] = start["d"], start["c"]
-    return out

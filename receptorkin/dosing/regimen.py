@@ -936,7 +936,9 @@ class Regimen:
 
     def to_json(self, indent: int | None = None) -> str:
         """JSON text; :meth:`from_json` reads it back to an equal regimen."""
-        return json.dumps(self.to_dict(), indent=indent)
+        from ..jsonout import dumps
+
+        return dumps(self.to_dict(), indent=indent)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Regimen":

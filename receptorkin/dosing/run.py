@@ -538,7 +538,7 @@ class PreparedExperiment:
                     f"model {sim.id!r} has events: {what} would integrate through them and could return a state "
                     "past an event; ask for the steady state with the events switched off "
                     "(Start(..., events='disable')) if that is what you mean")
-            return sim.solve_steady_state_without_events(selections)
+            return sim.solve_steady_state(selections, ignore_events=True)
         return sim.solve_steady_state(selections)
 
     def _inputs(self, seg: _Segment, target: "str | None", state: dict) -> None:

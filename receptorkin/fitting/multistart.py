@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import FitError
 from ..estimation import LocalResult, fit_least_squares, latin_hypercube, multistart
+from .chi2 import fit_chi_square
 from .problem import FitProblem
 from .result import FitResult, information_criteria
 from .uncertainty import covariance, flat_groups, identifiability_warnings, profile_parameter
@@ -231,9 +232,13 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
         # each observable with its own maximum-likelihood noise level
         loglik = -0.5 * (problem.neg2_loglik(x) + n * (math.log(2 * math.pi) + 1.0))
     criteria = information_criteria(chi2, n, k, problem.noise, log_sd, loglik)
+    noise_levels = (problem.noise_levels if problem.noise == "estimate" and len(problem.noise_levels) > 1
+                    else ({next(iter(problem.noise_levels)): math.sqrt(chi2 / n)} if problem.noise == "estimate" else {}))
+    chi_sq, rss = fit_chi_square(problem, x, noise_levels)  # the one χ²; `chi2` above is the objective
+    to_chi_sq = chi_sq / chi2 if chi2 > 0 else 1.0  # each start's objective in the same σ units
     rows = []
     for rec in records:
-        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"], "nfev": rec["nfev"],
+        row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"] * to_chi_sq, "nfev": rec["nfev"],
                "njev": rec.get("njev", 0), "reason": rec["reason"]}
         for name, spec, a, b in zip(names, problem._spec_of, rec["x0"], rec["x"]):
             row[f"start:{name}"] = spec.from_scale(a)
@@ -242,9 +247,7 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     starts = pd.DataFrame(rows)
     return FitResult(
         model=problem.model, names=names, estimates=estimates, se=se, ci=ci, wald_ci=wald, scales=scales, units=units,
-        bounds=bounds, chi2=chi2, n_data=n, n_parameters=p, noise=problem.noise,
-        noise_levels=(problem.noise_levels if problem.noise == "estimate" and len(problem.noise_levels) > 1
-                      else ({next(iter(problem.noise_levels)): math.sqrt(chi2 / n)} if problem.noise == "estimate" else {})),
+        bounds=bounds, chi2=chi_sq, n_data=n, n_parameters=p, noise=problem.noise, noise_levels=noise_levels,
         criteria=criteria, starts=starts, correlation=corr, warnings=warnings, profiles=profiles_out, seed=seed,
-        data_source=problem.data.source, problem=problem,
+        data_source=problem.data.source, problem=problem, rss=rss, ci_method="profile" if do_profiles else "Wald",
     )

@@ -14,6 +14,8 @@ import numpy as np
 
 from ..errors import FitError
 from ..io import atomic_path, atomic_write_text
+from ..jsonout import dumps
+from .chi2 import CHI2_DEFINITION
 
 __all__ = ["FitResult", "information_criteria", "compare_fits", "f_test"]
 
@@ -61,13 +63,16 @@ class FitResult:
         Linear-scale estimates and standard errors (delta method from the
         Hessian covariance on the estimation scale).
     ci
-        95% profile-likelihood intervals (linear scale).
+        95% intervals (linear scale), computed as :attr:`ci_method` says:
+        profile likelihood, or Wald from the Hessian when profiles were skipped.
     wald_ci
         95% Wald intervals (on the estimation scale, transformed back).
     scales, units, bounds
         Per estimated quantity.
     chi2
-        Objective at the optimum (weighted RSS).
+        χ² at the optimum: Σ ((y − f)/σ)² with σ the given sd or the
+        estimated noise level (:data:`receptorkin.fitting.chi2.CHI2_DEFINITION`;
+        equal to ``n_data`` when the noise is estimated).
     n_data, n_parameters
         Data points and estimated parameters (noise levels not counted).
     criteria
@@ -79,6 +84,11 @@ class FitResult:
         Correlation matrix of the estimates (estimation scale).
     warnings
         Identifiability and numerical warnings in plain language.
+    rss
+        Residual sum of squares (weighted by the given sd, the least-squares
+        objective; plain when the noise is estimated).
+    ci_method
+        How :attr:`ci` was computed: ``'profile'`` or ``'Wald'``.
     """
 
     model: Any
@@ -103,11 +113,14 @@ class FitResult:
     seed: int | None = None
     data_source: str = ""
     problem: Any = field(default=None, repr=False, compare=False)
+    rss: float = math.nan
+    ci_method: str = "profile"
 
     # ----------------------------------------------------------------- views
     @property
     def objective(self) -> float:
-        return self.chi2
+        """The residual sum of squares (χ² itself when the data give standard deviations)."""
+        return self.rss if math.isfinite(self.rss) else self.chi2
 
     @property
     def aicc(self) -> float:
@@ -123,10 +136,9 @@ class FitResult:
 
     @property
     def chi2_unit(self) -> float:
-        """Objective per unit of χ²: 1 with given standard deviations, σ̂² (=RSS/n)
-        when the noise is estimated, so that 'within 0.1 in χ²' means the same
-        thing for both."""
-        return 1.0 if self.noise == "sd" else self.chi2 / self.n_data
+        """Unit of :attr:`chi2` and of the start table's ``chi2`` column: 1, since
+        both are in units of σ (the given sd or the estimated noise level)."""
+        return 1.0
 
     @property
     def n_converged(self) -> int:
@@ -159,14 +171,14 @@ class FitResult:
 
     @property
     def table(self):
-        """Parameter table: estimate, se, ci_low, ci_high (profile), unit, at_bound."""
+        """Parameter table: estimate, se, ci_low, ci_high, ci_method (profile or Wald), unit, at_bound."""
         import pandas as pd
 
         rows = []
         for n in self.names:
             lo, hi = self.ci[n]
             rows.append({"parameter": n, "estimate": self.estimates[n], "se": self.se[n], "ci_low": lo, "ci_high": hi,
-                         "unit": self.units.get(n, ""), "scale": self.scales[n], "at_bound": self.at_bound(n)})
+                         "ci_method": self.ci_method, "unit": self.units.get(n, ""), "scale": self.scales[n], "at_bound": self.at_bound(n)})
         return pd.DataFrame(rows).set_index("parameter")
 
     def correlation_frame(self):
@@ -262,15 +274,17 @@ class FitResult:
                          + ("given standard deviations" if self.noise == "sd" else
                             ", ".join(f"σ({k}) = {v:.4g} (estimated)" for k, v in self.noise_levels.items())))
             lines.append("")
-        lines += ["| parameter | estimate | SE | 95% CI (profile) | unit | note |", "|---|---|---|---|---|---|"]
+        lines += [f"| parameter | estimate | SE | 95% CI ({_ci_label(self.ci_method)}) | unit | note |",
+                  "|---|---|---|---|---|---|"]
         for n in self.names:
             lo, hi = self.ci[n]
             note = "at bound" if self.at_bound(n) else ""
             se_text = f"{self.se[n]:.3g}" if math.isfinite(self.se[n]) else "not estimable"
             lines.append(f"| {n} | {self.estimates[n]:.5g} | {se_text} | [{lo:.4g}, {hi:.4g}] | {self.units.get(n, '')} | {note} |")
         c = self.criteria
-        lines += ["", f"χ² = {self.chi2:.6g}; log-likelihood = {c['loglik']:.6g}; AIC = {c['aic']:.5g}; "
-                  f"AICc = {c['aicc']:.5g}; BIC = {c['bic']:.5g}", ""]
+        lines += ["", f"χ² = {self.chi2:.6g}; RSS = {self.objective:.6g}; log-likelihood = {c['loglik']:.6g}; "
+                  f"AIC = {c['aic']:.5g}; AICc = {c['aicc']:.5g}; BIC = {c['bic']:.5g}", "",
+                  f"{CHI2_DEFINITION}; RSS = Σ (y − f)²" + (" / sd²" if self.noise == "sd" else "") + ".", ""]
         lines.append(f"Multistart: {self.n_starts} starts (seed {self.seed}), {self.n_failed} failed, "
                      f"{self.n_converged} reached the best objective (within 0.1 in χ²).")
         if len(self.names) > 1:
@@ -283,7 +297,10 @@ class FitResult:
             lines += ["", "## Identifiability and warnings", ""]
             lines += [f"- {w}" for w in self.warnings]
         else:
-            lines += ["", "No identifiability problem found: every profile is closed and no correlation exceeds 0.99."]
+            lines += ["", "No identifiability problem found: every profile is closed and no correlation exceeds 0.99."
+                      if self.ci_method == "profile" else
+                      "No correlation exceeds 0.99. Profiles were not computed (Wald intervals from the Hessian), "
+                      "so whether every profile is closed was not checked."]
         return "\n".join(lines) + "\n"
 
     def __str__(self) -> str:
@@ -309,7 +326,11 @@ class FitResult:
                                "ci_high": self.ci[n][1], "wald_low": self.wald_ci[n][0], "wald_high": self.wald_ci[n][1],
                                "unit": self.units.get(n, ""), "scale": self.scales[n], "lower": self.bounds[n][0],
                                "upper": self.bounds[n][1], "at_bound": self.at_bound(n)} for n in self.names},
-            "objective": self.chi2,
+            "ci_method": self.ci_method,
+            "objective": self.objective,
+            "chi2": self.chi2,
+            "rss": self.objective,
+            "chi2_definition": CHI2_DEFINITION,
             "loglik": self.criteria["loglik"],
             "aic": self.criteria["aic"],
             "aicc": self.criteria["aicc"],
@@ -331,7 +352,7 @@ class FitResult:
 
     def to_json(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Save as JSON (atomic; refuses to overwrite without ``force``)."""
-        return atomic_write_text(path, json.dumps(_finite(self.to_dict()), indent=2), force=force)
+        return atomic_write_text(path, dumps(self.to_dict(), indent=2) + "\n", force=force)
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> "FitResult":
@@ -356,7 +377,8 @@ class FitResult:
                 wald_ci={n: (num(P[n]["wald_low"]), num(P[n]["wald_high"])) for n in names},
                 scales={n: P[n]["scale"] for n in names}, units={n: P[n]["unit"] for n in names},
                 bounds={n: (num(P[n]["lower"]), num(P[n]["upper"])) for n in names},
-                chi2=float(d["objective"]), n_data=int(d["n_data"]), n_parameters=int(d["n_parameters"]),
+                chi2=float(d.get("chi2", d["objective"])), rss=num(d.get("rss")),
+                ci_method=str(d.get("ci_method", "profile")), n_data=int(d["n_data"]), n_parameters=int(d["n_parameters"]),
                 noise=d["noise"], noise_levels=d["noise_levels"],
                 criteria={k: num(d[k]) for k in ("loglik", "aic", "aicc", "bic")},
                 starts=pd.DataFrame(d["starts"]), correlation=np.array(d["correlation"], dtype=float),
@@ -372,7 +394,8 @@ class FitResult:
         for n in self.names:
             base = n.split("[", 1)[0]
             lo, hi = self.ci[n]
-            text = f"receptorkin fit: {n} = {self.estimates[n]:.6g} (SE {self.se[n]:.3g}; 95% profile CI [{lo:.4g}, {hi:.4g}])"
+            text = (f"receptorkin fit: {n} = {self.estimates[n]:.6g} (SE {self.se[n]:.3g}; "
+                    f"95% {_ci_label(self.ci_method)} CI [{lo:.4g}, {hi:.4g}])")
             notes[base] = (notes[base] + " " + text) if base in notes else text
             if base in self.model.parameters and base not in values:
                 values[base] = self.estimates[n]
@@ -413,15 +436,8 @@ class FitResult:
         return fig
 
 
-def _finite(obj):
-    """JSON has no NaN/inf: write them as null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+def _ci_label(method: str) -> str:
+    return "profile" if method == "profile" else "Wald, from the Hessian"
 
 
 def f_test(simple: FitResult, complex_: FitResult) -> tuple[float, float]:
@@ -437,7 +453,7 @@ def f_test(simple: FitResult, complex_: FitResult) -> tuple[float, float]:
     if p2 <= p1:
         raise FitError(f"F test: the second model must have more parameters ({p2} <= {p1})")
     n = complex_.n_data
-    F = ((simple.chi2 - complex_.chi2) / (p2 - p1)) / (complex_.chi2 / (n - p2))
+    F = ((simple.objective - complex_.objective) / (p2 - p1)) / (complex_.objective / (n - p2))
     return float(F), float(stats.f.sf(F, p2 - p1, n - p2))
 
 
@@ -454,7 +470,7 @@ def compare_fits(results: Sequence[FitResult], labels: Sequence[str] | None = No
     labels = list(labels) if labels is not None else [r.model.id for r in results]
     rows = []
     for label, r in zip(labels, results):
-        rows.append({"model": label, "n_parameters": r.n_parameters, "chi2": r.chi2, "loglik": r.criteria["loglik"],
+        rows.append({"model": label, "n_parameters": r.n_parameters, "chi2": r.chi2, "rss": r.objective, "loglik": r.criteria["loglik"],
                      "aicc": r.criteria["aicc"], "bic": r.criteria["bic"]})
     df = pd.DataFrame(rows)
     best = df["aicc"].min()

@@ -31,6 +31,7 @@ __all__ = [
     "ValidationReport",
     "validate",
     "check_supported",
+    "flatten",
     "load_model",
     "read_sbml",
     "from_antimony",
@@ -217,12 +218,12 @@ def check_supported(sbml: str, name: str = "<sbml>") -> None:
         raise SBMLError(f"{name}: no <model> in the document")
     problems = []
     for rule in model.getListOfRules():
-        if rule.isAlgebraic():
+        if rule.isAlgebraic() and rule.isSetMath():  # an empty one constrains nothing
             problems.append(f"algebraic rule '0 = {libsbml.formulaToL3String(rule.getMath())}' is not supported")
     for r in model.getListOfReactions():
         if r.isSetFast() and r.getFast():
             problems.append(f"reaction {r.getId()!r} is marked fast, which is not supported")
-    owners = [(f"rule for {r.getVariable() or 'an algebraic rule'!r}", r) for r in model.getListOfRules()]
+    owners = [(f"rule for {r.getVariable()!r}" if r.getVariable() else "an algebraic rule", r) for r in model.getListOfRules()]
     owners += [(f"initial assignment of {a.getSymbol()!r}", a) for a in model.getListOfInitialAssignments()]
     owners += [(f"rate law of reaction {r.getId()!r}", r.getKineticLaw()) for r in model.getListOfReactions() if r.isSetKineticLaw()]
     for ev in model.getListOfEvents():
@@ -337,8 +338,9 @@ class Model:
         changes = {}
         if ligand is not None:
             el = self.element(ligand)
-            if el.kind not in ("parameter", "species") or el.value is None:
-                raise ModelError(f"model {self.id!r}: ligand {ligand!r} must be a parameter or species with a value")
+            if el.kind not in ("parameter", "variable", "species"):
+                raise ModelError(f"model {self.id!r}: ligand {ligand!r} must be a species or a parameter that no rule computes "
+                                 f"(it is {'computed by an assignment rule' if el.kind == 'observable' else 'a ' + el.kind})")
             changes["ligand"] = ligand
         if observable is not None:
             self.element(observable)
@@ -533,8 +535,60 @@ def _describe(sbml: str, source: str, base: Model | None = None) -> Model:
     return Model(**fields)
 
 
-def read_sbml(sbml: "str | os.PathLike", name: str = "<sbml>", source: str | None = None) -> Model:
+def flatten(sbml: str, name: str = "<sbml>", location: "str | os.PathLike | None" = None) -> str:
+    """Flatten a hierarchical (SBML ``comp``) model into one plain model.
+
+    Parameters
+    ----------
+    sbml
+        SBML text; returned unchanged if it does not use the comp package.
+    name
+        Name for messages.
+    location
+        The model file: external model definitions (``comp:source``) are
+        found relative to its folder (default: the working directory).
+
+    Raises
+    ------
+    ModelError
+        An external model file that does not exist.
+    SBMLError
+        libsbml could not flatten the model (its errors, one per line).
+    """
+    if "comp" not in sbml or "http://www.sbml.org/sbml/level3/version1/comp/version1" not in sbml:
+        return sbml
+    import libsbml
+
+    doc = libsbml.readSBMLFromString(sbml)
+    if doc.getModel() is None or not doc.isPackageEnabled("comp"):
+        return sbml
+    folder = Path(location).resolve().parent if location is not None else Path.cwd()
+    doc.setLocationURI(folder.joinpath(Path(location).name if location is not None else "model.xml").as_uri())
+    plugin = doc.getPlugin("comp")
+    for i in range(plugin.getNumExternalModelDefinitions()):
+        ext = plugin.getExternalModelDefinition(i)
+        src = ext.getSource()
+        if _URL.match(src) and not src.startswith("file:"):
+            raise ModelError(f"{name}: external model definition {ext.getId()!r} points to {src}: URLs are not loaded")
+        target = Path(src[5:] if src.startswith("file:") else src)
+        if not (target if target.is_absolute() else folder / target).exists():
+            raise ModelError(f"{name}: external model definition {ext.getId()!r}: file {src!r} not found next to the model")
+    doc.getErrorLog().clearLog()
+    props = libsbml.ConversionProperties()
+    props.addOption("flatten comp", True)
+    if doc.convert(props) != libsbml.LIBSBML_OPERATION_SUCCESS:
+        errors = [doc.getError(i) for i in range(doc.getNumErrors())]
+        lines = [_specific(e.getMessage()) for e in errors if e.getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
+        raise SBMLError(f"{name}: the hierarchical (comp) model could not be flattened\n" + "\n".join(lines[:10]))
+    return libsbml.writeSBMLToString(doc)
+
+
+def read_sbml(sbml: "str | os.PathLike", name: str = "<sbml>", source: str | None = None,
+              location: "str | os.PathLike | None" = None) -> Model:
     """Validate SBML (text, or the path of a file) and describe it as a :class:`Model`.
+
+    Hierarchical (comp) models are flattened first (:func:`flatten`, external
+    files relative to ``location``), then checked.
 
     Raises
     ------
@@ -543,7 +597,11 @@ def read_sbml(sbml: "str | os.PathLike", name: str = "<sbml>", source: str | Non
     ModelError
         Unsupported constructs (see :func:`check_supported`).
     """
-    sbml, name, _ = _text_of(sbml, name, "<sbml>", strict=True)
+    given = sbml
+    sbml, name, is_file = _text_of(sbml, name, "<sbml>", strict=True)
+    if is_file and location is None:
+        location = Path(os.fspath(given))
+    sbml = flatten(sbml, name, location)
     report = validate(sbml, name=name, units=False)
     report.raise_for_errors()
     check_supported(sbml, name)
@@ -612,7 +670,7 @@ def load_model(source: "str | os.PathLike | Model") -> Model:
         except UnicodeDecodeError as exc:
             raise SBMLError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
         if _looks_like_sbml(content) or path.suffix.lower() in (".xml", ".sbml"):
-            return read_sbml(content, name=str(path), source=str(path))
+            return read_sbml(content, name=str(path), source=str(path), location=path)
         return from_antimony(content, name=str(path), source=str(path))
     from .library import load as load_bundled
 

@@ -50,7 +50,7 @@ def test_objective_agrees_with_scipy_and_an_independent_prediction(trafficking_d
     lo, hi = problem.bounds()
     other = least_squares(problem.residuals, problem.initial_vector(), bounds=(lo, hi), method="trf",
                           jac="3-point", diff_step=1e-4, x_scale="jac", ftol=1e-12, xtol=1e-12, gtol=1e-12)
-    assert_allclose(2 * other.cost, res.chi2, rtol=1e-6)
+    assert_allclose(2 * other.cost, res.rss, rtol=1e-6)
     # the objective recomputed without FitProblem: plain time courses, one per dose
     sim = Simulator("trafficking")
     sim.set(res.estimates)
@@ -58,7 +58,7 @@ def test_objective_agrees_with_scipy_and_an_independent_prediction(trafficking_d
     for row in trafficking_data.table.itertuples():
         y = sim.timecourse(times=[0.0, row.time], values={"ligand": row.dose}, selections=["surface_receptor"])
         rss += (row.response - y["surface_receptor"].iloc[-1]) ** 2
-    assert_allclose(rss, res.chi2, rtol=1e-6)
+    assert_allclose(rss, res.rss, rtol=1e-6)
 
 
 def test_steady_state_data_alone_cannot_separate_kon_from_koff():
@@ -137,9 +137,9 @@ def test_information_criteria_and_f_test(trafficking_data):
     n = one.n_data
     # AICc by hand (Gaussian, sigma estimated: k counts it)
     k = one.n_parameters + 1
-    aic = n * math.log(2 * math.pi * one.chi2 / n) + n + 2 * k
+    aic = n * math.log(2 * math.pi * one.rss / n) + n + 2 * k
     assert one.aicc == pytest.approx(aic + 2 * k * (k + 1) / (n - k - 1), rel=1e-12)
     F, p = f_test(one, two)
-    assert F == pytest.approx(((one.chi2 - two.chi2) / 1) / (two.chi2 / (n - 2)), rel=1e-12)
+    assert F == pytest.approx(((one.rss - two.rss) / 1) / (two.rss / (n - 2)), rel=1e-12)
     table = compare_fits([one, two], ["one", "two"])
     assert table["model"].iloc[0] == "two" and table["weight"].sum() == pytest.approx(1.0)

@@ -29,7 +29,7 @@ def _plain(estimates, dose, time):
 
 def test_residuals_are_data_minus_independent_simulation(result):
     table = result.problem.data.table
-    assert_allclose(result.residuals @ result.residuals, result.chi2, rtol=1e-8)  # noise estimated: unweighted RSS
+    assert_allclose(result.residuals @ result.residuals, result.rss, rtol=1e-8)  # noise estimated: unweighted RSS (chi2 = n)
     for i in (0, 7, len(table) - 1):
         row = table.iloc[i]
         expected = row["response"] - _plain(result.estimates, row["dose"], row["time"])
