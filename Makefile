@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test unit-tests wheel-smoke bench models clean help report-check docs conformance
+.PHONY: demo test unit-tests wheel-smoke bench models fuzz clean help report-check docs conformance
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
@@ -14,6 +14,7 @@ help:
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
 	@echo "make conformance - every SBML Test Suite time-course case through the Simulator"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
+	@echo "make fuzz   - property tests of every parser, 2000 examples each"
 	@echo "make docs   - the documentation site with the API reference, into site/"
 	@echo "make report-check - open every kind of report.html in headless Chromium (screenshots in report-check-output/)"
 
@@ -33,6 +34,9 @@ test: unit-tests wheel-smoke
 
 unit-tests: $(STAMP)
 	$(PY) -m pytest -q -n $(JOBS) --dist loadfile
+
+fuzz: $(STAMP)
+	RECEPTORKIN_FUZZ_EXAMPLES=2000 $(PY) -m pytest -q -n $(JOBS) tests/test_fuzz_parsers.py
 
 # the installed package, not the checkout: wheel -> fresh venv -> commands from an empty folder
 wheel-smoke: $(STAMP)

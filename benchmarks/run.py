@@ -9,7 +9,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-MODULES = ["bench_simulation", "bench_curves", "bench_fitting", "bench_dosing", "bench_petab", "bench_population"]
+MODULES = ["bench_simulation", "bench_curves", "bench_fitting", "bench_dosing", "bench_petab", "bench_population",
+           "bench_loading"]
 
 
 def main() -> int:

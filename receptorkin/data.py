@@ -1,8 +1,14 @@
 """Validated reading of tidy measurement tables (CSV).
 
-Every reader here looks at the *whole* file and raises one
-:class:`~receptorkin.errors.DataError` that lists every problem, one per
-line, in the form ``file.csv:12: column 'dose': not a number (got '1e-3 nM')``.
+Every reader here streams the file, checks it :data:`CHUNK_ROWS` rows at a
+time, and raises one :class:`~receptorkin.errors.DataError` that lists the
+problems of the first chunk that has any, one per line, in the form
+``file.csv:12: column 'dose': not a number (got '1e-3 nM')`` (so an error
+near the top of a huge file is reported at once, and memory holds only the
+converted columns).  No other exception escapes: a file that is not UTF-8,
+holds NUL bytes or a quote that is never closed is a ``DataError`` at its
+line.  Rows identical in every column are kept with a
+:class:`~receptorkin.errors.DuplicateRowWarning` naming their lines.
 Line numbers are those of the file (the header is line 1, blank lines and
 comment lines still count).  Column names in messages are the names written
 in the file, even when they are renamed on reading.
@@ -19,8 +25,12 @@ place: :data:`DOSE`, :data:`RESPONSE`, :data:`TIME`, :data:`CONDITION`,
 from __future__ import annotations
 
 import csv
+import itertools
 import math
+import operator
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -28,7 +38,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, DuplicateRowWarning
 
 __all__ = [
     "DOSE",
@@ -45,6 +55,8 @@ __all__ = [
     "line_span",
     "table_source",
     "table_lines",
+    "warn_duplicate_rows",
+    "CHUNK_ROWS",
 ]
 
 #: concentration of the challenge (column name in the measurement format)
@@ -142,6 +154,8 @@ def _check_number(text: str, *, nonnegative: bool, positive: bool) -> tuple[floa
         return None, "empty value"
     if s.lower() in _NONFINITE:
         return None, f"not a finite number (got {text!r})"
+    if "_" in s:
+        return None, f"not a number (got {text!r})"
     try:
         value = float(s)
     except ValueError:
@@ -153,6 +167,139 @@ def _check_number(text: str, *, nonnegative: bool, positive: bool) -> tuple[floa
     if nonnegative and value < 0:
         return None, f"must not be negative (got {text!r})"
     return value, None
+
+
+#: rows validated at a time: the first bad chunk stops the reading, so a problem on
+#: line 2 of a huge file is reported at once and memory stays proportional to what is kept
+CHUNK_ROWS = 20_000
+#: most problems listed for one file (the message says how many more were found)
+MAX_PROBLEMS = 50
+
+
+def _header_problems(header: list[str], source: str, wanted: Sequence[str], required: Sequence[str],
+                     rename: Mapping[str, str]) -> list[Problem]:
+    problems: list[Problem] = []
+    final_names = [rename.get(h, h) for h in header]
+    seen: set[str] = set()
+    for f, h in zip(final_names, header):
+        if f in seen:
+            problems.append(Problem(source, 1, None, f"column {h!r} appears more than once in the header"))
+        seen.add(f)
+    inverse = {new: old for old, new in rename.items()}
+    have = ", ".join(header) or "no columns"
+    for name in wanted:
+        if name in final_names:
+            continue
+        if name in required or name in inverse:
+            shown = inverse.get(name, name)
+            problems.append(Problem(source, 1, None, f"missing column {shown!r} (the file has: {have})"))
+    return problems
+
+
+class _Chunks:
+    """Validate rows chunk by chunk and keep only the converted columns."""
+
+    def __init__(self, header: list[str], source: str, *, required: Sequence[str], numeric: Sequence[str],
+                 nonnegative: Sequence[str], positive: Sequence[str], rename: Mapping[str, str]) -> None:
+        self.source = source
+        self.width = len(header)
+        self.final = [rename.get(h, h) for h in header]
+        self.original = dict(zip(self.final, header))
+        self.numeric = {f for f in self.final if f in numeric or f in nonnegative or f in positive}
+        self.nonnegative = set(nonnegative)
+        self.positive = set(positive)
+        self.required = set(required)
+        self.parts: dict[str, list] = {f: [] for f in self.final}
+        self.lines: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, rows: list[list[str]], lines: list[int]) -> list[Problem]:
+        """Validate one chunk; keep it when it has no problem, else return the problems."""
+        problems: list[Problem] = []
+        good_rows, good_lines = rows, lines
+        if set(map(len, rows)) - {self.width}:
+            good_rows, good_lines = [], []
+            for row, line in zip(rows, lines):
+                if len(row) != self.width:
+                    problems.append(Problem(self.source, line, None,
+                                            f"expected {self.width} fields as in the header, got {len(row)}"))
+                else:
+                    good_rows.append(row)
+                    good_lines.append(line)
+        converted: dict[str, object] = {}
+        for i, f in enumerate(self.final):
+            raw = list(map(operator.itemgetter(i), good_rows))
+            if f in self.numeric:
+                values = self._fast_numbers(raw, f)
+                if values is None:
+                    values = np.empty(len(raw))
+                    for k, (cell, line) in enumerate(zip(raw, good_lines)):
+                        v, msg = _check_number(cell, nonnegative=f in self.nonnegative, positive=f in self.positive)
+                        if msg is not None:
+                            problems.append(Problem(self.source, line, self.original[f], msg))
+                            values[k] = np.nan
+                        else:
+                            values[k] = v
+                converted[f] = values
+            else:
+                out = list(map(sys.intern, map(str.strip, raw)))  # repeated labels share one string
+                if "\x00" in "".join(out):
+                    problems.extend(Problem(self.source, line, self.original[f], "contains a NUL byte (a binary file?)")
+                                    for c, line in zip(out, good_lines) if "\x00" in c)
+                if f in self.required and "" in out:
+                    problems.extend(Problem(self.source, line, self.original[f], "empty value")
+                                    for c, line in zip(out, good_lines) if c == "")
+                converted[f] = out
+        if problems:
+            return problems
+        for f in self.final:
+            self.parts[f].append(converted[f])
+        self.lines.append(np.asarray(good_lines, dtype=np.int64))
+        self.n += len(good_lines)
+        return []
+
+    def _fast_numbers(self, raw: list[str], f: str) -> np.ndarray | None:
+        """Convert a clean column in one call; ``None`` sends it to the cell-by-cell check."""
+        if "_" in "".join(raw):  # float() reads '1_0' as 10; _check_number refuses it
+            return None
+        try:
+            values = np.fromiter(map(float, raw), dtype=float, count=len(raw))
+        except (ValueError, OverflowError):
+            return None
+        if not np.isfinite(values).all():
+            return None
+        if f in self.positive and (values <= 0).any():
+            return None
+        if f in self.nonnegative and (values < 0).any():
+            return None
+        return values
+
+    def frame(self) -> pd.DataFrame:
+        lines = np.concatenate(self.lines) if self.lines else np.empty(0, dtype=np.int64)
+        index = pd.Index(lines, name="line")
+        out: dict[str, object] = {}
+        for f in self.final:
+            if f in self.numeric:
+                out[f] = np.concatenate(self.parts[f]) if self.parts[f] else np.empty(0)
+            else:  # Python strings as they are (no conversion of a million labels to another string type)
+                cells = np.empty(self.n, dtype=object)
+                at = 0
+                for part in self.parts[f]:
+                    cells[at:at + len(part)] = part
+                    at += len(part)
+                out[f] = pd.Series(cells, index=index, dtype=object)
+        return pd.DataFrame(out, index=index)
+
+
+def _finish(problems: list[Problem], source: str, stopped_at: int | None) -> None:
+    problems = sorted(problems, key=lambda p: (p.line or 0))
+    shown = problems[:MAX_PROBLEMS]
+    text = "\n".join(str(p) for p in shown)
+    if len(problems) > MAX_PROBLEMS:
+        text += f"\n{source}: ... and {len(problems) - MAX_PROBLEMS} more problems"
+    if stopped_at is not None:
+        text += f"\n{source}: reading stopped after line {stopped_at}; later lines were not checked"
+    raise DataError(text)
 
 
 def _validate_cells(
@@ -167,64 +314,44 @@ def _validate_cells(
     positive: Sequence[str],
     rename: Mapping[str, str] | None,
 ) -> pd.DataFrame:
-    problems: list[Problem] = []
     rename = dict(rename or {})
-    # file name -> final name; final name -> file name
-    final_names = [rename.get(h, h) for h in header]
-    original = {f: h for f, h in zip(final_names, header)}
-    seen: dict[str, int] = {}
-    for f, h in zip(final_names, header):
-        if f in seen:
-            problems.append(Problem(source, 1, None, f"column {h!r} appears more than once in the header"))
-        seen[f] = 1
     wanted = list(dict.fromkeys([*required, *numeric, *nonnegative, *positive]))
-    inverse = {new: old for old, new in rename.items()}
-    have = ", ".join(header) or "no columns"
-    for name in wanted:
-        if name in final_names:
-            continue
-        if name in required or name in inverse:
-            shown = inverse.get(name, name)
-            problems.append(Problem(source, 1, None, f"missing column {shown!r} (the file has: {have})"))
-    _raise(problems)
-
-    width = len(header)
-    good_rows: list[list[str]] = []
-    good_lines: list[int] = []
-    for row, line in zip(rows, lines):
-        if len(row) != width:
-            problems.append(Problem(source, line, None, f"expected {width} fields as in the header, got {len(row)}"))
-            continue
-        good_rows.append(row)
-        good_lines.append(line)
-
-    columns: dict[str, list] = {f: [r[i] for r in good_rows] for i, f in enumerate(final_names)}
-    out: dict[str, object] = {}
-    for f in final_names:
-        raw = columns[f]
-        if f in numeric or f in nonnegative or f in positive:
-            values = np.empty(len(raw))
-            for k, (cell, line) in enumerate(zip(raw, good_lines)):
-                v, msg = _check_number(cell, nonnegative=f in nonnegative, positive=f in positive)
-                if msg is not None:
-                    problems.append(Problem(source, line, original[f], msg))
-                    values[k] = np.nan
-                else:
-                    values[k] = v
-            out[f] = values
-        else:
-            if f in required:
-                for cell, line in zip(raw, good_lines):
-                    if cell.strip() == "":
-                        problems.append(Problem(source, line, original[f], "empty value"))
-            out[f] = [c.strip() for c in raw]
-    problems.sort(key=lambda p: (p.line or 0))
-    _raise(problems)
-    if not good_rows:
+    _raise(_header_problems(header, source, wanted, required, rename))
+    chunks = _Chunks(header, source, required=required, numeric=numeric, nonnegative=nonnegative,
+                     positive=positive, rename=rename)
+    problems = chunks.add(rows, lines)
+    if problems:
+        _finish(problems, source, None)
+    if not chunks.n:
         _raise([Problem(source, None, None, "no data rows below the header")])
-    df = pd.DataFrame(out, index=pd.Index(good_lines, name="line"))
+    df = chunks.frame()
     df.attrs["source"] = source
     return df
+
+
+def _physical_lines(fh, comment: str | None):
+    """The file's lines with blank and comment lines emptied (they still count)."""
+    plain = set("0123456789.-+\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") - set(comment or "")
+    for line in fh:
+        if line[:1] in plain:  # the common case, decided on the first character
+            yield line
+            continue
+        stripped = line.strip()
+        if not stripped or (comment and stripped.startswith(comment)):
+            yield "\n"
+        else:
+            yield line
+
+
+def _bad_utf8_line(path: Path) -> tuple[int, int, str]:
+    """Line number, byte position in the line and reason of the first invalid UTF-8 byte."""
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return number, exc.start + 1, exc.reason
+    return 0, 0, "invalid byte"
 
 
 def read_table(
@@ -242,6 +369,12 @@ def read_table(
     replicates_into: str = RESPONSE,
 ) -> pd.DataFrame:
     """Read a tidy CSV table, validating all of it before returning.
+
+    The file is read as a stream and checked :data:`CHUNK_ROWS` rows at a
+    time: the first chunk with a problem ends the reading (every problem of
+    that chunk is listed, at most :data:`MAX_PROBLEMS`), so an error near
+    the top of a huge file is reported at once, and memory holds only the
+    converted columns, not the file's text.
 
     Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
     columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
@@ -283,8 +416,16 @@ def read_table(
     Raises
     ------
     DataError
-        Listing every problem found, one per line:
-        ``file.csv:12: column 'dose': not a number (got '1e-3 nM')``.
+        Listing the problems found, one per line:
+        ``file.csv:12: column 'dose': not a number (got '1e-3 nM')``; also for
+        a file that is not UTF-8 text, contains NUL bytes, has a quote that
+        is never closed or is not a file at all.
+
+    Warns
+    -----
+    DuplicateRowWarning
+        When rows are identical in every column (naming their lines); they
+        are kept as separate observations.
     """
     p = Path(path)
     from .readers import needs_reader, read_frame
@@ -294,59 +435,150 @@ def read_table(
         return validate_table(frame, required=required, numeric=numeric, nonnegative=nonnegative,
                               positive=positive, rename=rename)
     source = str(p)
+    rename = dict(rename or {})
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        fh = open(p, encoding="utf-8-sig", newline="")
     except FileNotFoundError:
         raise DataError(f"{source}: file not found") from None
     except IsADirectoryError:
         raise DataError(f"{source}: is a directory, expected a CSV file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{source}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
     except OSError as exc:
-        raise DataError(f"{source}: cannot read ({exc.strerror})") from None
+        raise DataError(f"{source}: cannot read ({exc.strerror or exc})") from None
+    with fh:
+        try:
+            df = _read_stream(fh, source, required=required, numeric=numeric, nonnegative=nonnegative,
+                              positive=positive, rename=rename, delimiter=delimiter, comment=comment)
+        except UnicodeDecodeError:
+            line, byte, reason = _bad_utf8_line(p)
+            raise DataError(f"{source}:{line}: not a UTF-8 text file ({reason} at byte {byte} of the line); "
+                            f"save the table as CSV UTF-8") from None
+        except OSError as exc:
+            raise DataError(f"{source}: cannot read ({exc.strerror or exc})") from None
+        except _CsvFault as fault:
+            line, why = _locate_csv_error(p, fault.delimiter, comment, str(fault))
+            raise DataError(f"{source}:{line}: {why}") from None
+    warn_duplicate_rows(df)
+    return df
 
-    physical = text.splitlines()
-    keep: list[tuple[int, str]] = []
-    for number, line in enumerate(physical, start=1):
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if comment and stripped.startswith(comment):
-            continue
-        keep.append((number, line))
-    if not keep:
+
+class _CsvFault(Exception):
+    """The csv module gave up on the file (located afterwards by :func:`_locate_csv_error`)."""
+
+    def __init__(self, message: str, delimiter: str = ",") -> None:
+        super().__init__(message)
+        self.delimiter = delimiter
+
+
+def _locate_csv_error(path: Path, delimiter: str, comment: str | None, message: str) -> tuple[int, str]:
+    """Re-read the file record by record up to the csv module's error: (line where the record starts, why)."""
+    if "NUL" in message:
+        why = "contains a NUL byte; expected a CSV text file"
+    elif "field larger" in message or "unexpected end" in message or "EOF" in message:
+        why = "a quoted field starts here and is not closed (a stray '\"'?)"
+    else:
+        why = f"cannot read this line as CSV ({message})"
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(_physical_lines(fh, comment), delimiter=delimiter, strict=False)
+        while True:
+            start = reader.line_num + 1
+            try:
+                next(reader)
+            except StopIteration:
+                return start, why
+            except csv.Error:
+                return start, why
+
+
+def _read_stream(fh, source: str, *, required: Sequence[str], numeric: Sequence[str],
+                 nonnegative: Sequence[str], positive: Sequence[str], rename: Mapping[str, str],
+                 delimiter: str | None, comment: str | None) -> pd.DataFrame:
+    lines_iter = _physical_lines(fh, comment)
+    # the header: the first line that is neither blank nor a comment
+    skipped = 0
+    head = None
+    for line in lines_iter:
+        if line != "\n":
+            head = line
+            break
+        skipped += 1
+    if head is None:
         raise DataError(f"{source}: empty file (no header line)")
+    if "\x00" in head:
+        raise DataError(f"{source}:{skipped + 1}: contains a NUL byte; expected a CSV text file")
     if delimiter is None:
-        head = keep[0][1]
         counts = {d: head.count(d) for d in (",", ";", "\t")}
         delimiter = max(counts, key=lambda d: counts[d]) if max(counts.values()) > 0 else ","
 
-    # parse line by line so that every row keeps its file line number; a quoted
-    # field spanning several lines is joined back before parsing
-    records: list[tuple[int, list[str]]] = []
-    pending: list[str] = []
-    pending_line = 0
-    for number, line in keep:
-        if not pending:
-            pending_line = number
-        pending.append(line)
-        joined = "\n".join(pending)
-        if joined.count('"') % 2 == 1:
-            continue
-        fields = next(csv.reader([joined], delimiter=delimiter, skipinitialspace=False))
-        records.append((pending_line, fields))
-        pending = []
-    if pending:
-        raise DataError(f"{source}:{pending_line}: unterminated quoted field")
+    def stream():
+        yield head
+        yield from lines_iter
 
-    _, header = records[0]
-    header = [h.strip() for h in header]
-    rows = [r for _, r in records[1:]]
-    lines = [n for n, _ in records[1:]]
-    return _validate_cells(
-        header, rows, lines, source, required=required, numeric=numeric,
-        nonnegative=nonnegative, positive=positive, rename=rename,
-    )
+    reader = csv.reader(stream(), delimiter=delimiter, skipinitialspace=False, strict=False)
+    wanted = list(dict.fromkeys([*required, *numeric, *nonnegative, *positive]))
+    base = skipped  # physical lines before the csv reader's first line
+    try:
+        header = [h.strip() for h in next(reader)]
+    except csv.Error as exc:
+        raise _CsvFault(str(exc), delimiter) from None
+    _raise(_header_problems(header, source, wanted, required, rename))
+    chunks = _Chunks(header, source, required=required, numeric=numeric, nonnegative=nonnegative,
+                     positive=positive, rename=rename)
+    while True:
+        before = reader.line_num
+        try:
+            batch = list(itertools.islice(reader, CHUNK_ROWS))
+        except csv.Error as exc:
+            raise _CsvFault(str(exc), delimiter) from None
+        if not batch:
+            break
+        first = base + before + 1
+        full = len(batch) == CHUNK_ROWS  # more may follow
+        if reader.line_num - before == len(batch):  # one line per record: numbers follow
+            numbers: list[int] = list(range(first, first + len(batch)))
+        else:  # a quoted field spans lines: count the line breaks inside the fields
+            numbers, n = [], first
+            for record in batch:
+                numbers.append(n)
+                n += 1 + sum(f.count("\n") + f.count("\r") - f.count("\r\n") for f in record)
+        if [] in batch:  # blank and comment lines
+            kept = [(r, k) for r, k in zip(batch, numbers) if r]
+            batch, numbers = [r for r, _ in kept], [k for _, k in kept]
+            if not batch:
+                continue
+        problems = chunks.add(batch, numbers)
+        if problems:
+            _finish(problems, source, numbers[-1] if full else None)
+    if not chunks.n:
+        _raise([Problem(source, None, None, "no data rows below the header")])
+    df = chunks.frame()
+    df.attrs["source"] = source
+    return df
+
+
+def warn_duplicate_rows(df: pd.DataFrame, columns: Sequence[str] | None = None, most: int = 5) -> list[list[int]]:
+    """Warn (:class:`~receptorkin.errors.DuplicateRowWarning`) about rows identical in ``columns``.
+
+    The rows are kept: identical replicates are possible, but they are also
+    what a copy-paste slip looks like.  Returns the first ``most`` groups of file
+    line numbers (each group one set of identical rows).
+    """
+    if len(df) < 2:
+        return []
+    cols = list(columns) if columns is not None else list(df.columns)
+    dup = df.duplicated(subset=cols, keep=False).to_numpy()
+    if not dup.any():
+        return []
+    lines = table_lines(df)[dup]
+    ids = df.loc[dup, cols].groupby(cols, sort=False, dropna=False).ngroup().to_numpy()  # in order of appearance
+    n_groups = int(ids.max()) + 1
+    found = [[int(x) for x in lines[ids == g]] for g in range(min(n_groups, most))]
+    shown = "; ".join(", ".join(str(x) for x in g[:10]) + (" ..." if len(g) > 10 else "") for g in found)
+    more = f"; and {n_groups - most} more groups" if n_groups > most else ""
+    warnings.warn(
+        f"{table_source(df)}: identical rows (lines {shown}{more}) are kept as separate observations; "
+        f"give them a replicate column if they are replicates, or remove the copies",
+        DuplicateRowWarning, stacklevel=3)
+    return found
 
 
 def validate_table(
@@ -377,10 +609,12 @@ def validate_table(
         return str(v)
 
     rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
-    return _validate_cells(
+    out = _validate_cells(
         header, rows, [int(x) for x in table_lines(df)], src, required=required, numeric=numeric,
         nonnegative=nonnegative, positive=positive, rename=rename,
     )
+    warn_duplicate_rows(out)
+    return out
 
 
 def check_enough_points(

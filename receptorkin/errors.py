@@ -20,8 +20,10 @@ __all__ = [
     "RegimenError",
     "PopulationError",
     "SchedulerError",
-    "MissingDependencyError",
+    "OutputError",
     "ReceptorkinWarning",
+    "DuplicateRowWarning",
+    "MissingDependencyError",
     "AssumedUnitWarning",
 ]
 
@@ -68,6 +70,10 @@ class SchedulerError(ReceptorkinError, ConnectionError):
     """A Dask scheduler cannot be reached or used (address, timeout, missing package)."""
 
 
+class OutputError(ReceptorkinError, OSError):
+    """An output could not be written (disk full, no permission); names the path."""
+
+
 class MissingDependencyError(ReceptorkinError, ImportError):
     """An optional package that a feature needs is not installed; the message
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
@@ -75,6 +81,10 @@ class MissingDependencyError(ReceptorkinError, ImportError):
 
 class ReceptorkinWarning(UserWarning):
     """Base class of every warning receptorkin issues on purpose."""
+
+
+class DuplicateRowWarning(ReceptorkinWarning):
+    """Rows of a table are identical in every column (kept; the warning names their lines)."""
 
 
 class AssumedUnitWarning(ReceptorkinWarning):

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import DataError, ModelError
-from .io import atomic_write_text, check_writable
+from .io import atomic_write_text, check_writable, sbml_without_doctype
 from .models.sbml import Model, ValidationReport, closest, load_model, validate
 
 __all__ = ["ExportResult", "Fit", "FitValue", "load_fit", "apply_fit", "apply_regimen", "export_sbml"]
@@ -344,7 +344,8 @@ def export_sbml(
         m = m.with_values(dict(values))
     if regimen is not None:
         m = apply_regimen(m, regimen, until)
-    report = validate(m.sbml, name=str(target), units=True)
+    text = sbml_without_doctype(m.sbml, str(target))  # never copy an input's DOCTYPE / entities
+    report = validate(text, name=str(target), units=True)
     report.raise_for_errors()
-    atomic_write_text(target, m.sbml, force=force)
+    atomic_write_text(target, text, force=force)
     return ExportResult(target, m, report, written, skipped)

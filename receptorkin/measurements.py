@@ -49,6 +49,7 @@ DEFAULT_CONDITION = "control"
 DEFAULT_OBSERVABLE = "response"
 _TIME_STORE = "min"  # canonical unit of times held by Measurements and Condition
 _TO_NM = {u: concentration_factor(u, "nM") for u in CONCENTRATION_UNITS}
+_MAX_WASHOUT_MIN = 1e10  # the largest time a regimen may mention (dosing.regimen.MAX_TIME_MIN)
 
 
 @dataclass(frozen=True)
@@ -148,14 +149,32 @@ def parse_exposures(text: str, what: str = "pretreatment") -> tuple[Exposure, ..
 
 
 def _unit_factor(values: pd.Series, lines, column: str, table: Mapping[str, float], source: str, problems: list[Problem]) -> np.ndarray:
-    factors = np.ones(len(values))
-    for i, (u, line) in enumerate(zip(values, lines)):
-        u = str(u).strip()
-        if u not in table:
-            problems.append(Problem(source, int(line), column, f"unknown unit (got {u!r}; expected one of {', '.join(sorted(set(table)))})"))
-        else:
-            factors[i] = table[u]
+    units = pd.Series(values, dtype=object).astype(str).str.strip()
+    factors = units.map(table).to_numpy(dtype=float)
+    for i in np.flatnonzero(np.isnan(factors)):
+        problems.append(Problem(source, int(lines[i]), column, f"unknown unit (got {units.iloc[i]!r}; "
+                                                               f"expected one of {', '.join(sorted(set(table)))})"))
+        factors[i] = 1.0
     return factors
+
+
+def _text_numbers(cells: pd.Series, lines, column: str, source: str, problems: list[Problem], *, empty: tuple[str, ...],
+                  check, expected: str, hint: str = "") -> np.ndarray:
+    """Numbers of a text column: ``empty`` cells give NaN, others must parse and pass ``check``."""
+    text = pd.Series(cells, dtype=object).astype(str).str.strip()
+    blank = text.str.lower().isin(empty).to_numpy()
+    values = np.array(pd.to_numeric(text.where(~blank, "nan"), errors="coerce"), dtype=float)
+    unreadable = (np.isnan(values) | text.str.contains("_", regex=False).to_numpy()) & ~blank
+    with np.errstate(invalid="ignore"):
+        wrong = ~blank & ~unreadable & ~check(values)
+    for i in np.flatnonzero(unreadable | wrong):
+        s = text.iloc[i]
+        if unreadable[i] or "_" in s:
+            problems.append(Problem(source, int(lines[i]), column, f"not a number (got {s!r}{hint})"))
+        else:
+            problems.append(Problem(source, int(lines[i]), column, f"{expected} (got {s!r})"))
+    values[unreadable | wrong] = np.nan
+    return values
 
 
 def _normalise(df: pd.DataFrame, source: str, dose_unit: str, time_unit: str) -> Measurements:
@@ -173,20 +192,9 @@ def _normalise(df: pd.DataFrame, source: str, dose_unit: str, time_unit: str) ->
     out["dose"] = dose
     out["response"] = df[RESPONSE].to_numpy(dtype=float)
     if TIME in df.columns:
-        times = np.full(len(df), np.nan)
-        for i, (cell, line) in enumerate(zip(df[TIME], lines)):
-            s = str(cell).strip()
-            if s == "" or s.lower() in ("steady", "ss", "nan"):
-                continue
-            try:
-                t = float(s)
-            except ValueError:
-                problems.append(Problem(source, int(line), TIME, f"not a number (got {s!r}; leave empty for steady state)"))
-                continue
-            if not math.isfinite(t) or t < 0:
-                problems.append(Problem(source, int(line), TIME, f"must be a finite time >= 0 (got {s!r})"))
-                continue
-            times[i] = t
+        times = _text_numbers(df[TIME], lines, TIME, source, problems, empty=("", "steady", "ss", "nan"),
+                              check=lambda t: np.isfinite(t) & (t >= 0), expected="must be a finite time >= 0",
+                              hint="; leave empty for steady state")
         if "time_unit" in df.columns:
             times = times * _unit_factor(df["time_unit"], lines, "time_unit", TIME_UNITS, source, problems) / TIME_UNITS[_TIME_STORE]
         else:
@@ -196,27 +204,22 @@ def _normalise(df: pd.DataFrame, source: str, dose_unit: str, time_unit: str) ->
         out["time"] = times
     else:
         out["time"] = np.nan
-    out["condition"] = [str(c) if str(c).strip() else DEFAULT_CONDITION for c in df[CONDITION]] if CONDITION in df.columns else DEFAULT_CONDITION
-    out["observable"] = [str(c) if str(c).strip() else DEFAULT_OBSERVABLE for c in df[OBSERVABLE]] if OBSERVABLE in df.columns else DEFAULT_OBSERVABLE
+    for column, default in ((CONDITION, DEFAULT_CONDITION), (OBSERVABLE, DEFAULT_OBSERVABLE)):
+        if column in df.columns:
+            labels = pd.Series(df[column].to_numpy(), dtype=object).astype(str)
+            out[column] = labels.where(labels.str.strip() != "", default).to_numpy()
+        else:
+            out[column] = default
     out["replicate"] = df[REPLICATE].to_numpy() if REPLICATE in df.columns else ""
-    if SD in df.columns:
-        sd = np.full(len(df), np.nan)
-        for i, (cell, line) in enumerate(zip(df[SD], lines)):
-            s = str(cell).strip()
-            if s == "":  # no sd for this row: the noise is then estimated
-                continue
-            try:
-                v = float(s)
-            except ValueError:
-                problems.append(Problem(source, int(line), SD, f"not a number (got {s!r})"))
-                continue
-            if not (math.isfinite(v) and v > 0):
-                problems.append(Problem(source, int(line), SD, f"must be a positive number (got {s!r})"))
-                continue
-            sd[i] = v
-        out["sd"] = sd
+    if SD in df.columns:  # an empty sd: the noise of that row is estimated
+        out["sd"] = _text_numbers(df[SD], lines, SD, source, problems, empty=("",),
+                                  check=lambda v: np.isfinite(v) & (v > 0), expected="must be a positive number")
     else:
         out["sd"] = np.nan
+    for column, values in (("dose", out["dose"].to_numpy()), ("time", out["time"].to_numpy())):
+        overflow = np.isinf(values)  # a finite cell that its unit pushed beyond the float range
+        for line in out["line"].to_numpy()[overflow][:10]:
+            problems.append(Problem(source, int(line), column, "too large once converted to nM / min"))
     if problems:
         raise DataError("\n".join(str(p) for p in problems))
     out.attrs["source"] = source
@@ -302,6 +305,10 @@ def load_conditions(path: str | os.PathLike, parameters: Mapping[str, float] | N
             except UnitError as exc:
                 problems.append(Problem(source, int(line), "washout", str(exc)))
                 continue
+            if not math.isfinite(washout) or washout > _MAX_WASHOUT_MIN:
+                problems.append(Problem(source, int(line), "washout",
+                                        f"must be a finite time of at most {_MAX_WASHOUT_MIN:g} min (got {w!r})"))
+                continue
             if washout < 0:
                 problems.append(Problem(source, int(line), "washout", f"must be >= 0 (got {w!r})"))
                 continue
@@ -311,9 +318,15 @@ def load_conditions(path: str | os.PathLike, parameters: Mapping[str, float] | N
             if cell == "":
                 continue
             try:
-                overrides[col] = float(cell)
+                value = float(cell)
             except ValueError:
                 problems.append(Problem(source, int(line), col, f"not a number (got {cell!r})"))
+                continue
+            if not math.isfinite(value):
+                problems.append(Problem(source, int(line), col, f"not a finite number (got {cell!r}; "
+                                                                f"leave the cell empty to keep the model's value)"))
+                continue
+            overrides[col] = value
         end = exposures[-1].stop if exposures else 0.0
         out[name] = Condition(name, exposures, end + washout, overrides)
     if problems:

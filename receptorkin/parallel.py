@@ -48,7 +48,33 @@ _STATE: Any = None
 # ------------------------------------------------------------------ helpers
 def _init(setup: Callable[..., Any], setup_args: tuple) -> None:
     global _STATE
+    import signal
+
+    # Ctrl-C reaches the whole process group: only the parent handles it (it cancels the
+    # queued work and stops the workers), so a worker neither dies mid-task with a traceback
+    # nor keeps the parent waiting
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _STATE = setup(*setup_args)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel the queued tasks of a process pool and stop its workers now (after an
+    interruption or an error): running tasks are abandoned, nothing is left behind."""
+    terminate = getattr(pool, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        return
+    # earlier versions: the executor's own table of worker processes (shutdown() forgets it)
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=2.0)
+        if process.is_alive():
+            process.kill()
 
 
 def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
@@ -393,7 +419,10 @@ def _iter_pool(fn, items, setup, setup_args, workers: int, chunk_size, advance, 
         ok = True
     finally:
         if owned:
-            pool.shutdown(wait=ok, cancel_futures=True)
+            if ok:
+                pool.shutdown(wait=True)
+            else:
+                _stop_pool(pool)
         elif not ok:
             for fut in pending:
                 fut.cancel()
@@ -500,9 +529,13 @@ class WorkerPool:
             self._state = self._setup(*self._args)
         return [fn(self._state, item) for item in items]
 
-    def close(self) -> None:
+    def close(self, abandon: bool = False) -> None:
+        """Stop the workers; ``abandon`` stops them at once, dropping running and queued tasks."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            if abandon:
+                _stop_pool(self._pool)
+            else:
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         if self._client is not None and self._owned:
             self._client.close()
@@ -511,5 +544,5 @@ class WorkerPool:
     def __enter__(self) -> "WorkerPool":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(abandon=exc_type is not None)

@@ -43,7 +43,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from .errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
-from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir
+from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
 from .models.sbml import Model, closest, load_model
 from .models.mathml import walk
 
@@ -2037,7 +2037,7 @@ def to_petab(
     }
     for fn in list(files.values()) + [f"{name}.yaml"]:
         check_writable(out / fn, force=force)
-    atomic_write_text(out / files["sbml"], model.sbml, force=force)
+    atomic_write_text(out / files["sbml"], sbml_without_doctype(model.sbml, str(out / files["sbml"])), force=force)
     for key in ("conditions", "measurements", "observables", "parameters"):
         df = problem.table(key)
         with atomic_path(out / files[key], force=force) as tmp:

@@ -816,9 +816,11 @@ class _Parser:
             raise self.error(len(self.text), "expression ends too early: expected a number, OBSERVABLE@TIME or '('")
         kind, text, pos = self.take()
         if kind == "num":
-            if text.rstrip().endswith("%"):
-                return ("num", float(text.rstrip()[:-1].strip()) / 100.0)
-            return ("num", float(text))
+            pct = text.rstrip().endswith("%")
+            value = float(text.rstrip()[:-1].strip()) / 100.0 if pct else float(text)
+            if not math.isfinite(value):
+                raise self.error(pos, f"{text.strip()!r} is not a finite number")
+            return ("num", value)
         if kind == "ref":
             m = _REF.fullmatch(text)
             obs, value, unit = m.groups()

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .errors import ModelError, SBMLError
-from .io import atomic_path, check_writable
+from .io import atomic_path, check_writable, sbml_without_doctype
 from .models.sbml import Model, load_model
 
 __all__ = ["timecourse_omex", "dose_response_omex", "run_omex"]
@@ -137,7 +137,7 @@ def _write_archive(path: Path, model: Model, doc: Any, force: bool, description:
     _check(doc, str(path))
     work = Path(tempfile.mkdtemp(prefix="receptorkin-omex-"))
     try:
-        (work / "model.xml").write_text(model.sbml, encoding="utf-8")
+        (work / "model.xml").write_text(sbml_without_doctype(model.sbml, str(path)), encoding="utf-8")
         sedml_path = work / "simulation.sedml"
         if libsedml.writeSedMLToFile(doc, str(sedml_path)) != 1:
             raise SBMLError(f"{path}: libsedml could not write the SED-ML document")

@@ -9,6 +9,7 @@ is taken to be in the model's own unit already.
 
 from __future__ import annotations
 
+import math
 import re
 
 from .errors import ReceptorkinError
@@ -58,7 +59,14 @@ def _split(text: str, what: str) -> tuple[float, str]:
     m = _NUMBER_UNIT.match(str(text))
     if not m:
         raise UnitError(f"{what}: cannot read {text!r} (expected a number with an optional unit, e.g. 24h)")
-    return float(m.group(1)), m.group(2)
+    return _finite(float(m.group(1)), text, what), m.group(2)
+
+
+def _finite(value: float, text: object, what: str) -> float:
+    """``value`` if finite; numbers such as 1e999 (read as infinity) or NaN are refused."""
+    if not math.isfinite(value):
+        raise UnitError(f"{what}: {text!r} is not a finite number (largest allowed magnitude about 1e308)")
+    return value
 
 
 def time_factor(from_unit: str, to_unit: str) -> float:
@@ -71,7 +79,7 @@ def time_factor(from_unit: str, to_unit: str) -> float:
 
 def convert_time(value: float, from_unit: str, to_unit: str) -> float:
     """Convert ``value`` from one time unit to another."""
-    return value * time_factor(from_unit, to_unit)
+    return _finite(value * time_factor(from_unit, to_unit), value, f"{from_unit} -> {to_unit}")
 
 
 def parse_time(text: str | float, model_unit: str = "min", what: str = "time") -> float:
@@ -87,22 +95,24 @@ def parse_time(text: str | float, model_unit: str = "min", what: str = "time") -
         Name used in error messages (an option or column name).
     """
     if isinstance(text, (int, float)):
-        return float(text)
+        return _finite(float(text), text, what)
     value, unit = _split(text, what)
     if not unit:
         return value
     if unit not in TIME_UNITS:
         raise UnitError(f"{what}: unknown time unit {unit!r} in {text!r} (known: s, min, h, d, w)")
-    return value * TIME_UNITS[unit] / TIME_UNITS[model_unit]
+    if model_unit not in TIME_UNITS:
+        raise UnitError(f"{what}: unknown time unit {model_unit!r} of the model (known: s, min, h, d, w)")
+    return _finite(value * TIME_UNITS[unit] / TIME_UNITS[model_unit], text, what)
 
 
 def parse_concentration(text: str | float, model_unit: str = "nM", what: str = "concentration") -> float:
     """Read a concentration such as ``'10nM'`` or ``'1e-3 uM'`` in ``model_unit``."""
     if isinstance(text, (int, float)):
-        return float(text)
+        return _finite(float(text), text, what)
     value, unit = _split(text, what)
     if not unit:
         return value
     if unit not in CONCENTRATION_UNITS:
         raise UnitError(f"{what}: unknown concentration unit {unit!r} in {text!r} (known: M, mM, uM, nM, pM, fM)")
-    return value * concentration_factor(unit, model_unit)
+    return _finite(value * concentration_factor(unit, model_unit), text, what)

@@ -92,16 +92,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import os
     import shutil
+    import warnings
 
     from ._logging import configure_logging
 
     configure_logging(quiet=args.quiet, verbose=args.verbose)
     os.environ["MPLBACKEND"] = "Agg"  # the CLI only saves figures; set before matplotlib is imported
-    from ..errors import ReceptorkinError
+    from ..errors import ReceptorkinError, ReceptorkinWarning
     from ..progress import set_quiet
 
     set_quiet(bool(getattr(args, "quiet", False)))  # global --quiet: no progress lines or bars
+    show = warnings.showwarning
 
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+        if issubclass(category, ReceptorkinWarning):  # the library's warnings: one line, like the log
+            import logging
+
+            logging.getLogger("receptorkin").warning(one_line(message))
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = one_line_warning
     spooled = None
     try:
         spooled = _spool_stdin(args)
@@ -120,7 +131,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return 141  # 128 + SIGPIPE, as a shell reports a process killed by SIGPIPE
+    except OSError as exc:  # a file the library does not wrap (a directory, a full disk, no permission)
+        where = f"{exc.filename}: " if exc.filename is not None else ""
+        print(f"receptorkin: error: {where}{exc.strerror or one_line(exc)}", file=sys.stderr)
+        return 1
     finally:
+        warnings.showwarning = show
+        io = sys.modules.get("receptorkin.io")
+        if io is not None:  # output folders staged by a command that failed: remove them now
+            io.discard_uncommitted()
         if spooled is not None:
             shutil.rmtree(spooled, ignore_errors=True)
 

@@ -18,7 +18,10 @@ def add_output_arguments(p: argparse.ArgumentParser, what: str = "output file") 
 
 
 def parse_assignments(items: list[str] | None, what: str = "--set") -> dict[str, str]:
-    """``['k=1', 'a=2,b=3']`` -> ``{'k': '1', 'a': '2', 'b': '3'}`` (values still text)."""
+    """``['k=1', 'a=2,b=3']`` -> ``{'k': '1', 'a': '2', 'b': '3'}`` (values still text).
+
+    A name given twice (``--set k=1 --set k=2``) is an error, not "the last wins".
+    """
     from ..errors import ReceptorkinError
 
     out: dict[str, str] = {}
@@ -28,19 +31,88 @@ def parse_assignments(items: list[str] | None, what: str = "--set") -> dict[str,
             if not part:
                 continue
             key, sep, value = part.partition("=")
-            if not sep or not key.strip() or not value.strip():
+            key, value = key.strip(), value.strip()
+            if not sep or not key or not value:
                 raise ReceptorkinError(f"{what} {part!r}: expected ID=VALUE")
-            out[key.strip()] = value.strip()
+            if key in out:
+                raise ReceptorkinError(f"{what} {key}: given twice ({key}={out[key]} and {key}={value}); give it once")
+            out[key] = value
     return out
+
+
+def parse_number(text: str, what: str) -> float:
+    """One finite number from an option value (``nan``, ``inf``, ``1e999`` are refused)."""
+    import math
+
+    from ..errors import ReceptorkinError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ReceptorkinError(f"{what}: {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ReceptorkinError(f"{what}: {text!r} is not a finite number")
+    return value
 
 
 def parse_numbers(assignments: dict[str, str], what: str = "--set") -> dict[str, float]:
+    """``{'k': '1'}`` -> ``{'k': 1.0}``; every value must be a finite number."""
+    return {k: parse_number(v, f"{what} {k}={v}") for k, v in assignments.items()}
+
+
+def parse_range(text: str, what: str) -> tuple[str, str]:
+    """``'LO:HI'`` -> ``('LO', 'HI')`` (still text); anything else, such as a third
+    ``:part``, is an error rather than silently dropped."""
     from ..errors import ReceptorkinError
 
-    out = {}
-    for k, v in assignments.items():
-        try:
-            out[k] = float(v)
-        except ValueError:
-            raise ReceptorkinError(f"{what} {k}={v}: {v!r} is not a number") from None
-    return out
+    parts = text.split(":")
+    if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        raise ReceptorkinError(f"{what}: expected LO:HI with two values (got {text!r})")
+    return parts[0].strip(), parts[1].strip()
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of a seed or a count that may be 0: a whole number >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})")
+    return value
+
+
+#: most output times or doses one command may generate (each costs a simulation row)
+MAX_POINTS = 100_000
+
+
+def points(text: str) -> int:
+    """argparse type of ``--points``: a whole number from 0 to :data:`MAX_POINTS`."""
+    value = non_negative_int(text)
+    if value > MAX_POINTS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_POINTS} output times (got {text})")
+    return value
+
+
+def finite_float(text: str) -> float:
+    """argparse type of a finite number (``nan``/``inf`` refused)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number (got {text!r})") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number (got {text!r})")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type of a count: a whole number >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})")
+    return value

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import FitError
     from ..fitting import compare_fits, fit
-    from ..io import atomic_path, check_outdir, prepare_outdir
+    from ..io import atomic_path, check_outdir, staged_outdir
     from .fit import build_problem, write_outputs
 
     specs = []
@@ -38,20 +38,34 @@ def run(args: argparse.Namespace) -> int:
     problems = [build_problem(args, model, names) for model, names in specs]
     results = [fit(p, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles,
                    scheduler=args.scheduler) for p in problems]
-    labels = [f"{m} ({len(n)} par.)" for m, n in specs]
+    labels = _unique([f"{m} ({len(n)} par.)" for m, n in specs])
     table = compare_fits(results, labels)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.5g}"))
     if args.outdir:
         from pathlib import Path
 
-        out = prepare_outdir(args.outdir, force=args.force)
-        with atomic_path(out / "comparison.csv", force=True) as tmp:
-            table.to_csv(tmp, index=False)
-        for (model, _), result in zip(specs, results):
-            sub = out / Path(model).stem
-            write_outputs(result, sub, force=True)
-        from ..htmlreport import fit_comparison_report
+        with staged_outdir(args.outdir, force=args.force) as out:
+            with atomic_path(out / "comparison.csv", force=True) as tmp:
+                table.to_csv(tmp, index=False)
+            # one folder per --fit: the same model fitted twice gets two folders, never one overwritten
+            for folder, result in zip(_unique([Path(model).stem for model, _ in specs], sep="-"), results):
+                write_outputs(result, out / folder, force=True)
+            from ..htmlreport import fit_comparison_report
 
-        fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
-        _log.info(f"wrote {out / 'comparison.csv'}, {out / 'report.html'} and one folder per model")
+            fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
+        final = Path(args.outdir)
+        _log.info(f"wrote {final / 'comparison.csv'}, {final / 'report.html'} and one folder per model")
     return 0
+
+
+def _unique(names: list[str], sep: str = " #") -> list[str]:
+    """``names`` with every repeated entry numbered (``a``, ``b``, ``a`` -> ``a #1``, ``b``, ``a #2``)."""
+    counts = {n: names.count(n) for n in names}
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if counts[n] > 1:
+            seen[n] = seen.get(n, 0) + 1
+            n = f"{n}{sep}{seen[n]}"
+        out.append(n)
+    return out

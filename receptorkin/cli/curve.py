@@ -74,6 +74,8 @@ def _floats(text: str, what: str) -> list[float]:
         part = part.strip()
         if part:
             out.append(float(part))
+            if out[-1] != out[-1] or out[-1] in (float("inf"), float("-inf")):
+                raise ValueError(f"{what}: {part!r} is not a finite number")
     if not out:
         raise ValueError(f"{what}: no values")
     return out
@@ -89,19 +91,21 @@ def _header(path: str) -> list[str]:
                 if line.strip() and not line.lstrip().startswith("#"):
                     delim = max((",", ";", "\t"), key=line.count)
                     return [h.strip() for h in next(csv.reader([line], delimiter=delim))]
-    except OSError:
+    except (OSError, UnicodeDecodeError, csv.Error):  # the table reader reports these with their line
         return []
     return []
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
+    import math
+
     from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
     from ..curves.report import markdown_table
     from ..jsonout import dumps
     from ..errors import FitError
-    from ..io import atomic_write_text, prepare_outdir
+    from ..io import atomic_write_text, check_outdir, staged_outdir
     from ..plots_curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
@@ -125,6 +129,10 @@ def run(args: argparse.Namespace) -> int:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
             if not sep:
                 return _usage(f"--fixed: expected NAME=NUMBER items (got {item!r})")
+            if not math.isfinite(fixed[name.strip()]):
+                return _usage(f"--fixed: {item.strip()!r} is not a finite number")
+            if [n.partition("=")[0].strip() for n in args.fixed.split(",")].count(name.strip()) > 1:
+                return _usage(f"--fixed: {name.strip()!r} is given more than once")
     shared = None
     if args.shared is not None:
         shared = [] if args.shared.strip().lower() == "none" else [s.strip() for s in args.shared.split(",") if s.strip()]
@@ -153,8 +161,7 @@ def run(args: argparse.Namespace) -> int:
             return _usage(f"--compare: unknown model {name!r} (known: {', '.join(MODELS)})")
 
     outdir = Path(args.outdir)
-    if outdir.exists():
-        prepare_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force
+    check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
     from ..readers import needs_reader, read_frame
 
@@ -203,16 +210,14 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    if not outdir.exists():
-        prepare_outdir(outdir, False)
-    atomic_write_text(outdir / "curve.json", dumps(summary, indent=2) + "\n",
-                      force=args.force)
-    plot_curve_fit(result, outdir / "curve.png", force=args.force)
-    atomic_write_text(outdir / "report.md", report, force=args.force)
     from ..htmlreport import curve_report
 
     extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
-    curve_report(result, data_path=str(args.data), extra=extra).write(outdir / "report.html", force=args.force)
+    with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all
+        atomic_write_text(staged / "curve.json", dumps(summary, indent=2) + "\n", force=True)
+        plot_curve_fit(result, staged / "curve.png", force=True)
+        atomic_write_text(staged / "report.md", report, force=True)
+        curve_report(result, data_path=str(args.data), extra=extra).write(staged / "report.html", force=True)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)

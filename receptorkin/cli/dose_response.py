@@ -20,30 +20,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_doses(text: str) -> list[float]:
-    """``'1e-3:1e3:12'`` (log-spaced, inclusive) or ``'0,1,10'``."""
+def parse_doses(text: str, what: str = "--doses") -> list[float]:
+    """``'1e-3:1e3:12'`` (log-spaced, inclusive) or ``'0,1,10'``.
+
+    Every dose is finite and there are at most :data:`~receptorkin.cli._common.MAX_POINTS`
+    of them (N is checked before anything is generated).
+    """
+    import math
+
     import numpy as np
 
     from ..errors import ReceptorkinError
+    from ._common import MAX_POINTS
 
     text = text.strip()
     if ":" in text:
         parts = text.split(":")
         if len(parts) != 3:
-            raise ReceptorkinError(f"--doses {text!r}: expected LO:HI:N, e.g. 1e-3:1e3:12")
+            raise ReceptorkinError(f"{what} {text!r}: expected LO:HI:N, e.g. 1e-3:1e3:12")
         try:
-            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+            lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2].strip())
         except ValueError:
-            raise ReceptorkinError(f"--doses {text!r}: LO and HI must be numbers and N a whole number") from None
+            raise ReceptorkinError(f"{what} {text!r}: LO and HI must be numbers and N a whole number") from None
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ReceptorkinError(f"{what} {text!r}: LO and HI must be finite numbers")
+        if n > MAX_POINTS:
+            raise ReceptorkinError(f"{what} {text!r}: at most {MAX_POINTS} doses (got N={n})")
         if lo <= 0 or hi <= lo or n < 2:
-            raise ReceptorkinError(f"--doses {text!r}: need 0 < LO < HI and N >= 2 for log spacing (got LO={lo:g}, HI={hi:g}, N={n})")
-        return list(np.logspace(np.log10(lo), np.log10(hi), n))
+            raise ReceptorkinError(f"{what} {text!r}: need 0 < LO < HI and N >= 2 for log spacing (got LO={lo:g}, HI={hi:g}, N={n})")
+        return [float(x) for x in np.logspace(np.log10(lo), np.log10(hi), n)]
+    items = text.split(",")
+    if len(items) > MAX_POINTS:
+        raise ReceptorkinError(f"{what}: at most {MAX_POINTS} doses (got {len(items)})")
     out = []
-    for part in text.split(","):
+    for part in items:
         try:
-            out.append(float(part))
+            value = float(part)
         except ValueError:
-            raise ReceptorkinError(f"--doses: {part!r} is not a number") from None
+            raise ReceptorkinError(f"{what}: {part!r} is not a number") from None
+        if not math.isfinite(value):
+            raise ReceptorkinError(f"{what}: {part.strip()!r} is not a finite number")
+        out.append(value)
     return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import parse_assignments, parse_numbers
+from ._common import parse_assignments, parse_numbers, points
 from ._outputs import log as _log
 
 
@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="overwrite an existing output file")
     g = p.add_argument_group("OMEX experiment (output ending in .omex)")
     g.add_argument("--t-end", metavar="T", help="time course end, with a unit (e.g. 24h) or in the model's time unit")
-    g.add_argument("--points", type=int, default=101, metavar="N", help="time course output times (default 101)")
+    g.add_argument("--points", type=points, default=101, metavar="N", help="time course output times (default 101)")
     g.add_argument("--dose", metavar="C", help="ligand concentration for the time course (e.g. 10nM)")
     g.add_argument("--doses", metavar="LO:HI:N or D1,D2,...", help="dose-response scan instead of a time course")
     g.add_argument("--readout", default="steady", metavar="steady|TIME", help="dose-response readout (default steady)")

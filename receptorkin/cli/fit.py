@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import non_negative_int, positive_int
 from ._outputs import log as _log
 
 
@@ -21,9 +22,9 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conditions", metavar="COND.csv", help="conditions table: condition, pretreatment (e.g. 1000nM@0-4h), washout, parameter overrides")
     p.add_argument("--dose-unit", default="nM", help="unit of the dose column when the file has no dose_unit column (default nM)")
     p.add_argument("--time-unit", default="min", help="unit of the time column when the file has no time_unit column (default min)")
-    p.add_argument("--starts", type=int, default=20, metavar="N", help="multistart starts (default 20)")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the starts (default 0)")
-    p.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
+    p.add_argument("--starts", type=positive_int, default=20, metavar="N", help="multistart starts (default 20)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed of the starts (default 0)")
+    p.add_argument("--jobs", type=positive_int, default=1, metavar="J", help="worker processes (default 1)")
     p.add_argument("--scheduler", metavar="ADDR", help="run the starts on a Dask scheduler (tcp://host:8786) instead")
     p.add_argument("--no-profiles", action="store_true", help="skip profile likelihood (Wald intervals only; faster)")
 
@@ -46,7 +47,7 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     from ..fitting import FitProblem, Observable, ParameterSpec
     from ..measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
     from ..models import load_model
-    from ._common import parse_assignments
+    from ._common import parse_assignments, parse_number, parse_range
 
     data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit,
                              sheet=args.sheet, replicates=args.replicates)
@@ -54,6 +55,14 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     bounds = parse_assignments(args.bounds, "--bounds")
     linear = {s.strip() for s in (args.linear or "").split(",") if s.strip()}
     per_cond = {s.strip() for s in (args.per_condition or "").split(",") if s.strip()}
+    twice = sorted({n for n in estimate if estimate.count(n) > 1})
+    if twice:
+        raise FitError(f"--estimate names {', '.join(twice)} more than once")
+    for option, names in (("--linear", linear), ("--per-condition", per_cond)):
+        stray = sorted(names - set(estimate))
+        if stray:
+            raise FitError(f"{option} names parameters that are not estimated: {', '.join(stray)} "
+                           f"(estimated: {', '.join(estimate)})")
     specs = []
     params = m.parameters
     for name in estimate:
@@ -65,11 +74,9 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
         lo, hi = (v / 100.0, v * 100.0) if v > 0 else (-1.0, 1.0)
         if name in bounds:
             text = bounds.pop(name)
-            parts = text.split(":")
-            try:
-                lo, hi = float(parts[0]), float(parts[1])
-            except (ValueError, IndexError):
-                raise FitError(f"--bounds {name}={text}: expected LO:HI") from None
+            lo_text, hi_text = parse_range(text, f"--bounds {name}")
+            lo = parse_number(lo_text, f"--bounds {name}={text}: LO")
+            hi = parse_number(hi_text, f"--bounds {name}={text}: HI")
         scale = "lin" if (name in linear or v <= 0 and name not in bounds) else "log10"
         specs.append(ParameterSpec(name, v, lo, hi, scale=scale, per_condition=name in per_cond))
     if bounds:
@@ -83,19 +90,21 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
 
 
 def write_outputs(result, outdir, force: bool) -> list[str]:
-    from ..io import atomic_write_text, prepare_outdir
+    """Write the fit's files into ``outdir`` as a whole (staged, then renamed into place)."""
+    from pathlib import Path
 
-    out = prepare_outdir(outdir, force=force)
-    paths = [out / "fit.json", out / "fitted.xml", out / "fit.png", out / "report.md", out / "report.html"]
-    result.to_json(paths[0], force=True)
-    result.to_sbml(paths[1], force=True)
-    result.plot(paths[2], force=True)
-    atomic_write_text(paths[3], result.report(), force=True)
     from ..htmlreport import write_report
+    from ..io import atomic_write_text, staged_outdir
 
-    write_report(result, paths[4], force=True)
-    petab = result.to_petab(out / "petab", force=True)
-    return [str(p) for p in paths] + [str(petab)]
+    names = ["fit.json", "fitted.xml", "fit.png", "report.md", "report.html"]
+    with staged_outdir(outdir, force=force) as out:
+        result.to_json(out / names[0], force=True)
+        result.to_sbml(out / names[1], force=True)
+        result.plot(out / names[2], force=True)
+        atomic_write_text(out / names[3], result.report(), force=True)
+        write_report(result, out / names[4], force=True)
+        result.to_petab(out / "petab", force=True)
+    return [str(Path(outdir) / n) for n in names] + [str(Path(outdir) / "petab")]
 
 
 def run(args: argparse.Namespace) -> int:

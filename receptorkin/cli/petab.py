@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import non_negative_int
 from ._outputs import log as _log
 
 
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "Latin-hypercube starts; write OUTDIR/fit.json.")
     fit.add_argument("problem", metavar="PROBLEM.yaml")
     fit.add_argument("--starts", type=int, default=20, metavar="N", help="Latin-hypercube starts (default 20)")
-    fit.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    fit.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
     fit.add_argument("--nominal-start", action="store_true", help="also start from the nominal values (first start)")
     fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",

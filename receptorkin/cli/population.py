@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, parse_assignments, parse_numbers
+from ._common import add_model_arguments, non_negative_int, parse_assignments, parse_numbers, points
 from ._outputs import log as _log
 
 
@@ -43,12 +43,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--band", metavar="OBS", help="observable of the percentile bands (default: the criterion's "
                                                   "first, else the model's default observable)")
     p.add_argument("--horizon", metavar="T", help="end of the band time course (default: the criterion's last time)")
-    p.add_argument("--points", type=int, default=49, metavar="K",
+    p.add_argument("--points", type=points, default=49, metavar="K",
                    help="equally spaced times of the band time course, to which the regimen's input changes are "
                         "added (default 49; 0 = bands of the criterion readouts only)")
     p.add_argument("--equilibrate", action="store_true",
                    help="start each individual at its own drug-free steady state")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     backend = p.add_mutually_exclusive_group()
     backend.add_argument("--jobs", type=int, default=1, metavar="N", help="local worker processes (default 1)")
     backend.add_argument("--scheduler", metavar="ADDR", help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..dosing import as_regimen, attach_pk
     from ..errors import ReceptorkinError
-    from ..io import atomic_write_text, prepare_outdir
+    from ..io import atomic_write_text, check_outdir, staged_outdir
     from ..jsonout import dumps
     from ..models.sbml import load_model
     from ..population import LogNormal, Population, parse_criterion, simulate, time_grid
@@ -144,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
                                f"({', '.join(sorted({obs for obs, _ in criterion.refs}))})")
     # the individuals file: the criterion's readouts (the time course only without a criterion)
     written = [f"{obs}@{when}" for obs, when in criterion.refs] if criterion is not None else None
-    out = prepare_outdir(args.outdir, force=args.force)
+    check_outdir(args.outdir, force=args.force)
+    staged = staged_outdir(args.outdir, force=args.force)  # renamed into place once complete
+    out = staged.path
     individuals = out / f"individuals.{fmt}"
     if args.scheduler:
         from ..parallel import connect
@@ -195,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
     from ..htmlreport import write_report
 
     write_report(result, out / "report.html", force=True)
+    target = staged.commit()
     for name in (individuals.name, "summary.json", "bands.png", "report.html"):
-        _log.info(f"wrote {out / name}")
+        _log.info(f"wrote {target / name}")
     return 0

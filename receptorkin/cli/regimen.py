@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, parse_assignments, parse_numbers
+from ._common import add_model_arguments, finite_float, non_negative_int, parse_assignments, parse_numbers, parse_range
 from ._outputs import log as _log
 
 _REGIMEN_HELP = ("a regimen in the one-line form, e.g. 'pulses:every=90min,width=6min,dose=10nM', "
@@ -26,7 +26,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pk", metavar="volume=V,k_elim=K[,k_abs=KA]",
                    help="attach a one-compartment PK link, e.g. volume=5L,k_elim=0.1/h,k_abs=1/h")
     p.add_argument("--set", action="append", metavar="ID=VALUE", help="parameter value (repeat, or comma-separate)")
-    p.add_argument("--threshold", type=float, metavar="E", help="effect threshold for time_above_threshold (response units)")
+    p.add_argument("--threshold", type=finite_float, metavar="E", help="effect threshold for time_above_threshold (response units)")
     p.add_argument("--readout", default="peak", metavar="peak|T",
                    help="response to a dose: its peak (default) or the response a time T after it (e.g. 30min)")
     p.add_argument("-o", "--outdir", required=True, metavar="OUTDIR", help="output directory (refuses a non-empty one without --force)")
@@ -63,7 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_argument("--method", default="sobol", choices=["sobol", "differential_evolution"], help="global search (default sobol)")
     o.add_argument("--samples", type=int, metavar="N", help="global-stage evaluations for sobol (default 32 per parameter)")
     o.add_argument("--polish", type=int, metavar="N", help="Nelder-Mead evaluations (default 30 per parameter)")
-    o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    o.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0)")
     o.add_argument("--workers", "--jobs", dest="workers", type=int, default=1, metavar="N",
                    help="processes for the global stage (default 1)")
     o.add_argument("--scheduler", metavar="ADDR", help="run the evaluations on a Dask scheduler (tcp://host:8786)")
@@ -81,6 +81,8 @@ def _pk_options(text: str) -> dict[str, str]:
     for k, v in opts.items():
         if k.lower() not in aliases:
             raise ReceptorkinError(f"--pk {k}={v}: unknown field (use volume=, k_elim=, k_abs=)")
+        if aliases[k.lower()] in out:
+            raise ReceptorkinError(f"--pk {k}={v}: {aliases[k.lower()]} is given twice")
         out[aliases[k.lower()]] = v
     if "volume" not in out or "k_elim" not in out:
         raise ReceptorkinError("--pk needs volume= and k_elim= (e.g. volume=5L,k_elim=0.1/h)")
@@ -105,36 +107,40 @@ def _simulator(args: argparse.Namespace):
     return sim, others
 
 
+def _wrote(outdir, *names: str) -> None:
+    from pathlib import Path
+
+    for name in names:
+        _log.info(f"wrote {Path(outdir) / name}")
+
+
 def _write_csv(df, path, index: bool = True) -> None:
     from ..io import atomic_path
 
     with atomic_path(path, force=True) as tmp:
         df.to_csv(tmp, index=index, float_format="%.10g")
-    _log.info(f"wrote {path}")
 
 
 def _write_png(fig, path) -> None:
     from ._outputs import save_figure
 
     save_figure(fig, str(path), force=True)
-    _log.info(f"wrote {path}")
 
 
 def _write_report(result, path) -> None:
     from ..htmlreport import write_report
 
     write_report(result, path, force=True)
-    print(f"wrote {path}")
 
 
 def run_compare(args: argparse.Namespace) -> int:
     from ..design import compare
     from ..dosing import as_regimen
-    from ..io import prepare_outdir
+    from ..io import check_outdir, staged_outdir
     from ..plots import plot_regimens
 
     regimens = [as_regimen(text) for text in args.regimen]  # read every regimen before any work
-    out = prepare_outdir(args.outdir, force=args.force)
+    check_outdir(args.outdir, force=args.force)
     sim, values = _simulator(args)
     result = compare(sim, regimens, args.horizon, receptor=args.receptor, threshold=args.threshold,
                      readout=args.readout, values=values or None)
@@ -142,27 +148,32 @@ def run_compare(args: argparse.Namespace) -> int:
             "surface_receptor_final", "recovery_time"]
     print(result.table[cols].to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"(times in h; effect threshold {result.threshold:.4g}; horizon {result.horizon:g} {result.time_unit})")
-    _write_csv(result.table, out / "metrics.csv")
-    _write_csv(result.timecourse, out / "timecourse.csv", index=False)
-    _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"), out / "regimens.png")
-    _write_report(result, out / "report.html")
+    with staged_outdir(args.outdir, force=args.force) as out:
+        _write_csv(result.table, out / "metrics.csv")
+        _write_csv(result.timecourse, out / "timecourse.csv", index=False)
+        _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"),
+                   out / "regimens.png")
+        _write_report(result, out / "report.html")
+    _wrote(args.outdir, "metrics.csv", "timecourse.csv", "regimens.png", "report.html")
     return 0
 
 
 def run_optimize(args: argparse.Namespace) -> int:
     from ..design import optimize, parse_bounds, parse_constraint
     from ..errors import RegimenError
-    from ..io import atomic_write_text, prepare_outdir
+    from ..io import atomic_write_text, check_outdir, staged_outdir
     from ..plots import plot_pareto
 
     bounds: dict = {}
-    for item in args.vary:
-        bounds.update(parse_bounds(item))
-    fixed: dict = {}
-    for item in args.fixed or []:
-        fixed.update(parse_assignments([item], "--fixed"))
+    for name, text in parse_assignments(args.vary, "--vary").items():
+        lo, hi = parse_range(text, f"--vary {name}")
+        bounds.update(parse_bounds({name: (lo, hi)}))
+    fixed = parse_assignments(args.fixed, "--fixed")
+    both = sorted(set(bounds) & set(fixed))
+    if both:
+        raise RegimenError(f"--vary and --fixed both name {', '.join(both)}; a parameter is searched or fixed, not both")
     constraints = [parse_constraint(c) for c in args.constraint or []]
-    out = prepare_outdir(args.outdir, force=args.force)
+    check_outdir(args.outdir, force=args.force)
     sim, values = _simulator(args)
     if values:
         raise RegimenError(f"--set {', '.join(values)}: optimize takes parameters only (not initial values)")
@@ -173,14 +184,14 @@ def run_optimize(args: argparse.Namespace) -> int:
     print(result.message)
     if result.best is not None:
         print(f"best regimen: {result.best.to_text()}")
-    path = out / "best.json"
-    atomic_write_text(path, result.to_json(), force=True)
-    _log.info(f"wrote {path}")
     front = result.evaluations.sort_values([result.preservation, result.objective])
-    _write_csv(front, out / "pareto.csv", index=False)
-    _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
-               out / "pareto.png")
-    _write_report(result, out / "report.html")
+    with staged_outdir(args.outdir, force=args.force) as out:
+        atomic_write_text(out / "best.json", result.to_json(), force=True)
+        _write_csv(front, out / "pareto.csv", index=False)
+        _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
+                   out / "pareto.png")
+        _write_report(result, out / "report.html")
+    _wrote(args.outdir, "best.json", "pareto.csv", "pareto.png", "report.html")
     if not result.success:
         raise RegimenError(result.message)
     return 0

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_model_arguments, add_output_arguments, parse_assignments, parse_numbers
+from ._common import add_model_arguments, add_output_arguments, parse_assignments, parse_numbers, points
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="simulate a time course", description="Simulate a model from its initial state and write the time course as CSV.")
     add_model_arguments(p)
     p.add_argument("--t-end", required=True, metavar="T", help="end time, with a unit (e.g. 24h, 90min) or in the model's time unit")
-    p.add_argument("--points", type=int, default=101, metavar="N", help="output times (default 101)")
+    p.add_argument("--points", type=points, default=101, metavar="N", help="output times (default 101)")
     p.add_argument("--set", action="append", metavar="ID=VALUE", help="parameter or initial value (repeat, or comma-separate)")
     p.add_argument("--dose", metavar="C", help="ligand concentration for the whole run (e.g. 100nM)")
     p.add_argument("--columns", metavar="ID,...", help="columns to output (default: observables and species)")

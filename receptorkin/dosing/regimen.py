@@ -118,16 +118,35 @@ def _finite(value: float, what: str) -> float:
     return value
 
 
+#: largest time a regimen may mention [min] (about 19 000 years): beyond it, pulse counts
+#: and event windows overflow floating point
+MAX_TIME_MIN = 1e10
+
+
+def _bounded_time(value: float, what: str) -> float:
+    _finite(value, what)
+    if abs(value) > MAX_TIME_MIN:
+        raise RegimenError(f"{what}: {value:g} min is beyond the largest supported time ({MAX_TIME_MIN:g} min, "
+                           f"about 19 000 years)")
+    return value
+
+
 def parse_time_minutes(value: "str | float", what: str = "time") -> float:
-    """A time in minutes: a number is minutes already, text carries a unit (``'4h'``)."""
+    """A time in minutes: a number is minutes already, text carries a unit (``'4h'``).
+
+    Times must be finite and at most :data:`MAX_TIME_MIN` in magnitude.
+    """
     if isinstance(value, bool):
         raise RegimenError(f"{what}: expected a time (got {value!r})")
     if isinstance(value, (int, float, np.floating, np.integer)):
-        return _finite(float(value), what)
+        try:
+            return _bounded_time(float(value), what)
+        except OverflowError:
+            raise RegimenError(f"{what}: expected a finite number (got {value!r})") from None
     number, unit = _split_quantity(value, what)
     if not unit:
-        return _finite(number, what)
-    return _finite(_convert(number, unit, _TIME_TO_MIN, what, "time"), what)
+        return _bounded_time(number, what)
+    return _bounded_time(_convert(number, unit, _TIME_TO_MIN, what, "time"), what)
 
 
 def _amount_nmol(value: "str | float", what: str) -> float:
@@ -961,11 +980,20 @@ class Regimen:
 
     @classmethod
     def from_json(cls, text: str) -> "Regimen":
-        """Read a regimen written by :meth:`to_json`."""
+        """Read a regimen written by :meth:`to_json` (a key given twice in an object is an error)."""
+
+        def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for key, value in pairs:
+                if key in out:
+                    raise RegimenError(f"regimen JSON: key {key!r} given twice in one object")
+                out[key] = value
+            return out
+
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RegimenError(f"regimen JSON: {exc}") from None
+            data = json.loads(text, object_pairs_hook=unique)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise RegimenError(f"regimen JSON: {exc if isinstance(exc, json.JSONDecodeError) else 'nested too deeply'}") from None
         return cls.from_dict(data)
 
     @classmethod
@@ -978,7 +1006,21 @@ class Regimen:
 _SPLIT_PLUS = re.compile(r"(?<![0-9.][eE])\+")
 
 
+#: fields that mean the same thing: giving both is a conflict, not a choice
+_SYNONYMS = (("from", "start"), ("to", "stop"), ("every", "period"))
+
+
 def _options(body: str, part: str, allowed: Sequence[str]) -> dict[str, str]:
+    out = _read_options(body, part, allowed)
+    for group in _SYNONYMS:
+        given = [k for k in group if k in out]
+        if len(given) > 1:
+            raise RegimenError(f"{part}: {'= and '.join(given)}= name the same field; give one "
+                               f"(got {', '.join(f'{k}={out[k]}' for k in given)})")
+    return out
+
+
+def _read_options(body: str, part: str, allowed: Sequence[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in body.split(","):
         item = item.strip()
@@ -1029,12 +1071,16 @@ def parse_part(text: str) -> tuple[Part, ...]:
         if not at:
             raise RegimenError(f"bolus: expected AMOUNT@TIME[,TIME...] such as 10nmol@0,12h (got {body!r})")
         route = "auto"
+        routes = 0
         times: list[str] = []
         for item in times_text.split(","):
             item = item.strip()
             if not item:
                 continue
             if item.lower().startswith("route="):
+                routes += 1
+                if routes > 1:
+                    raise RegimenError(f"bolus: field 'route' given twice in {raw!r}")
                 route = item.partition("=")[2].strip().lower()
             else:
                 times.append(item)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterable, Mapping
 
 from ..errors import ModelError, SBMLError
-from ..io import atomic_write_text
+from ..io import atomic_write_text, sbml_without_doctype
 from .build import RK_NS, _reference_uri, antimony_to_sbml, build
 
 __all__ = [
@@ -397,8 +397,9 @@ class Model:
     # -- output ---------------------------------------------------------------
     def write(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Validate and write the SBML atomically; refuses to overwrite without ``force``."""
-        validate(self.sbml, name=str(path)).raise_for_errors()
-        return atomic_write_text(path, self.sbml, force=force)
+        text = sbml_without_doctype(self.sbml, str(path))  # never copy an input's DOCTYPE / entities
+        validate(text, name=str(path)).raise_for_errors()
+        return atomic_write_text(path, text, force=force)
 
     def to_antimony(self) -> str:
         """Antimony text of the model (via the ``antimony`` package)."""

@@ -56,3 +56,8 @@ def test_compare_ranks_two_models(tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0 and "aicc" in out
     assert (tmp_path / "cmp" / "comparison.csv").exists()
+    # regression: both fits of the same model keep their own folder (one used to overwrite the other)
+    import json
+
+    fits = [json.loads((tmp_path / "cmp" / f"trafficking-{k}" / "fit.json").read_text()) for k in (1, 2)]
+    assert [len(f["parameters"]) for f in fits] == [1, 2]
