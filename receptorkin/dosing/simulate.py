@@ -28,7 +28,7 @@ from ..errors import ModelError, RegimenError
 from ..units import time_factor
 from .metrics import recovery_time, regimen_metrics
 from .experiment import Experiment, Readouts, Start
-from .pk import DrugInput, check_compatible, drug_input
+from .pk import check_compatible, drug_input
 from .regimen import Regimen, Schedule, _human_time, as_regimen
 from .run import run
 
