@@ -19,12 +19,11 @@ from __future__ import annotations
 import math
 import re
 import warnings
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import AssumedUnitWarning
-from .models.build import RK_NS
+from .models.sbml import rk_annotation
 from .units import CONCENTRATION_UNITS, UnitError, parse_concentration, parse_time
 
 __all__ = ["ModelUnits", "model_units", "read_time", "read_dose"]
@@ -58,17 +57,6 @@ class ModelUnits:
     dose: str = _DEFAULT_DOSE
     dose_declared: bool = False
     dose_problem: str | None = None
-
-
-def _annotation(model: Any) -> dict[str, str]:
-    if not model.isSetAnnotation():
-        return {}
-    try:
-        root = ET.fromstring(model.getAnnotationString())
-    except ET.ParseError:
-        return {}
-    node = root.find(f"{{{RK_NS}}}model")
-    return dict(node.attrib) if node is not None else {}
 
 
 def _units_text(ud: Any) -> str:
@@ -150,7 +138,7 @@ def model_units(model: Any, ligand: str | None = None) -> ModelUnits:
 
     doc = libsbml.readSBMLFromString(model.sbml)
     m = doc.getModel()
-    rk = _annotation(m) if m is not None else {}
+    rk = rk_annotation(m) if m is not None else {}
     time_declared, time_problem = (True, None) if rk.get("time_unit") else (
         _time(m) if m is not None else (False, None))
     dose, dose_declared, dose_problem = model.dose_unit, bool(rk.get("dose_unit")), None

@@ -373,7 +373,7 @@ def optimize_report(opt: Any, *, figures: bool = True) -> Report:
 
     units = opt.parameter_units()
     best = pd.DataFrame([{"parameter": k, "value": v, "unit": units.get(k, "")} for k, v in opt.best_parameters.items()])
-    from .design import METRICS
+    from .dosing.metrics import METRICS
 
     metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
                             for k, v in opt.best_metrics.items()])

@@ -29,7 +29,6 @@ import re
 from pathlib import Path
 from typing import Mapping
 
-import numpy as np
 
 from .errors import FitError
 

@@ -291,7 +291,6 @@ class _ModelInfo:
     referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
     assigned: set[str] = field(default_factory=set)  # targets of assignment rules (no condition can set them)
     rate_parameters: set[str] = field(default_factory=set)  # parameters driven by rate rules (initial values)
-    event_targets: set[str] = field(default_factory=set)  # parameters and compartments that events change
     by_concentration: set[str] = field(default_factory=set)  # species whose initial value is a concentration
 
     @property
@@ -315,7 +314,6 @@ def _model_info(sbml: str) -> _ModelInfo:
     m = doc.getModel()
     rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
     assigned = {r.getVariable() for r in m.getListOfRules() if r.isAssignment()}
-    event_targets = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
     params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
               if p.getId() not in rule_targets}
     species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
@@ -330,12 +328,11 @@ def _model_info(sbml: str) -> _ModelInfo:
             referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
     rate_parameters = {r.getVariable() for r in m.getListOfRules()
                        if r.isRate() and m.getParameter(r.getVariable()) is not None}
-    event_targets = {v for v in event_targets if m.getParameter(v) is not None or m.getCompartment(v) is not None}
     initial_assigned = {a.getSymbol() for a in m.getListOfInitialAssignments()}
     by_concentration = {s.getId() for s in m.getListOfSpecies() if not s.getHasOnlySubstanceUnits()
                         and (s.getId() in initial_assigned or s.isSetInitialConcentration())}
     return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced,
-                      assigned, rate_parameters, event_targets, by_concentration)
+                      assigned, rate_parameters, by_concentration)
 
 
 # --------------------------------------------------------------------------- compiled pieces
@@ -484,6 +481,8 @@ class PetabProblem:
         self._sim = None
         self._grad: _GradientModel | None = None
         self._formula_partials: dict[int, list] = {}
+        self._runs: dict[tuple, Any] = {}  # the runner's compiled experiments
+        self._steady_state_events = "refuse"
 
     @classmethod
     def from_tables(
@@ -1000,7 +999,8 @@ class PetabProblem:
     # ------------------------------------------------------------------ pickling (for worker processes)
     def __getstate__(self) -> dict[str, Any]:
         return {"sbml": self.model.sbml, "source": self.model.source, "tables": self._tables, "name": self.name,
-                "rtol": self._rtol, "atol": self._atol, "max_steps": self._max_steps, "yaml_path": self.yaml_path}
+                "rtol": self._rtol, "atol": self._atol, "max_steps": self._max_steps, "yaml_path": self.yaml_path,
+                "steady_state_events": self._steady_state_events}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         from .models.sbml import read_sbml
@@ -1008,6 +1008,7 @@ class PetabProblem:
         model = read_sbml(state["sbml"], name=state["name"], source=state["source"])
         self._init(model, state["tables"], state["name"], state["rtol"], state["atol"], state["max_steps"])
         self.yaml_path = state["yaml_path"]
+        self.steady_state_events = state.get("steady_state_events", "refuse")
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -1019,13 +1020,31 @@ class PetabProblem:
             # moiety analysis recompiles the model and only speeds up steady states: leave it off
             # when no condition is pre-equilibrated and no measurement is at steady state
             needs_steady = any(exp.preeq is not None or exp.steady for exp in self._experiments)
-            sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
-                            moiety_analysis=None if needs_steady else False)
-            defaults = sim.default_parameters
-            # start values of the parameters events change (restored before every condition)
-            self._event_defaults = {k: defaults[k] for k in sorted(self._info.event_targets) if k in defaults}
-            self._sim = sim
+            self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
+                                  moiety_analysis=None if needs_steady else False)
+            self._runs = {}
         return self._sim
+
+    @property
+    def steady_state_events(self) -> str:
+        """What a steady state (pre-equilibration, or a measurement at ``time = inf``) does with the model's events.
+
+        PEtab's pre-equilibration is a steady state; integrating a model with
+        events "to steady state" would run through timed events and return a
+        post-event state.  ``'refuse'`` (default): such a condition raises
+        :class:`~receptorkin.errors.SimulationError` naming it; ``'disable'``:
+        the steady state is solved with the events switched off (the events
+        act again in the time course that follows).
+        """
+        return self._steady_state_events
+
+    @steady_state_events.setter
+    def steady_state_events(self, policy: str) -> None:
+        if policy not in ("refuse", "disable"):
+            raise ModelError(f"{self.name}: steady_state_events must be 'refuse' or 'disable' (got {policy!r})")
+        if policy != self._steady_state_events:
+            self._steady_state_events = policy
+            self._runs = {}
 
     def with_tolerances(self, rtol: float, atol: float) -> "PetabProblem":
         """The same problem simulated at other solver tolerances (the model is compiled anew)."""
@@ -1143,8 +1162,6 @@ class PetabProblem:
         for pid, src in cond.params:
             values[pid] = self._value(src, p)
         sizes = dict(info.compartments)
-        for cmp in info.event_targets & set(sizes):  # an event may have resized it in an earlier run
-            values[cmp] = sizes[cmp]
         for cmp, src in cond.compartments:
             values[cmp] = sizes[cmp] = self._value(src, p)
         species: dict[str, float] = {}
@@ -1157,79 +1174,70 @@ class PetabProblem:
             species[sid] = v if only_substance else v * sizes[comp]
         return values, species
 
-    def _advance(self, sim, times: np.ndarray, selections: list[str], values: Mapping[str, float]) -> np.ndarray:
-        """Integrate through ``times``, restarting the solver at every switch of a
-        ``time``-dependent piecewise input (CVODE stalls on such jumps)."""
-        if not self._breaks:
-            return sim.advance(times, selections)
-        params = sim.parameters
-        cuts = {float(values.get(b, params.get(b, math.nan))) if isinstance(b, str) else float(b) for b in self._breaks}
-        cuts = {c for c in cuts if math.isfinite(c) and times[0] < c < times[-1]}
-        if not cuts:
-            return sim.advance(times, selections)
-        outputs = {float(t) for t in times}
-        points = sorted(outputs | cuts)
-        segments, current = [], [points[0]]
-        for t in points[1:]:
-            current.append(t)
-            if t in cuts:
-                segments.append(current)
-                current = [t]
-        if len(current) > 1:
-            segments.append(current)
-        rows = []
-        for k, seg in enumerate(segments):
-            # stop a hair before the switch: CVODE cannot meet its error test with
-            # the discontinuity at its end point (the state moves by ~1e-9 of a step)
-            grid = list(seg)
-            if grid[-1] in cuts:
-                grid[-1] -= 1e-9 * max(1.0, abs(grid[-1]))
-            res = sim.advance(grid, selections)
-            for i, t in enumerate(seg):
-                if (k == 0 or i > 0) and t in outputs:
-                    rows.append(res[i])
-        return np.array(rows)
+    def _rescaled(self, sim, values: Mapping[str, float], species: Mapping[str, float]) -> dict[str, float]:
+        """Amounts of the species a condition's compartment resize rescales (PEtab, no pre-equilibration).
 
-    def _restart(self, sim, values: Mapping[str, float], initial: Mapping[str, float],
-                 state: np.ndarray | None = None) -> None:
-        """Reset ``sim`` to the start of a condition, whatever earlier runs left in it.
-
-        Parameters and compartments that the model's events change are
-        written explicitly first (a reset restores species, not parameters,
-        and a cache of pushed values would not see an event's change), so a
-        condition's result never depends on which conditions ran before it.
+        A species given as a concentration keeps its concentration when the
+        condition resizes its compartment, so its amount scales with the size.
+        The runner takes amounts, so they are computed here: the initial
+        concentrations come from a start at the model's sizes (initial
+        assignments may depend on parameters), the amounts at the new sizes.
         """
-        restore = {k: float(values.get(k, v)) for k, v in self._event_defaults.items()}
-        if restore:
-            sim.set_now(restore)
         info = self._info
         resized = {c: float(values[c]) for c in info.compartments
                    if c in values and values[c] != info.compartments[c] and info.compartments[c] > 0}
-        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in initial
-                   and info.species[sid][0] in resized] if state is None else []
+        if not resized:
+            return {}
+        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in species
+                   and info.species[sid][0] in resized]
         if not rescale:
-            sim.reset(values={**values, **initial}, state=state)
-            return
-        # a compartment resized by the condition: species given as concentrations keep their
-        # concentration (SBML), so their amounts scale with the size; the initial concentrations
-        # come from a start at the model's sizes (initial assignments may depend on parameters)
+            return {}
         sim.reset(values={**values, **{c: info.compartments[c] for c in resized}})
-        at_model_size = sim.state()
-        sim.reset(values={**values, **initial})
-        amounts = sim.state()
-        index = {sid: k for k, sid in enumerate(sim.species)}
-        for sid in rescale:
-            comp = info.species[sid][0]
-            k = index[sid]
-            amounts[k] = at_model_size[k] / info.compartments[comp] * resized[comp]
-        sim.set_state(amounts)
+        at_model_size = dict(zip(sim.species, sim.state()))
+        return {sid: at_model_size[sid] / info.compartments[info.species[sid][0]] * resized[info.species[sid][0]]
+                for sid in rescale}
 
-    def _carried(self, sim) -> dict[str, float]:
-        """Values of rate-rule parameters now (they are state, like species amounts)."""
-        return {k: sim.get(k) for k in sorted(self._info.rate_parameters)}
+    def _prepared(self, exp: "_Experiment | None", values: Mapping[str, float]):
+        """The runner's compiled form of an experiment (``None``: a pre-equilibration), cached.
+
+        The segment plan depends on the readouts and on the times where a
+        ``time``-dependent piecewise input switches (resolved from the
+        condition's values: they may be parameters), not on other overrides.
+        """
+        from .dosing import Experiment, Readouts, Start, prepare
+
+        sim = self.simulator
+        if exp is None:  # a pre-equilibration: the steady state, reading the rate-rule parameters (state too)
+            key: tuple = ("preeq",)
+            if key not in self._runs:
+                self._runs[key] = prepare(sim, Experiment(
+                    start=Start.preequilibrated(events=self.steady_state_events),
+                    readouts=Readouts(tuple(sorted(self._info.rate_parameters)), times=(0.0,))))
+            return self._runs[key]
+        cuts: tuple[float, ...] = ()
+        if self._breaks:
+            defaults = sim.default_parameters
+            cuts = tuple(sorted({float(values.get(b, defaults.get(b, math.nan))) if isinstance(b, str) else float(b)
+                                 for b in self._breaks}))
+        key = (id(exp), cuts)
+        hit = self._runs.get(key)
+        if hit is None:
+            if len(self._runs) > 512:
+                self._runs.clear()
+            hit = self._runs[key] = prepare(sim, Experiment(
+                start=Start(events=self.steady_state_events),
+                readouts=Readouts(tuple(exp.selections), times=tuple(exp.times), steady=exp.steady),
+                breaks=tuple(c for c in cuts if math.isfinite(c))))
+        return hit
 
     def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
                              preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]]) -> np.ndarray:
+        """Run one (pre-equilibration, simulation) condition pair on the package's Experiment runner.
+
+        A pre-equilibration is solved once per condition and evaluation
+        (``preeq_cache``) and its steady state (species amounts and rate-rule
+        parameters) starts every simulation condition that names it.
+        """
         sim = self.simulator
         values, species = self._condition_values(exp.sim, p)
         try:
@@ -1237,24 +1245,17 @@ class PetabProblem:
                 cached = preeq_cache.get(exp.preeq)
                 if cached is None:
                     pv, ps = self._condition_values(exp.preeq, p)
-                    self._restart(sim, pv, ps)
-                    sim.solve_steady_state(())
-                    cached = preeq_cache[exp.preeq] = (sim.state(), self._carried(sim))
+                    res = self._prepared(None, pv).run({**pv, **ps, **self._rescaled(sim, pv, ps)})
+                    carried = dict(zip(res.selections, res.values[0].tolist()))
+                    cached = preeq_cache[exp.preeq] = (res.final_state, carried)
                 state, carried = cached
-                self._restart(sim, values, {**carried, **species}, state=state)
+                res = self._prepared(exp, values).run({**values, **carried, **species}, start_state=state)
             else:
-                self._restart(sim, values, species)
-            if exp.times.size >= 2:
-                out = self._advance(sim, exp.times, exp.selections, values)
-            else:
-                out = np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, len(exp.selections))
-            if exp.steady:
-                sim.solve_steady_state(())
-                out = np.vstack([out, np.array([[sim.get(s) for s in exp.selections]], dtype=float).reshape(1, -1)])
+                res = self._prepared(exp, values).run({**values, **species, **self._rescaled(sim, values, species)})
         except SimulationError as exc:
             pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
             raise SimulationError(f"{self.name}: {pre}condition {exp.sim!r}: {exc}") from None
-        return out
+        return res.values if not exp.steady else np.vstack([res.values, res.steady.reshape(1, -1)])
 
     def _evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Simulated observables and noise values of every measurement row."""
@@ -1469,12 +1470,13 @@ class PetabProblem:
             if cond.compartments:
                 raise FitError(f"{self.name}: condition {cond.id!r} resizes compartment(s) "
                                f"{', '.join(c for c, _ in cond.compartments)}: not supported by exact gradients")
+        event_targets = _event_targets(self.model.sbml)
         theta, theta_k = [], []
         for i, k in est.items():
             pid = self._par_ids[i]
             if pid not in info.parameters:
                 continue
-            if pid in overridden or pid in info.event_targets:
+            if pid in overridden or pid in event_targets:
                 raise FitError(f"{self.name}: the estimated model parameter {pid!r} is also set by a condition or "
                                f"an event: not supported by exact gradients")
             theta.append(pid)
@@ -1486,9 +1488,11 @@ class PetabProblem:
                 if r != "time" and r not in readouts:
                     readouts.append(r)
         sens = SensitivityModel(self.model, theta, readouts)
-        self.simulator  # noqa: B018  (event defaults of the conditions)
         sim = Simulator(sens.augmented, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
                         moiety_analysis=False)
+        defaults = sim.default_parameters
+        # start values of the parameters events change (restored before every condition)
+        self._grad_event_defaults = {k: defaults[k] for k in sorted(event_targets) if k in defaults}
         xi, si = sens.state_columns(sim.species)
         self._grad = _GradientModel(sens, sim, np.array(theta_k, dtype=int), xi, si, {})
         return self._grad
@@ -1499,6 +1503,74 @@ class PetabProblem:
         out.update(values)
         out["time"] = sim.time
         return out
+
+    # the gradient path simulates the augmented model segment by segment (the runner knows no sensitivities)
+    def _grad_advance(self, sim, times: np.ndarray, selections: list[str], values: Mapping[str, float]) -> np.ndarray:
+        """Integrate through ``times``, restarting the solver at every switch of a
+        ``time``-dependent piecewise input (CVODE stalls on such jumps)."""
+        if not self._breaks:
+            return sim.advance(times, selections)
+        params = sim.parameters
+        cuts = {float(values.get(b, params.get(b, math.nan))) if isinstance(b, str) else float(b) for b in self._breaks}
+        cuts = {c for c in cuts if math.isfinite(c) and times[0] < c < times[-1]}
+        if not cuts:
+            return sim.advance(times, selections)
+        outputs = {float(t) for t in times}
+        points = sorted(outputs | cuts)
+        segments, current = [], [points[0]]
+        for t in points[1:]:
+            current.append(t)
+            if t in cuts:
+                segments.append(current)
+                current = [t]
+        if len(current) > 1:
+            segments.append(current)
+        rows = []
+        for k, seg in enumerate(segments):
+            # stop a hair before the switch: CVODE cannot meet its error test with
+            # the discontinuity at its end point (the state moves by ~1e-9 of a step)
+            grid = list(seg)
+            if grid[-1] in cuts:
+                grid[-1] -= 1e-9 * max(1.0, abs(grid[-1]))
+            res = sim.advance(grid, selections)
+            for i, t in enumerate(seg):
+                if (k == 0 or i > 0) and t in outputs:
+                    rows.append(res[i])
+        return np.array(rows)
+
+    def _grad_restart(self, sim, values: Mapping[str, float], initial: Mapping[str, float],
+                 state: np.ndarray | None = None) -> None:
+        """Reset ``sim`` to the start of a condition, whatever earlier runs left in it.
+
+        Parameters and compartments that the model's events change are
+        written explicitly first (a reset restores species, not parameters,
+        and a cache of pushed values would not see an event's change), so a
+        condition's result never depends on which conditions ran before it.
+        """
+        restore = {k: float(values.get(k, v)) for k, v in self._grad_event_defaults.items()}
+        if restore:
+            sim.set_now(restore)
+        info = self._info
+        resized = {c: float(values[c]) for c in info.compartments
+                   if c in values and values[c] != info.compartments[c] and info.compartments[c] > 0}
+        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in initial
+                   and info.species[sid][0] in resized] if state is None else []
+        if not rescale:
+            sim.reset(values={**values, **initial}, state=state)
+            return
+        # a compartment resized by the condition: species given as concentrations keep their
+        # concentration (SBML), so their amounts scale with the size; the initial concentrations
+        # come from a start at the model's sizes (initial assignments may depend on parameters)
+        sim.reset(values={**values, **{c: info.compartments[c] for c in resized}})
+        at_model_size = sim.state()
+        sim.reset(values={**values, **initial})
+        amounts = sim.state()
+        index = {sid: k for k, sid in enumerate(sim.species)}
+        for sid in rescale:
+            comp = info.species[sid][0]
+            k = index[sid]
+            amounts[k] = at_model_size[k] / info.compartments[comp] * resized[comp]
+        sim.set_state(amounts)
 
     def _set_sensitivities(self, sim, gm: "_GradientModel", S: np.ndarray, zero: Sequence[str] = ()) -> None:
         from .sensitivities import _clean
@@ -1560,11 +1632,11 @@ class PetabProblem:
                 state = cache.get(exp.preeq)
                 if state is None:
                     pv, ps = self._condition_values(exp.preeq, p)
-                    self._restart(sim, pv, ps)
+                    self._grad_restart(sim, pv, ps)
                     self._set_sensitivities(sim, gm, gm.sens.initial_sensitivities(self._all_values(sim, pv)), ps)
                     self._steady_with_sensitivities(sim, gm, pv)
                     state = cache[exp.preeq] = sim.state()
-                self._restart(sim, values, species)
+                self._grad_restart(sim, values, species)
                 start = state.copy()
                 index = {sid: k for k, sid in enumerate(sim.species)}
                 for sid, v in species.items():
@@ -1573,10 +1645,10 @@ class PetabProblem:
                 if species:
                     self._set_sensitivities(sim, gm, start[gm.si].reshape(gm.xi.size, q), species)
             else:
-                self._restart(sim, values, species)
+                self._grad_restart(sim, values, species)
                 self._set_sensitivities(sim, gm, gm.sens.initial_sensitivities(self._all_values(sim, values)), species)
             if exp.times.size >= 2:
-                out = self._advance(sim, exp.times, sels, values)
+                out = self._grad_advance(sim, exp.times, sels, values)
             else:
                 out = np.array([[sim.get(s) for s in sels]], dtype=float)
             if exp.steady:
@@ -2328,6 +2400,15 @@ def to_petab(
         if issues:
             raise DataError(f"{ypath}: the petab linter reports errors:\n" + "\n".join(issues))
     return ypath
+
+
+def _event_targets(sbml: str) -> set[str]:
+    """Parameters and compartments that the model's events change."""
+    import libsbml
+
+    m = libsbml.readSBMLFromString(sbml).getModel()
+    found = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
+    return {v for v in found if m.getParameter(v) is not None or m.getCompartment(v) is not None}
 
 
 def _time_switches(sbml: str) -> list:

@@ -363,7 +363,7 @@ def plot_pareto(result, title: str = ""):
             ax.axhline(con.value, color="0.3", ls="--", lw=1.0, label=f"constraint {con}")
     units = {}
     try:
-        from .design import METRICS
+        from .dosing.metrics import METRICS
 
         units = {k: m.unit for k, m in METRICS.items()}
     except ImportError:  # pragma: no cover

@@ -92,3 +92,35 @@ def test_no_moiety_analysis_without_steady_states(model_path):
     p = problem(model_path, ("first",))
     assert p.simulator.moiety_analysis is False
     assert_allclose(p.simulate()["simulation"], expected(("first",)), rtol=1e-6, atol=1e-9)
+
+
+# --------------------------------------------------------------------------- pre-equilibration of a model with events
+PRE_CONDITIONS = pd.DataFrame({"conditionId": ["pre", "first", "double"], "L": [0.6, 0.0, 0.0],
+                               "L_high": [1.0, 1.0, 2.0]})
+
+
+def preequilibrated(model_path) -> PetabProblem:
+    rows = [{"observableId": "response", "preequilibrationConditionId": "pre", "simulationConditionId": c,
+             "time": t, "measurement": 1.0} for c in ("first", "double") for t in TIMES]
+    return PetabProblem.from_tables(model_path, PRE_CONDITIONS, pd.DataFrame(rows), OBSERVABLES, PARAMETERS)
+
+
+def test_preequilibration_of_a_model_with_events_is_refused_naming_the_condition(model_path):
+    from receptorkin.errors import SimulationError
+
+    p = preequilibrated(model_path)
+    assert p.steady_state_events == "refuse"
+    with pytest.raises(SimulationError, match=r"preequilibration 'pre', condition 'first'.*events"):
+        p.llh()
+
+
+def test_preequilibration_with_events_disabled_matches_the_analytic_solution(model_path):
+    # steady state under L = 0.6 with the event off: R = L/k = 2; then L = 0 and the step at t_step as before
+    p = preequilibrated(model_path)
+    p.steady_state_events = "disable"
+    k = 0.3
+    want = [2.0 * math.exp(-k * t) + analytic(t, l_high) for l_high in (1.0, 2.0) for t in TIMES]
+    assert_allclose(p.simulate()["simulation"], want, rtol=1e-6, atol=1e-9)
+    import pickle
+
+    assert pickle.loads(pickle.dumps(p)).steady_state_events == "disable"

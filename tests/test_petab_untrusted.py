@@ -59,10 +59,10 @@ def test_contents_of_a_wrong_file_are_never_echoed(problem_dir, key):
 
 def test_allowed_outside_files_give_the_same_problem(problem_dir):
     inside = PetabProblem.from_yaml(problem_dir).llh()
-    shared = problem_dir.parent.parent / "shared"
-    shared.mkdir()
-    (shared / "parameters.tsv").write_text((problem_dir.parent / "parameters.tsv").read_text())
-    _point(problem_dir, "parameter_file", "../shared/parameters.tsv")
+    elsewhere = problem_dir.parent.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "parameters.tsv").write_text((problem_dir.parent / "parameters.tsv").read_text())
+    _point(problem_dir, "parameter_file", "../elsewhere/parameters.tsv")
     assert PetabProblem.from_yaml(problem_dir, allow_outside=True).llh() == inside
 
 
@@ -70,10 +70,10 @@ def test_cli_refuses_outside_files_unless_allowed(problem_dir, capsys):
     from receptorkin.cli import main
 
     expected = PetabProblem.from_yaml(problem_dir).llh()
-    shared = problem_dir.parent.parent / "shared"
-    shared.mkdir()
-    (shared / "parameters.tsv").write_text((problem_dir.parent / "parameters.tsv").read_text())
-    _point(problem_dir, "parameter_file", "../shared/parameters.tsv")
+    elsewhere = problem_dir.parent.parent / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "parameters.tsv").write_text((problem_dir.parent / "parameters.tsv").read_text())
+    _point(problem_dir, "parameter_file", "../elsewhere/parameters.tsv")
     assert main(["petab", "llh", str(problem_dir)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("receptorkin: error: ") and "--allow-outside" in err and len(err.strip().splitlines()) == 1

@@ -65,7 +65,7 @@ def regimen_to_events(model: "Model | str", regimen: "Regimen | str", until: "fl
     import libsbml
 
     from .regimen import parse_time_minutes
-    from .simulate import check_compatible
+    from .pk import check_compatible
 
     base = load_model(model)
     reg = as_regimen(regimen)

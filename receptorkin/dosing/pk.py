@@ -21,10 +21,14 @@ import math
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from ..errors import ModelError, RegimenError, SBMLError
 from ..models.build import RK_NS, RK_PREFIX, unit_id
 from ..models.sbml import Model, closest, load_model, read_sbml, validate
+
+if TYPE_CHECKING:
+    from .regimen import Regimen
 
 __all__ = ["DrugInput", "drug_input", "attach_pk", "AVOGADRO", "concentration_factor"]
 
@@ -510,3 +514,15 @@ def attach_pk(
         raise SBMLError(f"{base.id} + PK: unit warnings:\n" + "\n".join(str(i) for i in report.unit_warnings))
     out = read_sbml(new_sbml, name=f"{base.id} + PK", source=f"{base.source} + attach_pk")
     return replace(out, ligand=None)
+
+
+def check_compatible(regimen: "Regimen", drug: "DrugInput", model_id: str) -> None:
+    """Refuse a regimen whose kind of input the model cannot take."""
+    if regimen.kind == "concentration" and drug.kind == "pk":
+        raise RegimenError(
+            f"regimen {regimen.label!r} sets an in-vitro concentration, but the drug of model {model_id!r} enters "
+            "through its PK link: give amounts or rates (bolus, infusion, pulses with nmol or nmol/h)")
+    if regimen.kind == "amount" and drug.kind != "pk":
+        raise RegimenError(
+            f"regimen {regimen.label!r} gives amounts or rates, but model {model_id!r} has no PK link: attach one "
+            "(attach_pk(model, volume, k_elim)) or give concentrations (exposure, pulses with nM)")

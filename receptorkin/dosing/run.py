@@ -247,7 +247,7 @@ def _compile(sim: "Simulator", exp: Experiment) -> _Plan:
     target: str | None = None
     if reg is not None and not (reg.kind == "none" and sim.ligand is None and not _has_pk(sim)):
         drug = drug_input(sim.model)
-        from .simulate import check_compatible
+        from .pk import check_compatible
 
         check_compatible(reg, drug, sim.id)
         span = end if end > 0 else 1.0 / f * 1e-6

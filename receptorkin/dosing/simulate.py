@@ -28,7 +28,7 @@ from ..errors import ModelError, RegimenError
 from ..units import time_factor
 from .metrics import recovery_time, regimen_metrics
 from .experiment import Experiment, Readouts, Start
-from .pk import DrugInput, drug_input
+from .pk import check_compatible, drug_input
 from .regimen import Regimen, Schedule, _human_time, as_regimen
 from .run import run
 
@@ -41,18 +41,6 @@ __all__ = ["apply_regimen", "simulate_regimen", "RegimenResult", "check_compatib
 
 #: prefix of the rate-rule variables that integrate an output over time
 INTEGRAL_PREFIX = "rk_integral_"
-
-
-def check_compatible(regimen: Regimen, drug: DrugInput, model_id: str) -> None:
-    """Refuse a regimen whose kind of input the model cannot take."""
-    if regimen.kind == "concentration" and drug.kind == "pk":
-        raise RegimenError(
-            f"regimen {regimen.label!r} sets an in-vitro concentration, but the drug of model {model_id!r} enters "
-            "through its PK link: give amounts or rates (bolus, infusion, pulses with nmol or nmol/h)")
-    if regimen.kind == "amount" and drug.kind != "pk":
-        raise RegimenError(
-            f"regimen {regimen.label!r} gives amounts or rates, but model {model_id!r} has no PK link: attach one "
-            "(attach_pk(model, volume, k_elim)) or give concentrations (exposure, pulses with nM)")
 
 
 def regimen_simulator(model, **kwargs) -> "Simulator":

@@ -441,7 +441,8 @@ def _unit_string(model, uid: str) -> str:
     return uid
 
 
-def _rk_annotation(model) -> dict[str, str]:
+def rk_annotation(model) -> dict[str, str]:
+    """The attributes of receptorkin's own model annotation (ligand, observables, ...) of a libsbml Model."""
     if not model.isSetAnnotation():
         return {}
     try:
@@ -511,7 +512,7 @@ def _describe(sbml: str, source: str, base: Model | None = None) -> Model:
         by_uri = {_reference_uri(u): c for c, u in citations}
         refs = [Reference(r.uri, by_uri.get(r.uri, "")) for r in refs]
     description = notes.split(" Reference: ")[0] if notes else ""
-    rk = _rk_annotation(model)
+    rk = rk_annotation(model)
     observables = tuple(o.strip() for o in rk.get("observables", "").split(",") if o.strip())
     fields = dict(
         sbml=sbml,
