@@ -9,6 +9,9 @@ interface prints ``str(error)`` on one line and exits with status 1.
 
 from __future__ import annotations
 
+import difflib
+from typing import Iterable
+
 __all__ = [
     "ReceptorkinError",
     "DataError",
@@ -26,6 +29,7 @@ __all__ = [
     "MissingDependencyError",
     "AssumedUnitWarning",
     "ReceptorkinDeprecationWarning",
+    "closest",
 ]
 
 
@@ -97,3 +101,9 @@ class ReceptorkinDeprecationWarning(ReceptorkinWarning, DeprecationWarning):
 
     A :class:`DeprecationWarning` too, so Python's default filters treat it as one (shown for code run
     as ``__main__`` and under test runners, hidden elsewhere)."""
+
+
+def closest(name: str, candidates: Iterable[str]) -> str:
+    """``" (did you mean 'x'?)"`` for the closest candidate, or ``""`` (for error messages)."""
+    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
+    return f" (did you mean {match[0]!r}?)" if match else ""

@@ -600,8 +600,8 @@ class CurveFitResult:
     # ------------------------------------------------------------------ tests and output
     def lack_of_fit(self):
         """Lack-of-fit F test against a one-way ANOVA model (needs replicates); see
-        :func:`receptorkin.curves.selection.lack_of_fit`."""
-        from .selection import lack_of_fit
+        :func:`receptorkin.curves.ftests.lack_of_fit`."""
+        from .ftests import lack_of_fit
 
         return lack_of_fit(self)
 
@@ -702,9 +702,11 @@ class CurveFitResult:
         return self.summary()
 
     def __repr__(self) -> str:
-        from ..report.html import short_repr
-
-        return short_repr(self)
+        try:
+            return (f"<CurveFitResult {self.model.name}: {len(self.curves)} curve(s), {self.n} points, "
+                        f"rse={self.rse:.4g} on {self.df} df>")
+        except Exception:  # noqa: BLE001 - a repr must never raise
+            return "<CurveFitResult>"
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""

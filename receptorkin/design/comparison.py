@@ -32,7 +32,7 @@ import numpy as np
 
 from ..dosing.metrics import METRICS, metric
 from ..dosing.pk import drug_input
-from ..dosing.regimen import (Exposure, Infusion, PulseTrain, Regimen, _fmt_time, as_regimen, parse_dose,
+from ..dosing.regimen import (Exposure, Infusion, PulseTrain, Regimen, format_time, as_regimen, parse_dose,
                              parse_time_minutes)
 from ..dosing.simulate import RegimenResult, check_compatible, regimen_simulator, simulate_regimen
 from ..errors import RegimenError
@@ -88,9 +88,10 @@ class ComparisonResult:
         return plot_regimens(self, title=title)
 
     def __repr__(self) -> str:
-        from ..report.html import short_repr
-
-        return short_repr(self)
+        try:
+            return f"<ComparisonResult {self.model_id}: {len(self.table)} regimens over {self.horizon:g} {self.time_unit}>"
+        except Exception:  # noqa: BLE001 - a repr must never raise
+            return "<ComparisonResult>"
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
@@ -305,12 +306,12 @@ class Family:
             if p["period"] <= 0:
                 return "the period must be positive"
             if p["width"] > p["period"]:
-                return f"width {_fmt_time(p['width'])} is longer than the period {_fmt_time(p['period'])}"
+                return f"width {format_time(p['width'])} is longer than the period {format_time(p['period'])}"
         if self.name == "holiday":
             if p["period"] <= 0:
                 return "the period must be positive"
             if p["holiday"] >= p["period"]:
-                return f"the holiday {_fmt_time(p['holiday'])} is not shorter than the period {_fmt_time(p['period'])}"
+                return f"the holiday {format_time(p['holiday'])} is not shorter than the period {format_time(p['period'])}"
         if self.name == "boluses" and p["interval"] <= 0:
             return "the interval must be positive"
         return None
@@ -546,9 +547,11 @@ class OptimizeResult:
         return plot_pareto(self, title=title)
 
     def __repr__(self) -> str:
-        from ..report.html import short_repr
-
-        return short_repr(self)
+        try:
+            return (f"<OptimizeResult {self.model_id} {self.family}: {'feasible' if self.success else 'infeasible'}, "
+                        f"{len(self.evaluations)} evaluations>")
+        except Exception:  # noqa: BLE001 - a repr must never raise
+            return "<OptimizeResult>"
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
@@ -982,13 +985,13 @@ def _check_bounds(fam: Family, b: Mapping[str, tuple[float, float]], f: Mapping[
         if p_hi <= 0:
             raise RegimenError("the bounds exclude every regimen: the period must be positive")
         if w_lo > p_hi:
-            raise RegimenError(f"the bounds exclude every regimen: the width is at least {_fmt_time(w_lo)} but the period "
-                               f"at most {_fmt_time(p_hi)} (a pulse cannot last longer than its period)")
+            raise RegimenError(f"the bounds exclude every regimen: the width is at least {format_time(w_lo)} but the period "
+                               f"at most {format_time(p_hi)} (a pulse cannot last longer than its period)")
     if fam.name == "holiday":
         p_hi, h_lo = rng("period")[1], rng("holiday")[0]
         if h_lo >= p_hi:
-            raise RegimenError(f"the bounds exclude every regimen: the holiday is at least {_fmt_time(h_lo)} but the period "
-                               f"at most {_fmt_time(p_hi)} (the holiday must be shorter than the period)")
+            raise RegimenError(f"the bounds exclude every regimen: the holiday is at least {format_time(h_lo)} but the period "
+                               f"at most {format_time(p_hi)} (the holiday must be shorter than the period)")
     if fam.name == "boluses" and rng("interval")[1] <= 0:
         raise RegimenError("the bounds exclude every regimen: the interval must be positive")
 

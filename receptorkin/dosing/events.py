@@ -17,7 +17,7 @@ import math
 from ..errors import ModelError, RegimenError, SBMLError
 from ..models.sbml import Model, load_model, read_sbml, validate
 from ..units import time_factor
-from .pk import _check, _rk_attributes, _set_math, _write_annotation, _xhtml, drug_input
+from .pk import check_libsbml, rk_attributes, set_math, write_annotation, xhtml_notes, drug_input
 from .regimen import Regimen, as_regimen
 
 __all__ = ["regimen_to_events"]
@@ -131,23 +131,23 @@ def regimen_to_events(model: "Model | str", regimen: "Regimen | str", until: "fl
                 formula = f"{prev_formula} + {formula.split(' + ', 1)[1]}"
             merged[var] = (formula, units)
         ev = m.createEvent()
-        _check(ev.setId(f"rk_dose_{n_events}"), "create an event")
+        check_libsbml(ev.setId(f"rk_dose_{n_events}"), "create an event")
         ev.setName(f"regimen change at {t * f:g} {base.time_unit}")
         ev.setUseValuesFromTriggerTime(True)
         trig = ev.createTrigger()
         trig.setInitialValue(False)
         trig.setPersistent(True)
-        _set_math(trig, f"time >= {t * f!r}", literal_units=time_uid)
+        set_math(trig, f"time >= {t * f!r}", literal_units=time_uid)
         for var, (formula, units) in merged.items():
             ea = ev.createEventAssignment()
-            _check(ea.setVariable(var), f"assign {var} in an event")
-            _set_math(ea, formula, literal_units=units)
+            check_libsbml(ea.setVariable(var), f"assign {var} in an event")
+            set_math(ea, formula, literal_units=units)
         n_events += 1
-    attrs = _rk_attributes(base.sbml)
+    attrs = rk_attributes(base.sbml)
     if attrs:
         attrs["regimen"] = reg.to_text()
-        _write_annotation(m, attrs)
-    m.appendNotes(_xhtml(f"Dosing regimen written as {n_events} SBML events by receptorkin.regimen_to_events: {reg.to_text()}"))
+        write_annotation(m, attrs)
+    m.appendNotes(xhtml_notes(f"Dosing regimen written as {n_events} SBML events by receptorkin.regimen_to_events: {reg.to_text()}"))
     out = libsbml.writeSBMLToString(doc)
     report = validate(out, name=f"{base.id} + events")
     report.raise_for_errors()

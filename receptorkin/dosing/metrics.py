@@ -106,7 +106,7 @@ def simpson_weights(t: np.ndarray, segments: np.ndarray) -> np.ndarray:
     return w
 
 
-def _time_above(t: np.ndarray, y: np.ndarray, segments: np.ndarray, threshold: float) -> float:
+def time_above(t: np.ndarray, y: np.ndarray, segments: np.ndarray, threshold: float) -> float:
     same = segments[1:] == segments[:-1]
     t0, t1, y0, y1 = t[:-1][same], t[1:][same], y[:-1][same], y[1:][same]
     dt = t1 - t0
@@ -243,7 +243,7 @@ def regimen_metrics(
         last = math.nan
     tol_ratio = last / first if (math.isfinite(first) and math.isfinite(last) and first != 0) else math.nan
     thr = threshold if threshold is not None else (0.5 * first if math.isfinite(first) else math.nan)
-    above = _time_above(t[within], y, segments[within], thr) if math.isfinite(thr) else math.nan
+    above = time_above(t[within], y, segments[within], thr) if math.isfinite(thr) else math.nan
     out = {
         "response_auc": auc * hours_per_unit,
         "mean_response": auc / horizon,

@@ -94,7 +94,7 @@ _TAG = re.compile(r"<(\w+):model\b([^>]*)>")
 _ATTR = re.compile(r"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
 
 
-def _rk_attributes(sbml: str) -> dict[str, str]:
+def rk_attributes(sbml: str) -> dict[str, str]:
     """Attributes of the receptorkin model annotation (empty if none)."""
     for m in _TAG.finditer(sbml):
         prefix, body = m.group(1), m.group(2)
@@ -106,7 +106,7 @@ def _rk_attributes(sbml: str) -> dict[str, str]:
 
 @lru_cache(maxsize=64)
 def _drug_input_cached(sbml: str, ligand: str | None, dose_unit: str, model_id: str) -> DrugInput:
-    attrs = _rk_attributes(sbml)
+    attrs = rk_attributes(sbml)
     if attrs.get("pk_central"):
         return DrugInput(
             kind="pk",
@@ -222,7 +222,7 @@ def _extent_in_nmol(sbml_model) -> tuple[float | None, list[tuple[int, float, in
     return None, []
 
 
-def _set_math(owner, formula: str, literal_units: str | None = None) -> None:
+def set_math(owner, formula: str, literal_units: str | None = None) -> None:
     import libsbml
 
     ast = libsbml.parseL3Formula(formula)
@@ -240,26 +240,26 @@ def _set_math(owner, formula: str, literal_units: str | None = None) -> None:
         raise SBMLError(f"could not set the math {formula!r}")
 
 
-def _xhtml(text: str) -> str:
+def xhtml_notes(text: str) -> str:
     return f'<body xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(text)}</p></body>'
 
 
-def _check(code: int, what: str) -> None:
+def check_libsbml(code: int, what: str) -> None:
     import libsbml
 
     if code != libsbml.LIBSBML_OPERATION_SUCCESS:
         raise SBMLError(f"attach_pk: libsbml could not {what} (code {code})")
 
 
-def _write_annotation(sbml_model, attrs: dict[str, str]) -> None:
+def write_annotation(sbml_model, attrs: dict[str, str]) -> None:
     sbml_model.removeTopLevelAnnotationElement("model", RK_NS)
     text = " ".join(f'{k}="{html.escape(v, quote=True)}"' for k, v in attrs.items())
-    _check(sbml_model.appendAnnotation(f'<{RK_PREFIX}:model xmlns:{RK_PREFIX}="{RK_NS}" {text}/>'), "write the receptorkin annotation")
+    check_libsbml(sbml_model.appendAnnotation(f'<{RK_PREFIX}:model xmlns:{RK_PREFIX}="{RK_NS}" {text}/>'), "write the receptorkin annotation")
 
 
 def _model_attributes(model: Model, sbml: str) -> dict[str, str]:
     """The receptorkin annotation attributes, completed from the Model's metadata."""
-    attrs = _rk_attributes(sbml)
+    attrs = rk_attributes(sbml)
     attrs.setdefault("title", model.title or model.id)
     attrs.setdefault("time_unit", model.time_unit)
     attrs["dose_unit"] = model.dose_unit
@@ -336,10 +336,10 @@ def attach_pk(
 
     base = load_model(model)
     if base.ligand is None:
-        if _rk_attributes(base.sbml).get("pk_central"):
+        if rk_attributes(base.sbml).get("pk_central"):
             raise ModelError(f"model {base.id!r} already has a PK link")
         raise ModelError(f"model {base.id!r} declares no ligand: name it first (model.with_ligand('ID'))")
-    if _rk_attributes(base.sbml).get("pk_central"):
+    if rk_attributes(base.sbml).get("pk_central"):
         raise ModelError(f"model {base.id!r} already has a PK link")
     time_unit = base.time_unit
     if time_unit not in _TIME_MIN:
@@ -385,12 +385,12 @@ def attach_pk(
 
     def parameter(pid: str, value: float, units: str, unit_text: str, name: str, note: str):
         p = m.createParameter()
-        _check(p.setId(pid), f"create parameter {pid}")
+        check_libsbml(p.setId(pid), f"create parameter {pid}")
         p.setName(name)
         p.setValue(value)
         p.setUnits(units)
         p.setConstant(True)
-        p.setNotes(_xhtml(f"Unit: {unit_text}. Source: {note}"))
+        p.setNotes(xhtml_notes(f"Unit: {unit_text}. Source: {note}"))
         return p
 
     parameter(ids["volume"], v, litre, "L", "Central volume of distribution [L]", "PK link added by receptorkin.attach_pk (user value)")
@@ -407,18 +407,18 @@ def attach_pk(
                   else "unit conversion of the model's extent units into nmol")
 
     comp = m.createCompartment()
-    _check(comp.setId(ids["compartment"]), "create the PK compartment")
+    check_libsbml(comp.setId(ids["compartment"]), "create the PK compartment")
     comp.setName("PK body compartment (nominal; drug is tracked as an amount, the volume is the parameter "
                   f"{ids['volume']})")
     comp.setSize(1.0)
     comp.setUnits(litre)
     comp.setConstant(True)
     comp.setSpatialDimensions(3)
-    comp.setNotes(_xhtml(f"Unit: L. Source: nominal size 1; the central volume of distribution is {ids['volume']}"))
+    comp.setNotes(xhtml_notes(f"Unit: L. Source: nominal size 1; the central volume of distribution is {ids['volume']}"))
 
     def species(sid: str, name: str):
         s = m.createSpecies()
-        _check(s.setId(sid), f"create species {sid}")
+        check_libsbml(s.setId(sid), f"create species {sid}")
         s.setName(name)
         s.setCompartment(ids["compartment"])
         s.setInitialAmount(0.0)
@@ -428,7 +428,7 @@ def attach_pk(
         s.setConstant(False)
         if cf_id is not None:
             s.setConversionFactor(cf_id)
-        s.setNotes(_xhtml("Unit: nmol. Source: PK link added by receptorkin.attach_pk; doses of a regimen add to it"))
+        s.setNotes(xhtml_notes("Unit: nmol. Source: PK link added by receptorkin.attach_pk; doses of a regimen add to it"))
         return s
 
     species(ids["central"], "Drug in the central compartment [nmol]")
@@ -437,7 +437,7 @@ def attach_pk(
 
     def reaction(rid: str, name: str, sbo: int, reactant: str | None, product: str | None, formula: str):
         r = m.createReaction()
-        _check(r.setId(rid), f"create reaction {rid}")
+        check_libsbml(r.setId(rid), f"create reaction {rid}")
         r.setName(name)
         r.setReversible(False)
         r.setSBOTerm(sbo)
@@ -453,7 +453,7 @@ def attach_pk(
             sp.setConstant(True)
         kl = r.createKineticLaw()
         full = formula if cf_id is None else f"({formula}) / {cf_id}"
-        _set_math(kl, full)
+        set_math(kl, full)
         return r
 
     reaction(ids["r_elim"], "first-order elimination from the central compartment", _SBO_DEGRADATION, ids["central"], None,
@@ -489,8 +489,8 @@ def attach_pk(
     else:
         raise ModelError(f"model {base.id!r}: ligand {ligand!r} is not a parameter or species{closest(ligand, base.ids)}")
     rule = m.createAssignmentRule()
-    _check(rule.setVariable(ligand), "create the concentration rule")
-    _set_math(rule, formula)
+    check_libsbml(rule.setVariable(ligand), "create the concentration rule")
+    set_math(rule, formula)
 
     # ---- metadata: the PK link replaces the ligand as the drug input
     attrs = _model_attributes(base, base.sbml)
@@ -500,11 +500,11 @@ def attach_pk(
     if ka is not None:
         attrs["pk_depot"] = ids["depot"]
         attrs["pk_k_absorption"] = ids["k_absorption"]
-    _write_annotation(m, attrs)
+    write_annotation(m, attrs)
     if not m.isSetMetaId():
         m.setMetaId(f"meta_{m.getId() or 'model'}")
     absorption = f", first-order absorption ka = {ka:g} /{time_unit} from a depot" if ka is not None else ""
-    m.appendNotes(_xhtml(f"PK link (receptorkin.attach_pk): one compartment, V = {v:g} L, k = {ke:g} /{time_unit}{absorption}; "
+    m.appendNotes(xhtml_notes(f"PK link (receptorkin.attach_pk): one compartment, V = {v:g} L, k = {ke:g} /{time_unit}{absorption}; "
                          f"{ligand} = {ids['central']}/{ids['volume']}."))
 
     new_sbml = libsbml.writeSBMLToString(doc)

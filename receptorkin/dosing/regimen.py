@@ -218,7 +218,7 @@ def _num(v: float) -> str:
     return repr(float(v))
 
 
-def _fmt_time(t: float) -> str:
+def format_time(t: float) -> str:
     """Exact text of a time in minutes, in the largest unit that keeps it exact."""
     if t == 0:
         return "0"
@@ -241,7 +241,7 @@ def _fmt_rate(r: float) -> str:
     return f"{_num(r)}nmol/min"
 
 
-def _human_time(t: float) -> str:
+def human_time(t: float) -> str:
     if t == 0:
         return "0"
     if t >= 2880 and (t / 1440) == round(t / 1440, 2):
@@ -313,11 +313,11 @@ class Bolus:
 
     def to_text(self) -> str:
         route = f",route={self.route}" if self.route != "auto" else ""
-        return f"bolus:{_num(self.amount)}nmol@{_fmt_time(self.time)}{route}"
+        return f"bolus:{_num(self.amount)}nmol@{format_time(self.time)}{route}"
 
     def __str__(self) -> str:
         where = {"auto": "", "depot": " into the depot", "central": " i.v."}[self.route]
-        return f"{self.amount:g} nmol bolus{where} at {_human_time(self.time)}"
+        return f"{self.amount:g} nmol bolus{where} at {human_time(self.time)}"
 
 
 @dataclass(frozen=True)
@@ -344,7 +344,7 @@ class Infusion:
         _check_time("infusion", "start", self.start)
         _check_time("infusion", "stop", self.stop)
         if self.stop <= self.start:
-            raise RegimenError(f"infusion: stop ({_fmt_time(self.stop)}) must be after start ({_fmt_time(self.start)})")
+            raise RegimenError(f"infusion: stop ({format_time(self.stop)}) must be after start ({format_time(self.start)})")
         _check_nonnegative("infusion", "rate", self.rate, "nmol/min")
 
     @property
@@ -359,10 +359,10 @@ class Infusion:
         return {"type": self.kind, "start": self.start, "stop": self.stop, "rate": self.rate}
 
     def to_text(self) -> str:
-        return f"infusion:rate={_fmt_rate(self.rate)},from={_fmt_time(self.start)},to={_fmt_time(self.stop)}"
+        return f"infusion:rate={_fmt_rate(self.rate)},from={format_time(self.start)},to={format_time(self.stop)}"
 
     def __str__(self) -> str:
-        return f"infusion of {_human_rate(self.rate)} from {_human_time(self.start)} to {_human_time(self.stop)}"
+        return f"infusion of {_human_rate(self.rate)} from {human_time(self.start)} to {human_time(self.stop)}"
 
 
 @dataclass(frozen=True)
@@ -394,7 +394,7 @@ class Exposure:
         if self.stop is not None:
             _check_time("exposure", "stop", self.stop)
             if self.stop <= self.start:
-                raise RegimenError(f"exposure: stop ({_fmt_time(self.stop)}) must be after start ({_fmt_time(self.start)})")
+                raise RegimenError(f"exposure: stop ({format_time(self.stop)}) must be after start ({format_time(self.start)})")
         _check_nonnegative("exposure", "concentration", self.concentration, "nM")
 
     @property
@@ -409,12 +409,12 @@ class Exposure:
         return {"type": self.kind, "start": self.start, "stop": self.stop, "concentration": self.concentration}
 
     def to_text(self) -> str:
-        stop = "" if self.stop is None else _fmt_time(self.stop)
-        return f"exposure:{_num(self.concentration)}nM@{_fmt_time(self.start)}-{stop}"
+        stop = "" if self.stop is None else format_time(self.stop)
+        return f"exposure:{_num(self.concentration)}nM@{format_time(self.start)}-{stop}"
 
     def __str__(self) -> str:
-        until = "the end" if self.stop is None else _human_time(self.stop)
-        return f"{self.concentration:g} nM from {_human_time(self.start)} to {until}"
+        until = "the end" if self.stop is None else human_time(self.stop)
+        return f"{self.concentration:g} nM from {human_time(self.start)} to {until}"
 
 
 @dataclass(frozen=True)
@@ -476,7 +476,7 @@ class PulseTrain:
         _check_time("pulses", "start", self.start)
         _check_time("pulses", "width", self.width)
         if self.width > self.period:
-            raise RegimenError(f"pulses: width ({_fmt_time(self.width)}) is longer than the period ({_fmt_time(self.period)})")
+            raise RegimenError(f"pulses: width ({format_time(self.width)}) is longer than the period ({format_time(self.period)})")
         if self.width == 0 and self.amount is None:
             raise RegimenError("pulses: width must be positive for a rate or a concentration (width=0 is a bolus: give an amount)")
         if self.count is not None:
@@ -514,7 +514,7 @@ class PulseTrain:
         if self.count is not None:
             n = min(n, self.count)
         if n > _MAX_PULSES:
-            raise RegimenError(f"pulses: {n} pulses of period {_fmt_time(self.period)} before {_fmt_time(until)}: "
+            raise RegimenError(f"pulses: {n} pulses of period {format_time(self.period)} before {format_time(until)}: "
                                f"too many to simulate (at most {_MAX_PULSES})")
         return self.start + np.arange(n) * self.period
 
@@ -534,9 +534,9 @@ class PulseTrain:
             dose = _fmt_rate(self.rate)
         else:
             dose = f"{_num(float(self.amount or 0.0))}nmol"
-        items = [f"every={_fmt_time(self.period)}", f"width={_fmt_time(self.width)}", f"dose={dose}"]
+        items = [f"every={format_time(self.period)}", f"width={format_time(self.width)}", f"dose={dose}"]
         if self.start:
-            items.append(f"start={_fmt_time(self.start)}")
+            items.append(f"start={format_time(self.start)}")
         if self.count is not None:
             items.append(f"count={self.count}")
         if self.route != "auto":
@@ -550,10 +550,10 @@ class PulseTrain:
             dose = _human_rate(self.rate)
         else:
             dose = f"{self.amount:g} nmol"
-        shape = "bolus doses" if self.width == 0 else f"{_human_time(self.width)} pulses"
+        shape = "bolus doses" if self.width == 0 else f"{human_time(self.width)} pulses"
         count = "until the end" if self.count is None else f"{self.count} pulses"
-        start = f" from {_human_time(self.start)}" if self.start else ""
-        return f"{shape} of {dose} every {_human_time(self.period)}{start}, {count}"
+        start = f" from {human_time(self.start)}" if self.start else ""
+        return f"{shape} of {dose} every {human_time(self.period)}{start}, {count}"
 
 
 @dataclass(frozen=True)
@@ -574,7 +574,7 @@ class Holiday:
         _check_time("holiday", "start", self.start)
         _check_time("holiday", "stop", self.stop)
         if self.stop <= self.start:
-            raise RegimenError(f"holiday: stop ({_fmt_time(self.stop)}) must be after start ({_fmt_time(self.start)})")
+            raise RegimenError(f"holiday: stop ({format_time(self.stop)}) must be after start ({format_time(self.start)})")
 
     @property
     def input(self) -> str:
@@ -588,10 +588,10 @@ class Holiday:
         return {"type": self.kind, "start": self.start, "stop": self.stop}
 
     def to_text(self) -> str:
-        return f"holiday:{_fmt_time(self.start)}-{_fmt_time(self.stop)}"
+        return f"holiday:{format_time(self.start)}-{format_time(self.stop)}"
 
     def __str__(self) -> str:
-        return f"drug holiday from {_human_time(self.start)} to {_human_time(self.stop)}"
+        return f"drug holiday from {human_time(self.start)} to {human_time(self.stop)}"
 
 
 Part = Bolus | Infusion | PulseTrain | Exposure | Holiday
@@ -825,7 +825,7 @@ class Regimen:
         what = "concentrations" if pa.input == "concentration" else "rates"
         raise RegimenError(
             f"regimen: parts {a + 1} ({pa.to_text()}) and {b + 1} ({pb.to_text()}) overlap from "
-            f"{_fmt_time(lo)} to {_fmt_time(hi)}; their {what} would add -- join the parts with '+' "
+            f"{format_time(lo)} to {format_time(hi)}; their {what} would add -- join the parts with '+' "
             f"(additive=True) if that is meant")
 
     # ------------------------------------------------------------- schedule
@@ -933,7 +933,7 @@ class Regimen:
                     times.append(parts[j].time)
                     j += 1
                 route = f",route={p.route}" if p.route != "auto" else ""
-                texts.append(f"bolus:{_num(p.amount)}nmol@{','.join(_fmt_time(t) for t in times)}{route}")
+                texts.append(f"bolus:{_num(p.amount)}nmol@{','.join(format_time(t) for t in times)}{route}")
                 i = j
             else:
                 texts.append(p.to_text())

@@ -29,7 +29,7 @@ from ..units import time_factor
 from .metrics import recovery_time, regimen_metrics
 from .experiment import Experiment, Readouts, Start
 from .pk import check_compatible, drug_input
-from .regimen import Regimen, Schedule, _human_time, as_regimen
+from .regimen import Regimen, Schedule, human_time, as_regimen
 from .run import run
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -298,12 +298,12 @@ class RegimenResult:
         """The same result with ``time_above_threshold`` measured against another effect threshold."""
         from dataclasses import replace
 
-        from .metrics import _time_above
+        from .metrics import time_above
 
         t = self.timecourse.index.to_numpy()
         y = self.timecourse[self.response].to_numpy()
         within = self.segment_start < self.horizon
-        above = _time_above(t[within], y[within], self.segments[within], float(threshold))
+        above = time_above(t[within], y[within], self.segments[within], float(threshold))
         metrics = dict(self.metrics)
         metrics["time_above_threshold"] = above * time_factor(self.time_unit, "h")
         metrics["effect_threshold"] = float(threshold)
@@ -325,7 +325,7 @@ class RegimenResult:
 
     def __str__(self) -> str:
         m = self.metrics
-        horizon = _human_time(self.horizon * time_factor(self.time_unit, "min"))
+        horizon = human_time(self.horizon * time_factor(self.time_unit, "min"))
         return (f"{self.regimen.label} on {self.model_id} for {horizon}: "
                 f"mean response {m['mean_response']:.4g}, tolerance ratio {m['tolerance_ratio']:.3g}, "
                 f"surface receptors final {m['surface_receptor_final']:.3g} (nadir {m['surface_receptor_nadir']:.3g})")

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import FitError
-from ..io import atomic_path, atomic_write_text
+from ..io import atomic_write_text
 from ..jsonout import dumps
 from .chi2 import CHI2_DEFINITION
 
@@ -307,9 +307,11 @@ class FitResult:
         return self.report()
 
     def __repr__(self) -> str:
-        from ..report.html import short_repr
-
-        return short_repr(self)
+        try:
+            return (f"<FitResult {self.model.id}: {len(self.names)} parameters, χ²={self.chi2:.5g}, "
+                        f"{self.n_converged}/{self.n_starts} starts at best, {len(self.warnings)} warnings>")
+        except Exception:  # noqa: BLE001 - a repr must never raise
+            return "<FitResult>"
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
@@ -422,17 +424,14 @@ class FitResult:
         from the parameter covariance) and residuals; see
         :func:`receptorkin.plots.fitting.plot_fit`.  Needs the fitting problem
         (a result fresh from :func:`fit`).  Returns the Figure."""
+        from ..plots.figures import save_figure
         from ..plots.fitting import plot_fit
 
         if self.problem is None:
             raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
         fig = plot_fit(self, band=band, ax=ax)
         if path is not None:
-            import matplotlib.pyplot as plt
-
-            with atomic_path(path, force) as tmp:
-                fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
-            plt.close(fig)
+            save_figure(fig, path, force=force)
         return fig
 
 

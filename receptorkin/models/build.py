@@ -47,6 +47,8 @@ __all__ = [
     "build",
     "unit_definition_parts",
     "unit_id",
+    "reference_uri",
+    "build_file",
 ]
 
 RK_NS = "https://receptorkin.readthedocs.io/sbml/1"
@@ -271,7 +273,7 @@ def _xhtml(paragraphs: list[str]) -> str:
     return f'<body xmlns="http://www.w3.org/1999/xhtml">{body}</body>'
 
 
-def _reference_uri(ref: str) -> str:
+def reference_uri(ref: str) -> str:
     ref = ref.strip()
     if ref.startswith("http"):
         return ref
@@ -398,7 +400,7 @@ def build(text: str, name: str = "<antimony>") -> str:
     for uri, _citation in src.references:
         cv = libsbml.CVTerm(libsbml.MODEL_QUALIFIER)
         cv.setModelQualifierType(libsbml.BQM_IS_DESCRIBED_BY)
-        cv.addResource(_reference_uri(uri))
+        cv.addResource(reference_uri(uri))
         if model.addCVTerm(cv) != libsbml.LIBSBML_OPERATION_SUCCESS:
             raise SBMLError(f"{name}: could not add the reference {uri!r}")
     paragraphs = [src.meta["description"]]
@@ -432,36 +434,3 @@ def build_file(path: "str | Path") -> str:
     """Build the SBML of one Antimony file (see :func:`build`)."""
     path = Path(path)
     return build(path.read_text(encoding="utf-8"), name=str(path))
-
-
-def main(argv: "list[str] | None" = None) -> int:
-    """``python -m receptorkin.models [ID ...]``: rebuild bundled SBML from Antimony.
-
-    With no ids every ``sbml/*.ant`` is rebuilt.  Each SBML file is validated
-    (zero errors and zero unit warnings) before it replaces the old one.
-    """
-    import sys
-
-    from .library import sbml_dir
-    from .sbml import validate
-
-    folder = sbml_dir()
-    ids = list(argv if argv is not None else sys.argv[1:]) or sorted(p.stem for p in folder.glob("*.ant"))
-    status = 0
-    for mid in ids:
-        ant = folder / f"{mid}.ant"
-        try:
-            sbml = build_file(ant)
-            report = validate(sbml, name=str(ant))
-            if report.errors or report.unit_warnings:
-                raise SBMLError(str(report))
-        except (ModelError, SBMLError, OSError) as exc:
-            print(f"{ant}: FAILED: {exc}", file=sys.stderr)
-            status = 1
-            continue
-        out = folder / f"{mid}.xml"
-        tmp = out.with_suffix(".xml.tmp")
-        tmp.write_text(sbml, encoding="utf-8")
-        tmp.replace(out)
-        print(f"{out}: {len(report.warnings)} warnings")
-    return status

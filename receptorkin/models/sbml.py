@@ -10,18 +10,19 @@ refuses constructs the simulator cannot honour, before any simulation.
 
 from __future__ import annotations
 
-import difflib
 import html
 import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..errors import ModelError, SBMLError
+from ..errors import ModelError, SBMLError, closest
 from ..io import atomic_write_text, sbml_without_doctype
-from .build import RK_NS, _reference_uri, antimony_to_sbml, build
+from .build import RK_NS, antimony_to_sbml, build, reference_uri
+from .files import path_of
 
 __all__ = [
     "Model",
@@ -411,12 +412,6 @@ class Model:
         return antimony.getAntimonyString(antimony.getMainModuleName())
 
 
-def closest(name: str, candidates: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest candidate, or ``""``."""
-    match = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.5)
-    return f" (did you mean {match[0]!r}?)" if match else ""
-
-
 def _notes_text(el) -> str:
     if not el.isSetNotes():
         return ""
@@ -509,7 +504,7 @@ def _describe(sbml: str, source: str, base: Model | None = None) -> Model:
     notes = _notes_text(model)
     citations = re.findall(r"Reference: (.*?) \[([^\]]+)\]", notes)
     if citations:
-        by_uri = {_reference_uri(u): c for c, u in citations}
+        by_uri = {reference_uri(u): c for c, u in citations}
         refs = [Reference(r.uri, by_uri.get(r.uri, "")) for r in refs]
     description = notes.split(" Reference: ")[0] if notes else ""
     rk = rk_annotation(model)
@@ -674,9 +669,16 @@ def load_model(source: "str | os.PathLike | Model") -> Model:
         if _looks_like_sbml(content) or path.suffix.lower() in (".xml", ".sbml"):
             return read_sbml(content, name=str(path), source=str(path), location=path)
         return from_antimony(content, name=str(path), source=str(path))
-    from .library import load as load_bundled
-
     return load_bundled(text)
+
+
+@lru_cache(maxsize=None)
+def load_bundled(model_id: str) -> Model:
+    """Load a bundled model by id (validated once, then cached); also :func:`receptorkin.models.library.load`."""
+    path = path_of(model_id)
+    if not path.exists():
+        raise ModelError(f"bundled model {model_id!r}: {path} is missing (run 'make models')")
+    return read_sbml(path.read_text(encoding="utf-8"), name=str(path), source=f"bundled:{model_id}")
 
 
 def validate_source(source: "str | os.PathLike") -> ValidationReport:

@@ -38,6 +38,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .scales import scale_value
+
 if TYPE_CHECKING:  # pragma: no cover
     from .problem import PetabProblem
 
@@ -116,8 +118,6 @@ class InnerPlan:
         return (*self._apply(problem, xs, y, sigma, dy, dsigma), dy, dsigma)
 
     def _start(self, problem: "PetabProblem", x_outer: np.ndarray) -> np.ndarray:
-        from .problem import scale_value
-
         scales = problem.x_scales
         xs = np.empty(self.n_x)
         xs[self.outer] = x_outer
@@ -128,8 +128,6 @@ class InnerPlan:
     def _apply(self, problem: "PetabProblem", xs: np.ndarray, y: np.ndarray, sigma: np.ndarray,
                dy: np.ndarray | None = None, dsigma: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from .problem import scale_value
-
         scales = problem.x_scales
         tm = problem._tm
         for sc in self.scalings:

@@ -10,7 +10,8 @@ import sys
 from typing import Mapping, Sequence
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
-           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks"]
+           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks",
+           "figure_png"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, used for every figure
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -424,3 +425,16 @@ def save_figure(fig, path, force: bool = False, dpi: int = 120):
     if "matplotlib.pyplot" in sys.modules:  # a pyplot figure: release it (a plain Figure needs nothing)
         sys.modules["matplotlib.pyplot"].close(fig)
     return Path(path)
+
+
+def figure_png(fig, dpi: int = 110, close: bool = True) -> bytes:
+    """A matplotlib Figure as PNG bytes (closed afterwards unless ``close=False``)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return buf.getvalue()

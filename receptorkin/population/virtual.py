@@ -75,7 +75,6 @@ __all__ = [
     "responder_fraction",
     "percentile_bands",
     "drivers",
-    "plot_bands",
 ]
 
 
@@ -1433,13 +1432,16 @@ class PopulationResult:
         return drivers(self, criterion)
 
     def plot_bands(self, observable: str | None = None, **kwargs: Any):
-        """Percentile bands as a matplotlib figure; see :func:`plot_bands`."""
+        """Percentile bands as a matplotlib figure; see :func:`receptorkin.plots.population.plot_bands`."""
+        from ..plots.population import plot_bands
+
         return plot_bands(self, observable, **kwargs)
 
     def __repr__(self) -> str:
-        from ..report.html import short_repr
-
-        return short_repr(self)
+        try:
+            return f"<PopulationResult {self.model_id}: {self.n} individuals, {len(self.readouts)} readouts>"
+        except Exception:  # noqa: BLE001 - a repr must never raise
+            return "<PopulationResult>"
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
@@ -1630,56 +1632,3 @@ def drivers(result: PopulationResult, criterion: "str | Criterion | None" = None
         df = df.iloc[np.argsort(-np.nan_to_num(np.abs(df["rho"].to_numpy()), nan=-1.0), kind="stable")]
     df.attrs["criterion"] = crit.text
     return df
-
-
-def plot_bands(result: PopulationResult, observable: str | None = None, *, title: str | None = None,
-               time_unit: str | None = None, ax: Any = None):
-    """Median and 50 % / 90 % bands of an observable over time.
-
-    Parameters
-    ----------
-    result
-        A simulated population.
-    observable
-        Which output (default: the first recorded).
-    title
-        Figure title.
-    time_unit
-        Unit of the time axis (default: the model's; e.g. ``'d'``).
-    ax
-        Draw into these axes instead of a new figure.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    if ax is None:
-        from matplotlib.figure import Figure  # not pyplot: no global state, the backend is the caller's
-
-        fig = Figure(figsize=(7, 4))
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
-    from ..units import time_factor
-
-    df = percentile_bands(result, observable, (5, 25, 50, 75, 95))
-    unit = time_unit or result.time_unit
-    t = df.index.to_numpy() * time_factor(result.time_unit, unit)
-    ax.fill_between(t, df["p5"], df["p95"], alpha=0.2, color="C0", lw=0, label="5th-95th percentile")
-    ax.fill_between(t, df["p25"], df["p75"], alpha=0.35, color="C0", lw=0, label="25th-75th percentile")
-    ax.plot(t, df["p50"], color="C0", lw=2, label="median", marker="o" if len(t) < 8 else None)
-    if result.criterion is not None:
-        from ..units import parse_time
-
-        for _, when in result.criterion.refs:
-            ax.axvline(parse_time(when, unit), color="0.4", ls=":", lw=1)
-    obs = df.attrs["observable"]
-    ax.set_xlabel(f"time [{unit}]")
-    unit_of = result.population.model.unit_of(obs) if obs in result.population.model.ids else ""
-    ax.set_ylabel(f"{obs} [{unit_of}]" if unit_of else obs)
-    failed = len(result.failures)
-    note = f", {failed} failed" if failed else ""
-    ax.set_title(title or f"{result.model_id}: {obs}, n = {result.n}{note}")
-    ax.legend(loc="best", fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig

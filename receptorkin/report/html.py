@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import io
 import math
 import os
 import platform
@@ -33,8 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-__all__ = ["Report", "report_for", "write_report", "figure_png", "sha256_file", "sha256_text", "software_versions",
-           "short_repr"]
+from ..plots.figures import figure_png
+
+__all__ = ["Report", "report_for", "write_report", "figure_png", "sha256_file", "sha256_text", "software_versions"]
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
@@ -83,17 +83,6 @@ def software_versions() -> dict[str, str]:
 
 def _versions_text() -> str:
     return ", ".join(f"{k} {v}" for k, v in software_versions().items())
-
-
-def figure_png(fig: Any, dpi: int = 110, close: bool = True) -> bytes:
-    """A matplotlib Figure as PNG bytes (closed afterwards unless ``close=False``)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    if close:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-    return buf.getvalue()
 
 
 def _fmt(v: Any) -> str:
@@ -476,27 +465,3 @@ def report_for(obj: Any, **context: Any) -> Report:
 def write_report(obj: Any, path: str | os.PathLike, *, force: bool = False, **context: Any) -> Path:
     """Write ``report_for(obj).html()`` to ``path`` (atomic; ``force`` to replace)."""
     return report_for(obj, **context).write(path, force=force)
-
-
-def short_repr(obj: Any) -> str:
-    """One line naming a result and its headline numbers (the results' ``__repr__``)."""
-    kind = type(obj).__name__
-    try:
-        if kind == "FitResult":
-            return (f"<FitResult {obj.model.id}: {len(obj.names)} parameters, χ²={obj.chi2:.5g}, "
-                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings>")
-        if kind == "CurveFitResult":
-            return (f"<CurveFitResult {obj.model.name}: {len(obj.curves)} curve(s), {obj.n} points, "
-                    f"rse={obj.rse:.4g} on {obj.df} df>")
-        if kind == "ComparisonResult":
-            return f"<ComparisonResult {obj.model_id}: {len(obj.table)} regimens over {obj.horizon:g} {obj.time_unit}>"
-        if kind == "OptimizeResult":
-            return (f"<OptimizeResult {obj.model_id} {obj.family}: {'feasible' if obj.success else 'infeasible'}, "
-                    f"{len(obj.evaluations)} evaluations>")
-        if kind == "PopulationResult":
-            return f"<PopulationResult {obj.model_id}: {obj.n} individuals, {len(obj.readouts)} readouts>"
-        if kind == "PetabFitResult":
-            return f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts>"
-    except Exception:  # noqa: BLE001 - a repr must never raise
-        pass
-    return f"<{kind}>"

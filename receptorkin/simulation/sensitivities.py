@@ -659,7 +659,7 @@ class SensitivitySimulator:
         return values
 
     def _set_sensitivities(self, S: np.ndarray) -> None:
-        S = _clean(S)
+        S = zero_roundoff(S)
         state = self.simulator.state()
         state[self._s_idx] = S.reshape(-1)
         self.simulator.set_state(state)
@@ -724,13 +724,13 @@ class SensitivitySimulator:
         x = self._steady_amounts(state[self._x_idx])
         S = self.equations.steady_state_sensitivities(x, self._all_values(), before)
         state[self._x_idx] = x
-        state[self._s_idx] = _clean(S).reshape(-1)
+        state[self._s_idx] = zero_roundoff(S).reshape(-1)
         self.simulator.set_state(state)
         y, dy = self.advance([self.simulator.time])
         return y[0], dy[0]
 
 
-def _clean(S: np.ndarray) -> np.ndarray:
+def zero_roundoff(S: np.ndarray) -> np.ndarray:
     """Zero the round-off of a linear solve (|S| below 1e-12 of its column's
     largest entry): CVODE has stalled restarting from such values."""
     S = np.array(S, dtype=float)
