@@ -25,7 +25,7 @@ __all__ = ["MOVED_MODULES", "install"]
 #: old module path -> new module path
 MOVED_MODULES: dict[str, str] = {
     "receptorkin.sensitivities": "receptorkin.simulation.sensitivities",
-    "receptorkin.readers": "receptorkin.data.readers",
+    "receptorkin.readers": "receptorkin.data",  # read_frame moved to data.tables
     "receptorkin.measurements": "receptorkin.data.measurements",
     "receptorkin.petab_io": "receptorkin.petab.problem",
     "receptorkin.petab_inner": "receptorkin.petab.hierarchical",

@@ -13,7 +13,7 @@ from receptorkin.cli import main
 from receptorkin.curves import fit_curve
 from receptorkin.errors import DataError
 from receptorkin.data.measurements import load_measurements
-from receptorkin.data.readers import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
+from receptorkin.data import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
 
 LAB = DATA / "lab"
 CSV = LAB / "doses.csv"

@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
-    from ..data.readers import needs_reader, read_frame
+    from ..data import needs_reader, read_frame
 
     data = args.data
     if needs_reader(args.data, args.sheet, args.replicates):

@@ -1,9 +1,12 @@
 """Tidy measurement tables: reading and validation (:mod:`.tables`), Excel and GraphPad Prism
 readers (:mod:`.readers`), measurements and conditions (:mod:`.measurements`)."""
 
-from .tables import (DOSE, RESPONSE, TIME, CONDITION, REPLICATE, SD, OBSERVABLE, Problem, read_table,
+from .readers import (EXCEL_SUFFIXES, PRISM_SUFFIXES, READER_SUFFIXES, PrismTable, needs_reader, read_excel,
+    read_pzfx, prism_tables, replicate_columns, melt_replicates)
+from .tables import (read_frame, DOSE, RESPONSE, TIME, CONDITION, REPLICATE, SD, OBSERVABLE, Problem, read_table,
     validate_table, check_enough_points, line_span, table_source, table_lines, warn_duplicate_rows, CHUNK_ROWS)
 
-__all__ = ["DOSE", "RESPONSE", "TIME", "CONDITION", "REPLICATE", "SD", "OBSERVABLE", "Problem", "read_table",
-           "validate_table", "check_enough_points", "line_span", "table_source", "table_lines",
-           "warn_duplicate_rows", "CHUNK_ROWS"]
+__all__ = ["read_frame", "DOSE", "RESPONSE", "TIME", "CONDITION", "REPLICATE", "SD", "OBSERVABLE", "Problem",
+           "read_table", "validate_table", "check_enough_points", "line_span", "table_source", "table_lines",
+           "warn_duplicate_rows", "CHUNK_ROWS", "EXCEL_SUFFIXES", "PRISM_SUFFIXES", "READER_SUFFIXES", "PrismTable",
+           "needs_reader", "read_excel", "read_pzfx", "prism_tables", "replicate_columns", "melt_replicates"]

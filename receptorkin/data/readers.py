@@ -56,7 +56,6 @@ __all__ = [
     "READER_SUFFIXES",
     "PrismTable",
     "needs_reader",
-    "read_frame",
     "read_excel",
     "read_pzfx",
     "prism_tables",
@@ -403,43 +402,3 @@ def melt_replicates(df: pd.DataFrame, replicates: str | Sequence[str], *, value:
     if not rows:
         raise DataError(f"{source}: the replicate columns {', '.join(reps)} hold no values")
     return _frame(keep + [replicate, value], rows, lines, source)
-
-
-def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates: str | Sequence[str] | None = None,
-               value: str = "response", comment: str | None = "#") -> pd.DataFrame:
-    """Read any supported file into a table of text cells (see the module docstring).
-
-    Parameters
-    ----------
-    path
-        ``.csv``/``.tsv``/``.txt``, ``.xlsx``/``.xlsm`` or ``.pzfx``.
-    sheet
-        Sheet name (Excel) or table title (Prism); ``None`` for the first.
-    replicates
-        Wide replicate columns to melt into ``value`` (names or a pattern).
-    value
-        Column receiving the melted replicate values (default ``response``).
-    comment
-        Comment marker for text files and workbooks.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Text cells, index = file line/row (``'line'``), ``attrs['source']``.
-    """
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        df = read_excel(p, sheet, comment=comment)
-    elif suffix in PRISM_SUFFIXES:
-        df = read_pzfx(p, sheet)
-    else:
-        if sheet is not None:
-            raise DataError(f"{p}: a sheet ({sheet!r}) is given but the file is delimited text, not a workbook")
-        from .tables import read_table
-
-        df = read_table(p, comment=comment)
-        df = df.astype(object)
-    if replicates:
-        df = melt_replicates(df, replicates, value=value)
-    return df

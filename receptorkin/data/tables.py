@@ -39,8 +39,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, DuplicateRowWarning
+from .readers import EXCEL_SUFFIXES, PRISM_SUFFIXES, melt_replicates, needs_reader, read_excel, read_pzfx
 
 __all__ = [
+    "read_frame",
     "DOSE",
     "RESPONSE",
     "TIME",
@@ -428,8 +430,6 @@ def read_table(
         are kept as separate observations.
     """
     p = Path(path)
-    from .readers import needs_reader, read_frame
-
     if needs_reader(p, sheet, replicates):
         frame = read_frame(p, sheet=sheet, replicates=replicates, value=replicates_into, comment=comment)
         return validate_table(frame, required=required, numeric=numeric, nonnegative=nonnegative,
@@ -458,6 +458,44 @@ def read_table(
             line, why = _locate_csv_error(p, fault.delimiter, comment, str(fault))
             raise DataError(f"{source}:{line}: {why}") from None
     warn_duplicate_rows(df)
+    return df
+
+
+def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates: str | Sequence[str] | None = None,
+               value: str = "response", comment: str | None = "#") -> pd.DataFrame:
+    """Read any supported file into a table of text cells (formats: :mod:`receptorkin.data.readers`).
+
+    Parameters
+    ----------
+    path
+        ``.csv``/``.tsv``/``.txt``, ``.xlsx``/``.xlsm`` or ``.pzfx``.
+    sheet
+        Sheet name (Excel) or table title (Prism); ``None`` for the first.
+    replicates
+        Wide replicate columns to melt into ``value`` (names or a pattern).
+    value
+        Column receiving the melted replicate values (default ``response``).
+    comment
+        Comment marker for text files and workbooks.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text cells, index = file line/row (``'line'``), ``attrs['source']``.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        df = read_excel(p, sheet, comment=comment)
+    elif suffix in PRISM_SUFFIXES:
+        df = read_pzfx(p, sheet)
+    else:
+        if sheet is not None:
+            raise DataError(f"{p}: a sheet ({sheet!r}) is given but the file is delimited text, not a workbook")
+        df = read_table(p, comment=comment)
+        df = df.astype(object)
+    if replicates:
+        df = melt_replicates(df, replicates, value=value)
     return df
 
 

@@ -41,9 +41,7 @@ def plot_bands(result: "PopulationResult", observable: str | None = None, *, tit
     else:
         fig = ax.figure
 
-    from ..population import percentile_bands
-
-    df = percentile_bands(result, observable, (5, 25, 50, 75, 95))
+    df = result.bands(observable, (5, 25, 50, 75, 95))
     unit = time_unit or result.time_unit
     t = df.index.to_numpy() * time_factor(result.time_unit, unit)
     ax.fill_between(t, df["p5"], df["p95"], alpha=0.2, color="C0", lw=0, label="5th-95th percentile")
