@@ -152,3 +152,23 @@ def test_help_does_not_import_the_library():
             "print(any(m in sys.modules for m in ('receptorkin.curves', 'receptorkin.plots.curves')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.stdout.strip() == "False", res.stderr
+
+
+def test_the_command_writes_what_the_library_builds(capsys, tmp_path):
+    # the CLI only parses and calls: curve.json and report.md are CurveFitResult.summary() and .report()
+    from receptorkin.curves import compare_models, fit_curve
+    from receptorkin.jsonout import dumps
+
+    out = tmp_path / "fit"
+    code, _, err = run(capsys, "curve", DATA / "spinach.csv", *SPINACH, "--compare", "LL.3", "--reference", "2",
+                       "-o", out)
+    assert code == 0, err
+    data = str(DATA / "spinach.csv")
+    result = fit_curve(data, "LL.4", dose="DOSE", response="SLOPE", curve="CURVE")
+    comparison = compare_models(data, ["LL.4", "LL.3"], dose="DOSE", response="SLOPE", curve="CURVE")
+    summary = result.summary((50,), reference="2", profile=True, comparison=comparison, input=data)
+    assert (out / "curve.json").read_text() == dumps(summary, indent=2) + "\n"
+    assert set(summary) >= {"receptorkin_version", "input", "reference", "ed_ratios", "shift", "comparison"}
+    markdown = result.report(ed=(50,), reference="2", comparison=comparison, figure="curve.png")
+    assert (out / "report.md").read_text() == markdown
+    assert markdown.endswith("\n![data and fitted curves](curve.png)\n") and "## Model comparison" in markdown

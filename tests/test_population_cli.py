@@ -138,3 +138,21 @@ def test_parquet_format_on_request(capsys, tmp_path):
     assert list(table.columns) == list(csv.columns) and len(table) == len(csv) == 600
     numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
     pd.testing.assert_frame_equal(table[numeric], csv[numeric], check_exact=False, rtol=1e-9)
+
+
+def test_summary_json_is_the_results_summary(capsys, tmp_path):
+    # the CLI only parses and calls: summary.json is PopulationResult.summary()
+    from receptorkin.jsonout import dumps
+
+    code, _, err = run(capsys, *ARGS, "--set", "k_synthesis=1.1", "-o", str(tmp_path / "run"))
+    assert code == 0, err
+    pop = Population("turnover_tolerance", {"k_degradation": LogNormal(0.5), "EC50": LogNormal(0.3)}, n=300, seed=3,
+                     values={"k_synthesis": 1.1})
+    from receptorkin.population import time_grid
+
+    times = time_grid(pop.model, "exposure:50nM@0-", 6.0, points=9)  # the model's hours; the criterion's 6 h
+    res = simulate(pop, "exposure:50nM@0-", ["response"], times=times, criterion="response@6h/response@0h>=0.5",
+                   out=tmp_path / "individuals.csv", out_readouts=["response@6h", "response@0h"])
+    summary = res.summary("response")
+    assert (tmp_path / "run" / "summary.json").read_text() == dumps(summary, indent=2) + "\n"
+    assert summary["fixed"] == {"k_synthesis": 1.1} and summary["equilibrate"] is False

@@ -100,13 +100,10 @@ def run(args: argparse.Namespace) -> int:
     """Fit, then write curve.json, curve.png and report.md into OUTDIR."""
     import math
 
-    from .. import __version__
     from ..curves import MODELS, compare_models, fit_curve, fit_schild, get_model
-    from ..curves.report import markdown_table
-    from ..jsonout import dumps
     from ..errors import FitError
-    from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..plots.curves import plot_curve_fit
+    from ..io import check_outdir
+    from ..report.folders import CURVE_FILES, write_curve_folder
 
     # ---------------------------------------------------------------- arguments
     try:
@@ -188,36 +185,20 @@ def run(args: argparse.Namespace) -> int:
     reference = args.reference
     if reference is not None and reference not in result.curves:
         raise FitError(f"--reference: no curve {reference!r} (curves: {', '.join(result.curves)})")
-    summary = result.to_dict(ed=ed_levels, ed_type=args.ed_type, profile=not args.no_profile)
-    summary = {"receptorkin_version": __version__, "input": str(args.data), **summary}
-    if result.design.m > 1:
-        summary["reference"] = reference or result.curves[0]
-        summary["ed_ratios"] = result.ed_ratio(50, reference=reference or result.curves[0]).to_dict("records")
-        summary["shift"] = result.shift_table(reference=reference).to_dict("records")
-        if model.family.name == "operational" and "tau" not in result.design.shared and "tau" not in result.design.fixed:
-            summary["receptor_fraction"] = result.parameter_ratio("tau", reference).to_dict("records")
     comparison = None
     if compare:
         names = [model.name] + [m for m in compare if m != model.name]
         comparison = compare_models(data, names, dose=args.dose, response=args.response,
                                     curve=curve_col, sd=args.sd, shared=shared, fixed=fixed or None,
                                     level=args.level, dose_unit=args.dose_unit)
-        summary["comparison"] = comparison.to_dict("records")
-
-    report = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile)
-    if comparison is not None:
-        report += "\n## Model comparison\n\n" + markdown_table(comparison.dropna(axis=1, how="all")) + "\n"
-    report += "\n![data and fitted curves](curve.png)\n"
+    summary = result.summary(ed_levels, ed_type=args.ed_type, profile=not args.no_profile, reference=reference,
+                             comparison=comparison, input=str(args.data))
+    markdown = result.report(ed=ed_levels, ed_type=args.ed_type, reference=reference, profile=not args.no_profile,
+                             comparison=comparison, figure="curve.png")
 
     # ---------------------------------------------------------------- write
-    from ..report.html import curve_report
-
-    extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
-    with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all
-        atomic_write_text(staged / "curve.json", dumps(summary, indent=2) + "\n", force=True)
-        plot_curve_fit(result, staged / "curve.png", force=True)
-        atomic_write_text(staged / "report.md", report, force=True)
-        curve_report(result, data_path=str(args.data), extra=extra).write(staged / "report.html", force=True)
+    write_curve_folder(result, outdir, summary=summary, markdown=markdown, data_path=str(args.data),
+                       comparison=comparison, force=args.force)
 
     # ---------------------------------------------------------------- stdout
     eds = result.ed(50)
@@ -230,5 +211,5 @@ def run(args: argparse.Namespace) -> int:
     for row in result.potency().itertuples():
         label = f"  {row.curve}: " if result.design.m > 1 else "  "
         print(f"{label}{row.quantity} {row.estimate:.3f} (SE {row.se:.3g})")
-    _log.info(f"wrote {outdir / 'curve.json'}, {outdir / 'curve.png'}, {outdir / 'report.md'}, {outdir / 'report.html'}")
+    _log.info("wrote " + ", ".join(str(outdir / name) for name in CURVE_FILES))
     return 0

@@ -93,8 +93,6 @@ def _format(choice: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    import math
-
     from ..dosing import as_regimen, attach_pk
     from ..errors import ReceptorkinError
     from ..io import atomic_write_text, check_outdir, staged_outdir
@@ -163,33 +161,17 @@ def run(args: argparse.Namespace) -> int:
         if client is not None:
             client.close()
     hours = time_factor(time_unit, "h")
-    summary: dict = {
-        "model": model.id, "n": population.n, "seed": population.seed,
-        "regimen": regimen.to_text() if regimen is not None else None,
-        "variability": population.variability, "fixed": fixed, "equilibrate": bool(args.equilibrate),
-        "time_unit": time_unit, "failed_simulations": len(result.failures),
-        "individuals": individuals.name, "backend": result.backend,
-    }
+    summary = result.summary(band)
     if result.failures:
         first = sorted(result.failures.items())[:5]
-        summary["failures"] = [{"individual": i, "message": m} for i, m in first]
         _log.warning(f"{len(result.failures)} of {population.n} simulations failed (values NaN, not counted); "
                      f"first: individual {first[0][0]}: {first[0][1][:200]}")
     if criterion is not None:
-        fraction = result.responders()
-        summary["responders"] = fraction.to_dict()
+        print(result.responders())
         table = result.drivers()
-        summary["drivers"] = [{"parameter": name, **{k: (None if isinstance(v, float) and math.isnan(v) else v)
-                                                      for k, v in row.items()}}
-                              for name, row in table.to_dict(orient="index").items()]
-        print(fraction)
         if len(table):
             print("drivers of response (Spearman rho with the criterion margin; + favours response):")
             print(table.to_string(float_format=lambda v: f"{v:.3g}"))
-    bands = result.bands(band)
-    summary["bands"] = {"observable": band, "time_h": (bands.index.to_numpy() * hours).tolist(),
-                        **{c: [None if not math.isfinite(v) else v for v in bands[c].tolist()]
-                           for c in bands.columns if c.startswith("p")}}
     atomic_write_text(out / "summary.json", dumps(summary, indent=2) + "\n", force=True)
     show = "d" if horizon is not None and horizon * hours >= 48 else "h"
     fig = result.plot_bands(band, time_unit=show)

@@ -35,8 +35,10 @@ def markdown_table(df: pd.DataFrame, columns: Sequence[str] | None = None) -> st
 
 
 def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90), ed_type: str = "relative",
-                  reference: str | None = None, shift: bool | None = None, profile: bool = True) -> str:
-    """Markdown text: data, model, parameter table, ED values, ratios/shifts, fit statistics, notes."""
+                  reference: str | None = None, shift: bool | None = None, profile: bool = True,
+                  comparison: pd.DataFrame | None = None, figure: str | None = None) -> str:
+    """Markdown text: data, model, parameter table, ED values, ratios/shifts, fit statistics, notes; then the
+    model comparison table and a link to the figure file, when given."""
     d = result.design
     lines = [f"# Dose-response fit: {result.model.name}", ""]
     lines += [f"- data: `{d.source}` ({result.n} observations, {d.m} curve{'s' if d.m != 1 else ''}"
@@ -113,4 +115,9 @@ def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90
         lines.append("- lack-of-fit test: not available (no replicated doses)")
     if result.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if comparison is not None:
+        text += "\n## Model comparison\n\n" + markdown_table(comparison.dropna(axis=1, how="all")) + "\n"
+    if figure is not None:
+        text += f"\n![data and fitted curves]({figure})\n"
+    return text

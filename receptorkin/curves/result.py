@@ -715,7 +715,8 @@ class CurveFitResult:
         return report_for(self).fragment()
 
     def report(self, ed: Sequence[float] = (10, 50, 90), *, ed_type: str = "relative",
-               reference: str | None = None, shift: bool | None = None, profile: bool = True) -> str:
+               reference: str | None = None, shift: bool | None = None, profile: bool = True,
+               comparison: "pd.DataFrame | None" = None, figure: str | None = None) -> str:
         """A Markdown report: model, parameters, ED values, ratios or shifts, fit statistics.
 
         Parameters
@@ -731,10 +732,40 @@ class CurveFitResult:
             column is ``condition`` or several curves were fitted).
         profile
             Include profile-likelihood intervals of the EC50.
+        comparison
+            A model comparison table (:func:`~receptorkin.curves.compare_models`) to append.
+        figure
+            File name of the figure to link at the end (e.g. ``'curve.png'``).
         """
         from .report import render_report
 
-        return render_report(self, ed=ed, ed_type=ed_type, reference=reference, shift=shift, profile=profile)
+        return render_report(self, ed=ed, ed_type=ed_type, reference=reference, shift=shift, profile=profile,
+                             comparison=comparison, figure=figure)
+
+    def summary(self, ed: Sequence[float] = (50,), *, ed_type: str = "relative", profile: bool = False,
+                reference: str | None = None, comparison: "pd.DataFrame | None" = None,
+                input: str | None = None) -> dict[str, Any]:
+        """The JSON summary that ``receptorkin curve`` writes as ``curve.json``.
+
+        :meth:`to_dict`, headed by the receptorkin version and the input file; with several curves also
+        the reference curve, EC50 ratios against it, the shift table and (operational model with a
+        separate tau per curve) the receptor fractions; then the model comparison table, when given.
+        """
+        from .. import __version__
+
+        reference_curve = reference or self.curves[0]
+        summary = {"receptorkin_version": __version__, "input": input,
+                   **self.to_dict(ed=ed, ed_type=ed_type, profile=profile)}
+        if self.design.m > 1:
+            summary["reference"] = reference_curve
+            summary["ed_ratios"] = self.ed_ratio(50, reference=reference_curve).to_dict("records")
+            summary["shift"] = self.shift_table(reference=reference).to_dict("records")
+            if (self.model.family.name == "operational" and "tau" not in self.design.shared
+                    and "tau" not in self.design.fixed):
+                summary["receptor_fraction"] = self.parameter_ratio("tau", reference).to_dict("records")
+        if comparison is not None:
+            summary["comparison"] = comparison.to_dict("records")
+        return summary
 
     def plot(self, path: str | None = None, *, force: bool = False, ax: Any = None, title: str | None = None):
         """Plot data and fitted curves on a log dose axis (controls shown left of a break);

@@ -1084,7 +1084,7 @@ def simulate(
     failures: dict[int, str] = {}
     result = PopulationResult(population=population, regimen=reg, readouts=tuple(rds), values=values,
                               failures=failures, time_unit=sim.time_unit, criterion=crit,
-                              backend=_backend_name(jobs, scheduler))
+                              backend=_backend_name(jobs, scheduler), equilibrate=bool(equilibrate))
     writer = _TableWriter(target, result, _select_readouts(sim, rds, out_readouts)) if target is not None else None
     from ..parallel import iter_tasks
 
@@ -1360,6 +1360,8 @@ class PopulationResult:
         The file the tidy table was streamed to, if any.
     backend
         What ran it (``'serial'``, ``'2 processes'``, ``'dask'``).
+    equilibrate
+        Whether each individual started from its steady state.
     """
 
     population: Population
@@ -1371,6 +1373,7 @@ class PopulationResult:
     criterion: Criterion | None = None
     path: Path | None = None
     backend: str = ""
+    equilibrate: bool = False
 
     @property
     def n(self) -> int:
@@ -1430,6 +1433,38 @@ class PopulationResult:
     def drivers(self, criterion: "str | Criterion | None" = None) -> "pd.DataFrame":
         """Which varied parameters drive non-response; see :func:`drivers`."""
         return drivers(self, criterion)
+
+    def summary(self, band: str) -> dict[str, Any]:
+        """The JSON summary that ``receptorkin population`` writes as ``summary.json``.
+
+        The model, population (n, seed, variability, fixed values), regimen, failed simulations (the
+        first five), the responder fraction and drivers (with a criterion) and the percentile bands of
+        the observable ``band`` over time in hours.
+        """
+        from ..units import time_factor
+
+        hours = time_factor(self.time_unit, "h")
+        population = self.population
+        summary: dict[str, Any] = {
+            "model": self.model_id, "n": population.n, "seed": population.seed,
+            "regimen": self.regimen.to_text() if self.regimen is not None else None,
+            "variability": population.variability, "fixed": population.values, "equilibrate": self.equilibrate,
+            "time_unit": self.time_unit, "failed_simulations": len(self.failures),
+            "individuals": self.path.name if self.path is not None else None, "backend": self.backend,
+        }
+        if self.failures:
+            summary["failures"] = [{"individual": i, "message": m} for i, m in sorted(self.failures.items())[:5]]
+        if self.criterion is not None:
+            summary["responders"] = self.responders().to_dict()
+            table = self.drivers()
+            summary["drivers"] = [{"parameter": name, **{k: (None if isinstance(v, float) and math.isnan(v) else v)
+                                                          for k, v in row.items()}}
+                                  for name, row in table.to_dict(orient="index").items()]
+        bands = self.bands(band)
+        summary["bands"] = {"observable": band, "time_h": (bands.index.to_numpy() * hours).tolist(),
+                            **{c: [None if not math.isfinite(v) else v for v in bands[c].tolist()]
+                               for c in bands.columns if c.startswith("p")}}
+        return summary
 
     def plot_bands(self, observable: str | None = None, **kwargs: Any):
         """Percentile bands as a matplotlib figure; see :func:`receptorkin.plots.population.plot_bands`."""
