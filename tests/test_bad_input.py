@@ -156,6 +156,7 @@ def test_points_are_capped(capsys):
 def test_a_write_that_fails_midway_is_one_line_and_leaves_nothing(capsys, tmp_path, monkeypatch):
     """A full disk while ``curve`` writes its second file: one line naming the path, no folder, no temporary file."""
     import receptorkin.io as io
+    import receptorkin.report.folders as folders  # the command's files are written there
 
     real = io.atomic_write_text
     calls = []
@@ -168,7 +169,7 @@ def test_a_write_that_fails_midway_is_one_line_and_leaves_nothing(capsys, tmp_pa
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         return real(path, text, force)
 
-    monkeypatch.setattr(io, "atomic_write_text", full_disk)
+    monkeypatch.setattr(folders, "atomic_write_text", full_disk)
     out = tmp_path / "out"
     code, _, err = run(capsys, "curve", DATA / "spinach.csv", "--dose", "DOSE", "--response", "SLOPE",
                        "--curve-id", "CURVE", "--no-profile", "-o", out)

@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..errors import FitError
     from ..fitting import compare_fits, fit
-    from ..io import atomic_path, check_outdir, staged_outdir
-    from .fit import build_problem, write_outputs
+    from ..io import check_outdir
+    from ..report.folders import write_fit_comparison_folder
+    from .fit import build_problem
 
     specs = []
     for item in args.fit:
@@ -44,15 +45,9 @@ def run(args: argparse.Namespace) -> int:
     if args.outdir:
         from pathlib import Path
 
-        with staged_outdir(args.outdir, force=args.force) as out:
-            with atomic_path(out / "comparison.csv", force=True) as tmp:
-                table.to_csv(tmp, index=False)
-            # one folder per --fit: the same model fitted twice gets two folders, never one overwritten
-            for folder, result in zip(_unique([Path(model).stem for model, _ in specs], sep="-"), results):
-                write_outputs(result, out / folder, force=True)
-            from ..report.html import fit_comparison_report
-
-            fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
+        # one folder per --fit: the same model fitted twice gets two folders, never one overwritten
+        folders = _unique([Path(model).stem for model, _ in specs], sep="-")
+        write_fit_comparison_folder(results, labels, table, folders, args.outdir, force=args.force)
         final = Path(args.outdir)
         _log.info(f"wrote {final / 'comparison.csv'}, {final / 'report.html'} and one folder per model")
     return 0

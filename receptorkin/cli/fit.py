@@ -89,27 +89,10 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     return FitProblem(m, data, specs, conditions=conditions, observables=observables)
 
 
-def write_outputs(result, outdir, force: bool) -> list[str]:
-    """Write the fit's files into ``outdir`` as a whole (staged, then renamed into place)."""
-    from pathlib import Path
-
-    from ..report.html import write_report
-    from ..io import atomic_write_text, staged_outdir
-
-    names = ["fit.json", "fitted.xml", "fit.png", "report.md", "report.html"]
-    with staged_outdir(outdir, force=force) as out:
-        result.to_json(out / names[0], force=True)
-        result.to_sbml(out / names[1], force=True)
-        result.plot(out / names[2], force=True)
-        atomic_write_text(out / names[3], result.report(), force=True)
-        write_report(result, out / names[4], force=True)
-        result.to_petab(out / "petab", force=True)
-    return [str(Path(outdir) / n) for n in names] + [str(Path(outdir) / "petab")]
-
-
 def run(args: argparse.Namespace) -> int:
     from ..fitting import fit
     from ..io import check_outdir
+    from ..report.folders import write_fit_folder
 
     estimate = [s.strip() for s in args.estimate.split(",") if s.strip()]
     problem = build_problem(args, args.model, estimate)
@@ -117,6 +100,6 @@ def run(args: argparse.Namespace) -> int:
     result = fit(problem, n_starts=args.starts, seed=args.seed, jobs=args.jobs, profiles=not args.no_profiles,
                  scheduler=args.scheduler)
     print(result.report())
-    for p in write_outputs(result, args.outdir, force=True):
+    for p in write_fit_folder(result, args.outdir, force=True):
         _log.info(f"wrote {p}")
     return 0

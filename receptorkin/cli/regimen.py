@@ -114,30 +114,11 @@ def _wrote(outdir, *names: str) -> None:
         _log.info(f"wrote {Path(outdir) / name}")
 
 
-def _write_csv(df, path, index: bool = True) -> None:
-    from ..io import atomic_path
-
-    with atomic_path(path, force=True) as tmp:
-        df.to_csv(tmp, index=index, float_format="%.10g")
-
-
-def _write_png(fig, path) -> None:
-    from ._outputs import save_figure
-
-    save_figure(fig, str(path), force=True)
-
-
-def _write_report(result, path) -> None:
-    from ..report.html import write_report
-
-    write_report(result, path, force=True)
-
-
 def run_compare(args: argparse.Namespace) -> int:
     from ..design import compare
     from ..dosing import as_regimen
-    from ..io import check_outdir, staged_outdir
-    from ..plots import plot_regimens
+    from ..io import check_outdir
+    from ..report.folders import COMPARISON_FILES, write_comparison_folder
 
     regimens = [as_regimen(text) for text in args.regimen]  # read every regimen before any work
     check_outdir(args.outdir, force=args.force)
@@ -148,21 +129,17 @@ def run_compare(args: argparse.Namespace) -> int:
             "surface_receptor_final", "recovery_time"]
     print(result.table[cols].to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"(times in h; effect threshold {result.threshold:.4g}; horizon {result.horizon:g} {result.time_unit})")
-    with staged_outdir(args.outdir, force=args.force) as out:
-        _write_csv(result.table, out / "metrics.csv")
-        _write_csv(result.timecourse, out / "timecourse.csv", index=False)
-        _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"),
-                   out / "regimens.png")
-        _write_report(result, out / "report.html")
-    _wrote(args.outdir, "metrics.csv", "timecourse.csv", "regimens.png", "report.html")
+    write_comparison_folder(result, args.outdir, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}",
+                            force=args.force)
+    _wrote(args.outdir, *COMPARISON_FILES)
     return 0
 
 
 def run_optimize(args: argparse.Namespace) -> int:
     from ..design import optimize, parse_bounds, parse_constraint
     from ..errors import RegimenError
-    from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..plots import plot_pareto
+    from ..io import check_outdir
+    from ..report.folders import OPTIMIZE_FILES, write_optimize_folder
 
     bounds: dict = {}
     for name, text in parse_assignments(args.vary, "--vary").items():
@@ -184,14 +161,9 @@ def run_optimize(args: argparse.Namespace) -> int:
     print(result.message)
     if result.best is not None:
         print(f"best regimen: {result.best.to_text()}")
-    front = result.evaluations.sort_values([result.preservation, result.objective])
-    with staged_outdir(args.outdir, force=args.force) as out:
-        atomic_write_text(out / "best.json", result.to_json(), force=True)
-        _write_csv(front, out / "pareto.csv", index=False)
-        _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
-                   out / "pareto.png")
-        _write_report(result, out / "report.html")
-    _wrote(args.outdir, "best.json", "pareto.csv", "pareto.png", "report.html")
+    write_optimize_folder(result, args.outdir, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}",
+                          force=args.force)
+    _wrote(args.outdir, *OPTIMIZE_FILES)
     if not result.success:
         raise RegimenError(result.message)
     return 0

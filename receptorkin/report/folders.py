@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from ..io import atomic_write_text, staged_outdir
+from ..io import atomic_path, atomic_write_text, staged_outdir, write_csv
 from ..jsonout import dumps
+from .html import write_report
 
-__all__ = ["CURVE_FILES", "write_curve_folder"]
+__all__ = ["CURVE_FILES", "FIT_FILES", "COMPARISON_FILES", "OPTIMIZE_FILES", "write_curve_folder",
+           "write_fit_folder", "write_fit_comparison_folder", "write_comparison_folder", "write_optimize_folder"]
+
+#: the files of :func:`write_fit_folder` (and the folder ``petab/``)
+FIT_FILES = ("fit.json", "fitted.xml", "fit.png", "report.md", "report.html")
+#: the files of :func:`write_comparison_folder`
+COMPARISON_FILES = ("metrics.csv", "timecourse.csv", "regimens.png", "report.html")
+#: the files of :func:`write_optimize_folder`
+OPTIMIZE_FILES = ("best.json", "pareto.csv", "pareto.png", "report.html")
 
 #: the files of :func:`write_curve_folder`
 CURVE_FILES = ("curve.json", "curve.png", "report.md", "report.html")
@@ -50,4 +59,64 @@ def write_curve_folder(result: Any, outdir: str | os.PathLike, *, summary: Mappi
         plot_curve_fit(result, staged / "curve.png", force=True)
         atomic_write_text(staged / "report.md", markdown, force=True)
         curve_report(result, data_path=data_path, extra=extra).write(staged / "report.html", force=True)
+    return Path(outdir)
+
+
+def write_fit_folder(result: Any, outdir: str | os.PathLike, force: bool = False) -> list[Path]:
+    """Write a mechanistic fit's folder: :data:`FIT_FILES` (the result as JSON, the fitted model as SBML,
+    the figure, the text and HTML reports) and the fitted problem as PEtab in ``petab/``.
+
+    Returns the paths written, ``petab/`` last."""
+    with staged_outdir(outdir, force=force) as out:
+        result.to_json(out / FIT_FILES[0], force=True)
+        result.to_sbml(out / FIT_FILES[1], force=True)
+        result.plot(out / FIT_FILES[2], force=True)
+        atomic_write_text(out / FIT_FILES[3], result.report(), force=True)
+        write_report(result, out / FIT_FILES[4], force=True)
+        result.to_petab(out / "petab", force=True)
+    return [Path(outdir) / name for name in FIT_FILES] + [Path(outdir) / "petab"]
+
+
+def write_fit_comparison_folder(results: Sequence[Any], labels: Sequence[str], table: Any, folders: Sequence[str],
+                                outdir: str | os.PathLike, force: bool = False) -> Path:
+    """Write a comparison of mechanistic fits: ``comparison.csv`` (``table``, from
+    :func:`~receptorkin.fitting.compare_fits`), one :func:`write_fit_folder` per fit (named by ``folders``)
+    and ``report.html``."""
+    from .html import fit_comparison_report
+
+    with staged_outdir(outdir, force=force) as out:
+        with atomic_path(out / "comparison.csv", force=True) as tmp:
+            table.to_csv(tmp, index=False)
+        for folder, result in zip(folders, results):
+            write_fit_folder(result, out / folder, force=True)
+        fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
+    return Path(outdir)
+
+
+def write_comparison_folder(result: Any, outdir: str | os.PathLike, *, title: str = "",
+                            force: bool = False) -> Path:
+    """Write a regimen comparison's folder (:data:`COMPARISON_FILES`): the metrics table, the time courses,
+    the figure of all regimens (titled ``title``) and the HTML report."""
+    from ..plots import plot_regimens, save_figure
+
+    with staged_outdir(outdir, force=force) as out:
+        write_csv(result.table, out / COMPARISON_FILES[0], force=True)
+        write_csv(result.timecourse, out / COMPARISON_FILES[1], force=True, index=False)
+        save_figure(plot_regimens(result, title=title), out / COMPARISON_FILES[2], force=True)
+        write_report(result, out / COMPARISON_FILES[3], force=True)
+    return Path(outdir)
+
+
+def write_optimize_folder(result: Any, outdir: str | os.PathLike, *, title: str = "",
+                          force: bool = False) -> Path:
+    """Write a regimen optimization's folder (:data:`OPTIMIZE_FILES`): the best regimen as JSON, every
+    evaluation sorted along the trade-off (``pareto.csv``), the Pareto figure and the HTML report."""
+    from ..plots import plot_pareto, save_figure
+
+    front = result.evaluations.sort_values([result.preservation, result.objective])
+    with staged_outdir(outdir, force=force) as out:
+        atomic_write_text(out / OPTIMIZE_FILES[0], result.to_json(), force=True)
+        write_csv(front, out / OPTIMIZE_FILES[1], force=True, index=False)
+        save_figure(plot_pareto(result, title=title), out / OPTIMIZE_FILES[2], force=True)
+        write_report(result, out / OPTIMIZE_FILES[3], force=True)
     return Path(outdir)
