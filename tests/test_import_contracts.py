@@ -18,8 +18,9 @@ pytestmark = pytest.mark.skipif(not LINT.exists(), reason="import-linter is not 
 
 
 def lint(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(cwd)}
-    return subprocess.run([str(LINT), "--no-cache", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(cwd), "PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([str(LINT), "--no-cache", *args], cwd=cwd, env=env, capture_output=True,
+                          encoding="utf-8")
 
 
 def test_the_import_contracts_hold():
@@ -33,11 +34,11 @@ def test_a_broken_layer_a_cycle_and_a_stray_matplotlib_import_are_caught(tmp_pat
     shutil.copytree(PACKAGE, tmp_path / "receptorkin", ignore=shutil.ignore_patterns("__pycache__", "bundled"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     simulator = tmp_path / "receptorkin" / "simulation" / "simulator.py"
-    simulator.write_text(simulator.read_text() + "\n\ndef _bad():\n    from ..design import compare\n")
+    simulator.write_text(simulator.read_text(encoding="utf-8") + "\n\ndef _bad():\n    from ..design import compare\n")
     units = tmp_path / "receptorkin" / "models" / "units.py"
-    units.write_text(units.read_text() + "\n\ndef _bad():\n    import matplotlib\n")
+    units.write_text(units.read_text(encoding="utf-8") + "\n\ndef _bad():\n    import matplotlib\n")
     files = tmp_path / "receptorkin" / "models" / "files.py"
-    files.write_text(files.read_text() + "\n\ndef _bad():\n    from .library import catalogue\n")
+    files.write_text(files.read_text(encoding="utf-8") + "\n\ndef _bad():\n    from .library import catalogue\n")
     proc = lint(tmp_path)
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
@@ -69,7 +70,7 @@ def private_reads(mods: dict[str, Path], root: Path = ROOT) -> list[str]:
     the package (a private module imported inside its own package, e.g. ``cli._common``, is allowed)."""
     found = []
     for name, path in sorted(mods.items()):
-        tree = ast.parse(path.read_text(), str(path))
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         is_package = path.name == "__init__.py"
         package = name if is_package else name.rpartition(".")[0]
         aliases: dict[str, str] = {}
