@@ -9,6 +9,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from ..display import NotebookDisplay
 from ..errors import FitError
 from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
@@ -41,7 +42,7 @@ def _fmt(v: float, digits: int = 6) -> str:
 
 
 @dataclass
-class CurveFitResult:
+class CurveFitResult(NotebookDisplay):
     """Result of :func:`receptorkin.curves.fit_curve`.
 
     Attributes
@@ -707,12 +708,6 @@ class CurveFitResult:
                         f"rse={self.rse:.4g} on {self.df} df>")
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<CurveFitResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
     def report(self, ed: Sequence[float] = (10, 50, 90), *, ed_type: str = "relative",
                reference: str | None = None, shift: bool | None = None, profile: bool = True,

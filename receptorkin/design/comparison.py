@@ -35,6 +35,7 @@ from ..dosing.pk import drug_input
 from ..dosing.regimen import (Exposure, Infusion, PulseTrain, Regimen, format_time, as_regimen, parse_dose,
                              parse_time_minutes)
 from ..dosing.simulate import RegimenResult, check_compatible, regimen_simulator, simulate_regimen
+from ..display import NotebookDisplay
 from ..errors import RegimenError
 from ..models.sbml import closest
 
@@ -55,7 +56,7 @@ __all__ = [
 
 # ------------------------------------------------------------------- compare
 @dataclass(frozen=True)
-class ComparisonResult:
+class ComparisonResult(NotebookDisplay):
     """Regimens compared on one model.
 
     Attributes
@@ -92,12 +93,6 @@ class ComparisonResult:
             return f"<ComparisonResult {self.model_id}: {len(self.table)} regimens over {self.horizon:g} {self.time_unit}>"
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<ComparisonResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
 
 def _unique_labels(regimens: Sequence[Regimen]) -> list[str]:
@@ -458,7 +453,7 @@ def _evaluate(sim, task: tuple) -> tuple[dict[str, float] | None, str | None]:
 
 
 @dataclass(frozen=True)
-class OptimizeResult:
+class OptimizeResult(NotebookDisplay):
     """The outcome of :func:`optimize`.
 
     Attributes
@@ -552,12 +547,6 @@ class OptimizeResult:
                         f"{len(self.evaluations)} evaluations>")
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<OptimizeResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
 
 def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:

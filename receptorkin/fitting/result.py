@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..display import NotebookDisplay
 from ..errors import FitError
 from ..io import atomic_write_text
 from ..jsonout import dumps
@@ -50,7 +51,7 @@ def information_criteria(chi2: float, n: int, k: int, noise: str, log_sd_sum: fl
 
 
 @dataclass
-class FitResult:
+class FitResult(NotebookDisplay):
     """The outcome of :func:`receptorkin.fitting.fit`.
 
     Attributes
@@ -312,12 +313,6 @@ class FitResult:
                         f"{self.n_converged}/{self.n_starts} starts at best, {len(self.warnings)} warnings>")
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<FitResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
     # ------------------------------------------------------------------ I/O
     def to_dict(self) -> dict:

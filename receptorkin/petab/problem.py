@@ -42,6 +42,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..display import NotebookDisplay
 from ..errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
 from ..io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
 from ..models.sbml import Model, closest, load_model
@@ -1795,7 +1796,7 @@ class PetabProblem:
 
 # --------------------------------------------------------------------------- multistart fit
 @dataclass
-class PetabFitResult:
+class PetabFitResult(NotebookDisplay):
     """Result of :func:`fit_petab`.
 
     Attributes
@@ -1925,12 +1926,6 @@ class PetabFitResult:
             return f"<PetabFitResult {self.problem_name}: llh={self.llh:.6g}, {self.n_starts} starts>"
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<PetabFitResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
 
 class PetabObjective:

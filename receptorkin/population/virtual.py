@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import numpy as np
 
+from ..display import NotebookDisplay
 from ..errors import ModelError, PopulationError, SimulationError
 from ..models.sbml import Model, closest, load_model
 from ..units import TIME_UNITS
@@ -1337,7 +1338,7 @@ def binomial_ci(k: int, n: int, level: float = 0.95, method: str = "wilson") -> 
 
 
 @dataclass
-class PopulationResult:
+class PopulationResult(NotebookDisplay):
     """Readouts of every individual of a population, and its summaries.
 
     Attributes
@@ -1477,12 +1478,6 @@ class PopulationResult:
             return f"<PopulationResult {self.model_id}: {self.n} individuals, {len(self.readouts)} readouts>"
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<PopulationResult>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from ..report.html import report_for
-
-        return report_for(self).fragment()
 
     # ----------------------------------------------------------------- tables
     def _tidy(self, start: int, chunk: np.ndarray, plain: bool = False,
