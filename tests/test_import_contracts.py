@@ -33,12 +33,14 @@ def test_a_broken_layer_a_cycle_and_a_stray_matplotlib_import_are_caught(tmp_pat
     # the real contracts on a copy of the package with three bad imports added
     shutil.copytree(PACKAGE, tmp_path / "receptorkin", ignore=shutil.ignore_patterns("__pycache__", "bundled"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    simulator = tmp_path / "receptorkin" / "simulation" / "simulator.py"
-    simulator.write_text(simulator.read_text(encoding="utf-8") + "\n\ndef _bad():\n    from ..design import compare\n")
-    units = tmp_path / "receptorkin" / "models" / "units.py"
-    units.write_text(units.read_text(encoding="utf-8") + "\n\ndef _bad():\n    import matplotlib\n")
-    files = tmp_path / "receptorkin" / "models" / "files.py"
-    files.write_text(files.read_text(encoding="utf-8") + "\n\ndef _bad():\n    from .library import catalogue\n")
+
+    def append(module: str, code: str) -> None:
+        path = tmp_path / "receptorkin" / module
+        path.write_text(path.read_text(encoding="utf-8") + f"\n\ndef _bad():\n    {code}\n", encoding="utf-8")
+
+    append("simulation/simulator.py", "from ..design import compare")  # a layer broken
+    append("models/units.py", "import matplotlib")  # matplotlib outside plots/
+    append("models/files.py", "from .library import catalogue")  # a cycle: library imports files
     proc = lint(tmp_path)
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
