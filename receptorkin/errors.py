@@ -25,6 +25,7 @@ __all__ = [
     "DuplicateRowWarning",
     "MissingDependencyError",
     "AssumedUnitWarning",
+    "PlotError",
 ]
 
 
@@ -77,6 +78,10 @@ class OutputError(ReceptorkinError, OSError):
 class MissingDependencyError(ReceptorkinError, ImportError):
     """An optional package that a feature needs is not installed; the message
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
+
+
+class PlotError(ReceptorkinError, ValueError):
+    """A figure cannot be drawn as asked (e.g. the wrong number of axes passed as ``ax=``)."""
 
 
 class ReceptorkinWarning(UserWarning):

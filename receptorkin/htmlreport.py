@@ -2,7 +2,7 @@
 
 One :class:`Report` per job: a title, a few summary sentences, parameter (or
 metric) tables with units and a note saying how the intervals were computed,
-the figures inlined as base64 PNG, the warnings in plain words and a methods
+the figures inlined as SVG (vector, text searchable), the warnings in plain words and a methods
 paragraph that a paper can quote (model and data checksums, software
 versions, seed, tolerances, optimizer, starts reaching the best).  The page
 loads nothing from the network.
@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-__all__ = ["Report", "report_for", "write_report", "figure_png", "sha256_file", "sha256_text", "software_versions",
-           "short_repr"]
+__all__ = ["Report", "report_for", "write_report", "figure_png", "figure_svg", "sha256_file", "sha256_text",
+           "software_versions", "short_repr"]
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
@@ -44,7 +44,7 @@ table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e2e2e2;text-align:right}
 th:first-child,td:first-child{text-align:left}th{background:#f4f4f4}
 .note{color:#555;font-size:.88rem}.warn{background:#fff6e0;border-left:4px solid #e69f00;padding:.4rem .8rem;margin:.3rem 0}
-figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figure{margin:1rem 0}figure img,figure svg{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#444;font-size:.9rem}.methods{background:#f7f9fc;padding:.8rem 1rem;border-radius:4px}
 """
 
@@ -96,6 +96,31 @@ def figure_png(fig: Any, dpi: int = 110, close: bool = True) -> bytes:
     return buf.getvalue()
 
 
+def figure_svg(fig: Any, close: bool = True) -> str:
+    """A matplotlib Figure as an SVG document to inline in HTML (closed afterwards unless ``close=False``).
+
+    Text stays text (``svg.fonttype = 'none'``, with a sans-serif fallback),
+    which keeps the file small and the labels searchable; the output is
+    reproducible (no date, ids hashed from the content with a fixed salt, so
+    two figures on one page never share an id for different content).  The
+    XML declaration and DOCTYPE are dropped: the ``<svg>`` element goes
+    straight into the page.
+    """
+    import matplotlib as mpl
+
+    buf = io.StringIO()
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "receptorkin"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    if close and "matplotlib.pyplot" in __import__("sys").modules:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    return text[:start] + text[end + len("</metadata>"):] if 0 <= start < end else text
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return ""
@@ -145,7 +170,9 @@ class Report:
         ``(caption, DataFrame, note)``: the note says how the numbers (e.g.
         intervals) were computed.
     figures
-        ``(caption, png_bytes)``.
+        ``(caption, figure)``: an SVG document (``str``, from
+        :func:`figure_svg`; inlined as an ``<svg>`` element) or PNG bytes
+        (from :func:`figure_png`; inlined as a data URI).
     warnings
         Plain-language warnings.
     methods
@@ -155,15 +182,19 @@ class Report:
     title: str
     summary: list[str] = field(default_factory=list)
     tables: list[tuple[str, Any, str]] = field(default_factory=list)
-    figures: list[tuple[str, bytes]] = field(default_factory=list)
+    figures: list[tuple[str, str | bytes]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     methods: str = ""
 
-    def _figure_html(self, caption: str, png: bytes) -> str:
-        data = base64.b64encode(png).decode("ascii")
+    def _figure_html(self, caption: str, image: str | bytes) -> str:
         alt = html.escape(caption, quote=True)
-        return (f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+        if isinstance(image, str):  # an SVG document: inline, labelled for screen readers
+            svg = image[image.index("<svg"):]
+            body = svg.replace("<svg", f'<svg role="img" aria-label="{alt}"', 1)
+        else:
+            data = base64.b64encode(image).decode("ascii")
+            body = f'<img alt="{alt}" src="data:image/png;base64,{data}">'
+        return f"<figure>{body}<figcaption>{html.escape(caption)}</figcaption></figure>"
 
     def _tables_html(self, tables: Iterable[tuple[str, Any, str]]) -> str:
         parts = []
@@ -182,8 +213,8 @@ class Report:
             parts.append(_table_html(df, max_rows=25))
             if note:
                 parts.append(f"<p><small>{html.escape(note)}</small></p>")
-        for caption, png in self.figures[:n_figures]:
-            parts.append(self._figure_html(caption, png))
+        for caption, image in self.figures[:n_figures]:
+            parts.append(self._figure_html(caption, image))
         if self.warnings:
             parts.append(f"<p><small>{len(self.warnings)} warning(s): {html.escape(self.warnings[0])}</small></p>")
         parts.append("</div>")
@@ -202,7 +233,7 @@ class Report:
         parts.append(self._tables_html(self.tables))
         if self.figures:
             parts.append("<h2>Figures</h2>")
-            parts += [self._figure_html(c, png) for c, png in self.figures]
+            parts += [self._figure_html(c, image) for c, image in self.figures]
         parts.append("<h2>Warnings</h2>")
         if self.warnings:
             parts += [f'<div class="warn">{html.escape(w)}</div>' for w in self.warnings]
@@ -255,10 +286,10 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
                + (f" from {Path(result.data_source).name}" if result.data_source else "") + ".",
                f"{result.n_converged} of {result.n_starts} starts reached the best objective"
                f" ({result.n_failed} failed)."]
-    figs: list[tuple[str, bytes]] = []
+    figs: list[tuple[str, str | bytes]] = []
     if figures and result.problem is not None:
         figs.append(("Data (points, error bars = given SD) and the fitted model (lines) with its 95% prediction "
-                     "band from the parameter covariance; lower panels: residuals.", figure_png(result.plot())))
+                     "band from the parameter covariance; lower panels: residuals.", figure_svg(result.plot())))
     problem = result.problem
     tol = f"rtol {problem.rtol:g}, atol {problem.atol:g}" if problem is not None else "the problem's tolerances"
     noise = ("weighted by the given standard deviations" if result.noise == "sd"
@@ -317,7 +348,7 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
     figs = []
     if figures:
         figs.append(("Data and fitted curves on a log dose axis (vehicle controls left of the axis break).",
-                     figure_png(result.plot())))
+                     figure_svg(result.plot())))
     source = data_path or getattr(result.design, "source", "")
     data = _data_sentence(source) if source and Path(source).exists() else ""
     methods = (f"Dose-response curves were fitted with the {result.model.name} model ({result.model.formula}) by "
@@ -345,7 +376,7 @@ def fit_comparison_report(results: Sequence[Any], labels: Sequence[str], table: 
     for label, r in zip(labels, results):
         sub = fit_report(r, figures=figures)
         rep.tables.append((f"{label}: parameters", sub.tables[0][1], sub.tables[0][2]))
-        rep.figures += [(f"{label}: {c}", png) for c, png in sub.figures]
+        rep.figures += [(f"{label}: {c}", image) for c, image in sub.figures]
         rep.warnings += [f"{label}: {w}" for w in sub.warnings]
     rep.methods = " ".join(fit_report(r, figures=False).methods.split(" Software:")[0] for r in results) \
         + f" Software: {_versions_text()}."
@@ -357,7 +388,7 @@ def regimen_comparison_report(cmp: Any, *, figures: bool = True) -> Report:
     units = dict(cmp.table.attrs.get("units", {}))
     table = cmp.table.copy()
     table.columns = [f"{c} [{units[c]}]" if units.get(c) else str(c) for c in table.columns]
-    figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_png(cmp.plot()))] \
+    figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_svg(cmp.plot()))] \
         if figures else []
     methods = (f"Regimens were simulated on the model {cmp.model_id} over {cmp.horizon:g} {cmp.time_unit} with exact "
                f"segment simulation (libRoadRunner CVODE); the effect threshold was {cmp.threshold:.4g}. "
@@ -378,7 +409,7 @@ def optimize_report(opt: Any, *, figures: bool = True) -> Report:
     metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
                             for k, v in opt.best_metrics.items()])
     figs = [("Evaluated regimens: objective against receptor preservation; the constraint and the reason a point "
-             "fails it are marked.", figure_png(opt.plot()))] if figures else []
+             "fails it are marked.", figure_svg(opt.plot()))] if figures else []
     warnings = [] if opt.success else [f"No regimen met every constraint: {opt.message}"]
     n_feasible = int(opt.evaluations["feasible"].sum()) if "feasible" in opt.evaluations else 0
     methods = (f"The {opt.family} regimen family was optimized on the model {opt.model_id} for {opt.objective} "
@@ -411,7 +442,7 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
     figs = []
     if figures:
         try:
-            figs.append(("Percentile bands over time.", figure_png(res.plot_bands())))
+            figs.append(("The median over time and the bands holding the middle 50 % and 90 % of the individuals.", figure_svg(res.plot_bands())))
         except Exception as exc:  # noqa: BLE001 - a population without time courses has no bands
             summary.append(f"No band figure: {exc}")
     warnings = [f"{len(res.failures)} individuals failed to simulate (left out of the summaries)."] if res.failures else []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 
 from conftest import DATA
@@ -11,15 +10,21 @@ from receptorkin.htmlreport import Report, report_for, sha256_file
 from receptorkin.readers import read_frame
 
 
-def test_curve_report_has_units_intervals_methods_and_a_decodable_png():
+def test_curve_report_has_units_intervals_methods_and_an_inline_svg():
     path = DATA / "lab" / "doses.csv"
     fit = fit_curve(read_frame(path), "LL.4", curve="condition")
     report = report_for(fit, data_path=str(path))
     html = report.html()
     assert "95% Wald intervals" in html and "drc" in html
     assert sha256_file(path)[:16] in report.methods  # the data checksum a paper can quote
-    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', html).group(1))
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import xml.etree.ElementTree as ET
+
+    svg = re.search(r"<figure>(<svg .*?</svg>)", html, re.S).group(1)
+    root = ET.fromstring(svg)  # well-formed XML: the figure is a complete SVG document
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("role") == "img"
+    texts = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "dose" in texts and "control" in texts  # axis labels stay searchable text
+    assert "data:image/png" not in html
     assert repr(fit) == "<CurveFitResult LL.4: 2 curve(s), 58 points, rse=3.044 on 50 df>"
     assert "<table" in fit._repr_html_()
 
