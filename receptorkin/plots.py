@@ -38,11 +38,13 @@ def time_unit_for(span: float, unit: str = "min") -> tuple[str, float]:
     return target, _TIME_IN_MIN[unit] / _TIME_IN_MIN[target]
 
 
-def legend_outside(ax, **kwargs):
-    """A legend to the right of the axes, off the data."""
+def legend_outside(ax, last: Sequence[str] = (), **kwargs):
+    """A legend to the right of the axes, off the data (entries labelled as in ``last`` go last)."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return None
+    order = sorted(range(len(labels)), key=lambda i: labels[i] in last)
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                      borderaxespad=0.0, **kwargs)
 

@@ -241,6 +241,6 @@ def plot_fit(result, band: bool = True, ax=None):
         r.set_ylabel(f"residual\n[{y_unit}]")
         r.axhline(0.0, color="0.4", lw=0.8)
         a.tick_params(labelbottom=False)
-        legend_outside(a)
+        legend_outside(a, last=(band_label,))
     fig.suptitle(f"Fit of {result.model.id}: data (points), model (lines)", fontsize=11)
     return fig
