@@ -284,3 +284,37 @@ def test_fit_figure_draws_one_panel_per_caller_axes_with_residuals_below():
     with pytest.raises(PlotError, match=r"needs 2 axes \(one per panel: surface_receptor \(time\), surface_receptor "
                                         r"\(dose\)"):
         result.plot(ax=axes[0])
+
+
+def test_every_public_plot_function_takes_ax():
+    import inspect
+
+    import receptorkin.plots as plots
+    from receptorkin.curves.result import CurveFitResult
+    from receptorkin.design import ComparisonResult, OptimizeResult
+    from receptorkin.fitting.plotting import plot_fit
+    from receptorkin.fitting.result import FitResult
+    from receptorkin.plots_curves import plot_curve_fit
+    from receptorkin.population import PopulationResult, plot_bands
+
+    functions = [getattr(plots, n) for n in plots.__all__ if n.startswith("plot_")]
+    functions += [plot_fit, plot_curve_fit, plot_bands, FitResult.plot, CurveFitResult.plot, ComparisonResult.plot,
+                  OptimizeResult.plot, PopulationResult.plot_bands]
+    assert len(functions) >= 11
+    missing = [f.__qualname__ for f in functions if "ax" not in inspect.signature(f).parameters
+               and "kwargs" not in inspect.signature(f).parameters]
+    assert missing == []
+
+
+def test_a_regimen_comparison_plots_into_the_callers_axes():
+    from receptorkin.design import compare
+    from receptorkin.simulation import Simulator
+
+    cmp = compare(Simulator("turnover_tolerance"), {"continuous": "exposure:100nM@0-",
+                                                     "holiday": "pulses:every=24h,width=16h,dose=100nM"}, "3d",
+                  progress=False)
+    fig, axes = _caller_axes(3)
+    assert cmp.plot(ax=axes) is fig
+    assert all(a.get_lines() for a in axes)
+    assert axes[2].get_xlabel() == "time [h]"  # 3 days: hours
+    assert_one_style(fig)
