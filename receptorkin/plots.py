@@ -191,11 +191,11 @@ def plot_timecourse(df, columns: Sequence[str] | None = None, title: str = "", a
         a.plot(t * factor, df[col].to_numpy(), lw=1.6, color=PALETTE[0])
         a.set_ylabel(_label(df, col) if df.attrs.get("units", {}).get(col) else f"{_label(df, col)} [model units]")
         a.set_xlabel(f"time [{t_unit}]")
-    if title:
-        fig.suptitle(title)
+    height = fig.get_figheight()
+    if title:  # placed in inches from the top, so one row or fourteen panels leave the same room
+        fig.suptitle(title, y=1 - 0.08 / height if owned else 0.98, va="top")
     if owned:
-        # leave room for the title: a fixed 0.5 inch whatever the number of panel rows
-        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / fig.get_figheight()) if title else None)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height) if title else None)
     return fig
 
 
