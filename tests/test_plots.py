@@ -228,7 +228,7 @@ def test_pareto_draws_into_two_caller_axes_and_keeps_the_style():
 def test_dose_response_and_curve_fit_keep_the_style():
     from conftest import DATA
     from receptorkin.curves import fit_curve
-    from receptorkin.readers import read_frame
+    from receptorkin.data.readers import read_frame
 
     df = pd.DataFrame({"dose": [0, 1, 10, 100], "response": [0.0, 0.2, 0.6, 0.9]})
     df.attrs["units"] = {"dose": "nM", "response": "dimensionless"}
@@ -267,7 +267,7 @@ def test_fit_figure_draws_one_panel_per_caller_axes_with_residuals_below():
 
     from receptorkin.errors import PlotError
     from receptorkin.fitting import FitProblem, fit
-    from receptorkin.measurements import Measurements
+    from receptorkin.data.measurements import Measurements
 
     course = synthetic_trafficking(2, doses=[1.0, 10.0]).table
     steady = synthetic_trafficking(3, steady=True).table
@@ -292,9 +292,9 @@ def test_every_public_plot_function_takes_ax():
     import receptorkin.plots as plots
     from receptorkin.curves.result import CurveFitResult
     from receptorkin.design import ComparisonResult, OptimizeResult
-    from receptorkin.fitting.plotting import plot_fit
+    from receptorkin.plots.fitting import plot_fit
     from receptorkin.fitting.result import FitResult
-    from receptorkin.plots_curves import plot_curve_fit
+    from receptorkin.plots.curves import plot_curve_fit
     from receptorkin.population import PopulationResult, plot_bands
 
     functions = [getattr(plots, n) for n in plots.__all__ if n.startswith("plot_")]

@@ -131,7 +131,7 @@ def test_the_browser_check_fails_on_a_broken_report(tmp_path, defect):
     browser = find_chromium()
     if browser is None:
         pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
-    from receptorkin.htmlreport import Report
+    from receptorkin.report.html import Report
 
     snippet, expected = BROKEN[defect]
     page = Report("A deliberately broken report", summary=["text"]).html().replace("<h2>Warnings</h2>", snippet + "<h2>Warnings</h2>")

@@ -140,7 +140,7 @@ def target_axes(ax, n: int, what: str, *, accepted: Sequence[int] = (), why: str
         for extra in axes[n:]:
             fig.delaxes(extra)
         return fig, axes[:n], True
-    from .errors import PlotError
+    from ..errors import PlotError
 
     axes = [ax] if hasattr(ax, "plot") else list(np.ravel(np.asarray(ax, dtype=object)))
     allowed = sorted({n, *accepted})
@@ -513,7 +513,7 @@ def plot_pareto(result, title: str = "", ax=None):
             ax.axhline(con.value, color="0.3", ls="--", lw=1.0, label=f"constraint {con}")
     units = {}
     try:
-        from .dosing.metrics import METRICS
+        from ..dosing.metrics import METRICS
 
         units = {k: m.unit for k, m in METRICS.items()}
     except ImportError:  # pragma: no cover
@@ -570,7 +570,7 @@ def save_figure(fig, path, force: bool = False, dpi: int = 120):
     and close it; refuses to overwrite without ``force``."""
     from pathlib import Path
 
-    from .io import atomic_path
+    from ..io import atomic_path
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path, force) as tmp:

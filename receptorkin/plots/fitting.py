@@ -127,7 +127,7 @@ def plot_fit(result, band: bool = True, ax=None):
     -------
     matplotlib.figure.Figure
     """
-    from ..plots import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
+    from .figures import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
 
     problem = result.problem
     table = problem.data.table.copy()
@@ -145,7 +145,7 @@ def plot_fit(result, band: bool = True, ax=None):
     if ax is not None:
         from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-        from ..plots import target_axes
+        from .figures import target_axes
 
         kinds = ", ".join(f"{obs} ({kind})" for kind, obs, _ in panels)
         fig, mains, _ = target_axes(ax, n, "plot_fit", why=f"one per panel: {kinds}; the residuals go below each")
