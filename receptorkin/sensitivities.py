@@ -678,13 +678,17 @@ class Sensitivities:
         fixed = [k for k in (values or {}) if k in self._row]
         if isinstance(state, Mapping):
             fixed += [k for k in state if k in self._row]
-        from_state = isinstance(state, np.ndarray)
-        if from_state or self._s0_zero:
+        full = self.simulator.state()
+        if isinstance(state, np.ndarray):
+            # the sensitivities as given: a reset zeroes values below the solver's absolute tolerance
+            # as round-off, but a sensitivity to a large parameter is small without being round-off
+            S = np.asarray(state, dtype=float)[self._s_idx].reshape(self._n, self._q).copy()
+        elif self._s0_zero:
             if fixed:
                 self.zero(fixed)
             return
-        full = self.simulator.state()
-        S = self.equations.initial_sensitivities(self._values())
+        else:
+            S = self.equations.initial_sensitivities(self._values())
         for k in fixed:
             S[self._row[k], :] = 0.0
         self._write(full, S)
@@ -753,7 +757,7 @@ class Sensitivities:
         """Readout sensitivities ``rows × len(selections) × q`` from the columns
         :meth:`columns` selected (``raw``: rows × those columns)."""
         q = self._q
-        raw = np.asarray(raw, dtype=float).reshape(-1, len(self.columns(selections)))
+        raw = np.asarray(raw, dtype=float)
         out = np.zeros((raw.shape[0], len(selections), q))
         col = 0
         for c, s in enumerate(selections):
