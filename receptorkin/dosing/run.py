@@ -611,7 +611,8 @@ def prepare(sim: "Simulator", experiment: Experiment, *,
     return PreparedExperiment(sim, experiment, sensitivities)
 
 
-def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> ExperimentResult:
+def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True,
+        sensitivities: "Sensitivities | None" = None) -> ExperimentResult:
     """Run one experiment on a compiled Simulator; leave the Simulator at its end.
 
     Parameters
@@ -622,6 +623,9 @@ def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> Expe
         What to simulate.  With ``Start(after=other)``, ``other`` is run first.
     reset
         ``False``: continue from the Simulator's current state and time.
+    sensitivities
+        Sensitivity mode (``sim`` is ``sensitivities.simulator``): the result
+        carries the readouts' derivatives with respect to its parameters.
 
     Returns
     -------
@@ -633,7 +637,7 @@ def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> Expe
         The solver failed, or a steady state of a model with events was asked
         for without switching the events off.
     """
-    return run_many(sim, [experiment], reset=reset)[0]
+    return run_many(sim, [experiment], reset=reset, sensitivities=sensitivities)[0]
 
 
 def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str = "raise",
