@@ -33,7 +33,7 @@ YAML = ROOT / "tests" / "data" / "petab" / "Brannmark_JBC2010" / "Brannmark_JBC2
 
 def _fit_problems():
     from receptorkin.fitting import FitProblem, ParameterSpec
-    from receptorkin.measurements import load_conditions, load_measurements
+    from receptorkin.data.measurements import load_conditions, load_measurements
     from receptorkin.models.sbml import load_model
 
     data = load_measurements(ROOT / "data" / "desensitization.csv")
@@ -82,7 +82,7 @@ def main() -> None:
     if not YAML.exists():
         print(f"Brannmark skipped: {YAML} not found")
         return
-    from receptorkin.petab_io import PetabProblem
+    from receptorkin.petab.problem import PetabProblem
 
     warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
     problem = PetabProblem.from_yaml(YAML)

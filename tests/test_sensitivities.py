@@ -15,7 +15,7 @@ import pytest
 from receptorkin.errors import ModelError
 from receptorkin.models import library
 from receptorkin.models.sbml import load_model
-from receptorkin.sensitivities import SensitivitySimulator
+from receptorkin.simulation.sensitivities import SensitivitySimulator
 from receptorkin.simulation import Simulator
 
 TOL = dict(rtol=1e-12, atol=1e-12)
@@ -186,7 +186,7 @@ def test_fit_problem_jacobian_through_pretreatment_per_condition_and_observable_
     observable scale, log10 and linear scales) against central differences."""
     from receptorkin.fitting import FitProblem, Observable, ParameterSpec
     from receptorkin.fitting.objective import jacobian
-    from receptorkin.measurements import load_conditions, load_measurements
+    from receptorkin.data.measurements import load_conditions, load_measurements
 
     root = Path(__file__).resolve().parents[1]
     data = load_measurements(root / "data" / "desensitization.csv")
@@ -212,7 +212,7 @@ def _runner_fd(model, experiment_of, params: list[str], values: dict, sens_reado
     """Exact readout sensitivities from the runner's sensitivity mode and central
     differences of plain runs of the same experiment (overrides θ ± h)."""
     from receptorkin.dosing.run import run
-    from receptorkin.sensitivities import Sensitivities
+    from receptorkin.simulation.sensitivities import Sensitivities
 
     sens = Sensitivities(model, params, sens_readouts, **TOL)
     res = run(sens.simulator, experiment_of(values), sensitivities=sens)
@@ -276,7 +276,7 @@ def test_runner_sensitivity_mode_preequilibrated_under_other_overrides_and_a_sha
     set at the start (zero sensitivity), and run_many's shared pre-treatment (Start(after=...))."""
     from receptorkin.dosing.experiment import Experiment, Readouts, Start
     from receptorkin.dosing.run import run_many
-    from receptorkin.sensitivities import Sensitivities
+    from receptorkin.simulation.sensitivities import Sensitivities
 
     model = load_model(EVENTS.replace("  E1: at time >= 10: R = R / 2 + boost * kdeg\n", "")
                        .replace("  E2: at time >= 25: C = 0\n", ""))
@@ -306,7 +306,7 @@ def test_runner_sensitivity_mode_preequilibrated_under_other_overrides_and_a_sha
 def test_runner_sensitivity_mode_refuses_another_simulator():
     from receptorkin.dosing.experiment import Experiment
     from receptorkin.dosing.run import prepare
-    from receptorkin.sensitivities import Sensitivities
+    from receptorkin.simulation.sensitivities import Sensitivities
 
     sens = Sensitivities("trafficking", _pick_parameters(load_model("trafficking"), 2), [])
     with pytest.raises(ModelError, match="sensitivity mode"):

@@ -31,7 +31,7 @@ experiments is simulated once.
 
 Sensitivity mode: ``prepare(sens.simulator, experiment, sensitivities=sens)``
 (or ``run_many(..., sensitivities=sens)``) with a
-:class:`~receptorkin.sensitivities.Sensitivities` object runs the model
+:class:`~receptorkin.simulation.sensitivities.Sensitivities` object runs the model
 augmented with its forward sensitivity equations and returns the readouts'
 derivatives with respect to ``sens.parameters`` as well: carried through
 segment boundaries and doses, zero for species a run sets, from the initial
@@ -55,7 +55,7 @@ from .pk import drug_input
 from .regimen import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..sensitivities import Sensitivities
+    from ..simulation.sensitivities import Sensitivities
     from ..simulation import Simulator
 
 __all__ = ["run", "run_many", "prepare", "PreparedExperiment", "ExperimentResult", "model_facts", "ModelFacts"]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from ..errors import FitError, ModelError
-from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
+from ..data.measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,14 +124,14 @@ class FitProblem:
     model
         Bundled id, path, or :class:`~receptorkin.models.Model`.
     data
-        :class:`~receptorkin.measurements.Measurements`.
+        :class:`~receptorkin.data.measurements.Measurements`.
     parameters
         Parameter table: :class:`ParameterSpec` rows, or a mapping
         ``name -> dict(initial=..., lower=..., upper=..., scale=..., ...)``,
         or a list of names to estimate with default bounds (initial = the
         model's value, bounds = value / 100 .. value × 100, log10 scale).
     conditions
-        Condition name -> :class:`~receptorkin.measurements.Condition`.
+        Condition name -> :class:`~receptorkin.data.measurements.Condition`.
         Conditions of the data that are not in it are naive cells.
     observables
         Observable name (the data's ``observable`` column) -> :class:`Observable`.
@@ -518,8 +518,8 @@ class FitProblem:
 
     def to_petab(self, outdir, *, values=None, force: bool = False):
         """Write this problem as a lint-clean PEtab v1 problem (see
-        :mod:`receptorkin.petab_export`); returns the YAML path."""
-        from ..petab_export import fit_problem_to_petab
+        :mod:`receptorkin.petab.write`); returns the YAML path."""
+        from ..petab.write import fit_problem_to_petab
 
         return fit_problem_to_petab(self, outdir, values=values, force=force)
 
@@ -527,10 +527,10 @@ class FitProblem:
     @property
     def sensitivities(self):
         """The model augmented with the sensitivity equations of the estimated
-        model parameters (:class:`~receptorkin.sensitivities.Sensitivities`),
+        model parameters (:class:`~receptorkin.simulation.sensitivities.Sensitivities`),
         compiled once per process."""
         if getattr(self, "_sens_sim", None) is None:
-            from ..sensitivities import Sensitivities
+            from ..simulation.sensitivities import Sensitivities
 
             params = [s.name for s in self.specs.values() if s.estimate and s.name in self.model.parameters]
             self._sens_sim = Sensitivities(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol,

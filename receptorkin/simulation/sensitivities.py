@@ -32,8 +32,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import ModelError
-from .models.sbml import Model, load_model
+from ..errors import ModelError
+from ..models.sbml import Model, load_model
 
 __all__ = ["SensitivityModel", "Sensitivities", "SensitivitySimulator", "sensitivity_id", "readout_sensitivity_id"]
 
@@ -649,7 +649,7 @@ class Sensitivities:
     def __init__(self, model: "Model | str", parameters: Sequence[str], readouts: Sequence[str], *,
                  ligand: str | None = None, rtol: float = 1e-8, atol: float = 1e-10, max_steps: int = 100_000,
                  base=None) -> None:
-        from .simulation import Simulator
+        from .simulator import Simulator
 
         self.equations = SensitivityModel(load_model(model).with_ligand(ligand), parameters, readouts)
         self.simulator = Simulator(self.equations.augmented, rtol=rtol, atol=atol, max_steps=max_steps,
@@ -740,7 +740,7 @@ class Sensitivities:
 
     def _base_simulator(self):
         if self._base is None:
-            from .simulation import Simulator
+            from .simulator import Simulator
 
             rtol, atol, max_steps = self._options
             self._base = Simulator(self.equations.model, rtol=rtol, atol=atol, max_steps=max_steps)
