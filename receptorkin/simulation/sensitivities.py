@@ -407,6 +407,49 @@ class SensitivityModel:
         self._f_J = sp.lambdify(self._args, self._J, "numpy")
         self._f_F = sp.lambdify(self._args, self._F, "numpy")
         self._f_S0 = sp.lambdify(self._args, self._S0, "numpy")
+        self.structure = self._structure()
+        self.kept = np.flatnonzero(self.structure.reshape(-1))
+
+    def _structure(self) -> np.ndarray:
+        """Which sensitivities can be non-zero (species × parameters): those of the
+        species a parameter's rate term, initial value or event jump touches, and of
+        every species their sensitivity flows to (through the Jacobian, event jumps
+        and, at steady states, the conservation laws).  The others stay exactly 0
+        and are not integrated."""
+        import sympy as sp
+
+        mm = self._math
+        x = [mm.amount[s] for s in mm.species]
+        theta = self._theta()
+        n, q = len(x), len(theta)
+        nz = np.array([[self._F[i, j] != 0 or self._S0[i, j] != 0 for j in range(q)] for i in range(n)],
+                      dtype=bool).reshape(n, q)
+        flow = np.array([[self._J[i, k] != 0 for k in range(n)] for i in range(n)], dtype=bool).reshape(n, n)
+        index = {s: i for i, s in enumerate(mm.species)}
+        for _, jumps in mm.events:
+            for sid, h in jumps.items():
+                i = index[sid]
+                nz[i] |= np.array([sp.diff(h, t) != 0 for t in theta], dtype=bool)
+                flow[i] |= np.array([sp.diff(h, xk) != 0 for xk in x], dtype=bool)
+        N = mm.stoichiometry
+        groups = []
+        if N.size:
+            u, sv, _ = np.linalg.svd(N)
+            rank = int(np.sum(sv > 1e-10 * max(1.0, sv.max() if sv.size else 1.0)))
+            groups = [np.flatnonzero(np.abs(row) > 1e-12) for row in u[:, rank:].T]
+        while True:
+            new = nz | ((flow.astype(int) @ nz.astype(int)) > 0)
+            for g in groups:
+                new[g] |= new[g].any(axis=0)
+            if np.array_equal(new, nz):
+                return nz
+            nz = new
+
+    def _expand(self, block: np.ndarray) -> np.ndarray:
+        """The kept sensitivities (state order) as the full species × parameters matrix."""
+        S = np.zeros(self.structure.size)
+        S[self.kept] = block
+        return S.reshape(self.structure.shape)
 
     def _values(self, amounts: np.ndarray, values: Mapping[str, float]) -> list[float]:
         out = list(map(float, amounts))
@@ -474,7 +517,7 @@ class SensitivityModel:
         comp.setSpatialDimensions(3)
         x = [mm.amount[s] for s in mm.species]
         theta = self._theta()
-        S = {(i, j): sp.Symbol(sensitivity_id(s, p), real=True)
+        S = {(i, j): sp.Symbol(sensitivity_id(s, p), real=True) if self.structure[i, j] else sp.Integer(0)
              for i, s in enumerate(mm.species) for j, p in enumerate(self.parameters)}
         # amount symbols -> SBML symbols (amount = value × V for concentration species)
         to_sbml = {}
@@ -496,6 +539,8 @@ class SensitivityModel:
             obj.setMath(ast)
 
         for (i, j), s_sym in S.items():
+            if not self.structure[i, j]:
+                continue
             sp_el = m.createSpecies()
             sp_el.setId(str(s_sym))
             sp_el.setCompartment(comp.getId())
@@ -523,6 +568,8 @@ class SensitivityModel:
                 for i in range(n) for k in range(n) if self._J[i, k] != 0}
         for i in range(n):
             for j in range(q):
+                if not self.structure[i, j]:
+                    continue
                 expr = self._F[i, j] + sum((Jsym[(i, k)] * S[(k, j)] for k in range(n) if (i, k) in Jsym),
                                            sp.Integer(0))
                 rxn = m.createReaction()
@@ -558,6 +605,8 @@ class SensitivityModel:
                     continue
                 h = jumps[s]
                 for j, p in enumerate(theta):
+                    if not self.structure[i, j]:
+                        continue
                     expr = sp.diff(h, p) + sum((sp.diff(h, x[k]) * S[(k, j)] for k in range(n)), sp.Integer(0))
                     ea = ev.createEventAssignment()
                     ea.setVariable(str(S[(i, j)]))
@@ -567,10 +616,11 @@ class SensitivityModel:
     # ---------------------------------------------------------- helpers for runs
     def state_columns(self, species_order: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Positions, in a Simulator's species order, of the original species and
-        of the sensitivity block (row-major species × parameters)."""
+        of the sensitivities that can be non-zero (:attr:`kept`, row-major species × parameters)."""
         pos = {s: i for i, s in enumerate(species_order)}
         xi = np.array([pos[s] for s in self._math.species], dtype=int)
-        si = np.array([pos[sensitivity_id(s, p)] for s in self._math.species for p in self.parameters], dtype=int)
+        ids = [sensitivity_id(s, p) for s in self._math.species for p in self.parameters]
+        si = np.array([pos[ids[k]] for k in self.kept], dtype=int)
         return xi, si
 
     @property
@@ -688,7 +738,7 @@ class Sensitivities:
             return
         self._atol_theta = theta
         scale = np.where(theta > 0, theta, 1.0)
-        self._atol[self._s_idx] = (self._atol_x[:, None] / scale[None, :]).reshape(-1)
+        self._atol[self._s_idx] = (self._atol_x[:, None] / scale[None, :]).reshape(-1)[self.equations.kept]
         self.simulator.set_absolute_tolerances(self._atol)
 
     # ------------------------------------------------------------ state
@@ -699,10 +749,10 @@ class Sensitivities:
 
     def sensitivities(self) -> np.ndarray:
         """Current state sensitivities d amount / dθ (species × parameters)."""
-        return self.simulator.state()[self._s_idx].reshape(self._n, self._q)
+        return self.equations._expand(self.simulator.state()[self._s_idx])
 
     def _write(self, full: np.ndarray, S: np.ndarray) -> None:
-        full[self._s_idx] = _clean(S).reshape(-1)
+        full[self._s_idx] = _clean(S).reshape(-1)[self.equations.kept]
         self.simulator.set_state(full)
 
     def restart(self, values: "Mapping[str, float] | None", state: "np.ndarray | Mapping[str, float] | None") -> None:
@@ -717,7 +767,7 @@ class Sensitivities:
         if isinstance(state, np.ndarray):
             # the sensitivities as given: a reset zeroes values below the solver's absolute tolerance
             # as round-off, but a sensitivity to a large parameter is small without being round-off
-            S = np.asarray(state, dtype=float)[self._s_idx].reshape(self._n, self._q).copy()
+            S = self.equations._expand(np.asarray(state, dtype=float)[self._s_idx])
         elif self._s0_zero:
             if fixed:
                 self.zero(fixed)
@@ -734,7 +784,7 @@ class Sensitivities:
         if not rows:
             return
         full = self.simulator.state()
-        S = full[self._s_idx].reshape(self._n, self._q)
+        S = self.equations._expand(full[self._s_idx])
         S[rows, :] = 0.0
         self._write(full, S)
 
@@ -755,7 +805,7 @@ class Sensitivities:
         base = self._base_simulator()
         full = sim.state()
         species = self.equations.species
-        before = full[self._s_idx].reshape(self._n, self._q)
+        before = self.equations._expand(full[self._s_idx])
         get = sim.get
         params = {p: get(p) for p in base.parameters}
         base.reset({**params, **dict(zip(species, full[self._x_idx]))})
