@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--dose-unit", default=None, metavar="UNIT",
                    help="concentration unit of the doses (M, mM, uM, nM, pM); default: from the dose column's "
                    "header ('conc [nM]', 'conc_nM'). Makes pEC50, pKA, pA2 and pKB molar (10 nM -> 8.0)")
+    p.add_argument("--log-dose", default=None, metavar="UNIT|no",
+                   help="the dose column holds log10 concentrations in UNIT (M: Prism's log[agonist], -9 = 1 nM); "
+                   "'no': plain doses. Default: a title starting with 'log' says so ('log[agonist] (M)'); "
+                   "the doses become --dose-unit (default: UNIT)")
     p.add_argument("--antagonist-unit", default=None, metavar="UNIT",
                    help="unit of the Schild antagonist column (default: from its header, else the dose unit)")
     p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
@@ -163,11 +167,13 @@ def run(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
-    from ..readers import needs_reader, read_frame
+    from ..readers import log_dose_option, needs_reader, read_frame
 
     data = args.data
-    if needs_reader(args.data, args.sheet, args.replicates):
-        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response)
+    log_dose = log_dose_option(args.log_dose)
+    if needs_reader(args.data, args.sheet, args.replicates, log_dose):
+        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response,
+                          dose=args.dose, log_dose=log_dose, dose_unit=args.dose_unit)
     header = [str(c) for c in data.columns] if not isinstance(data, str) else _header(args.data)
     curve_col = args.curve_id
     if model.name == "schild":
