@@ -478,16 +478,28 @@ def write_report(obj: Any, path: str | os.PathLike, *, force: bool = False, **co
     return report_for(obj, **context).write(path, force=force)
 
 
+def _values_text(values: Any, most: int = 8) -> str:
+    """``name=value`` pairs (4 significant digits), the first ``most`` then a count of the rest."""
+    items = list(values.items())
+    text = ", ".join(f"{k}={float(v):.4g}" for k, v in items[:most])
+    return text + (f", … ({len(items) - most} more)" if len(items) > most else "")
+
+
 def short_repr(obj: Any) -> str:
-    """One line naming a result and its headline numbers (the results' ``__repr__``)."""
+    """A short text naming a result, its headline numbers and its parameters (the results' ``__repr__``).
+
+    One line: the headline numbers, then (for results with estimates) the
+    ``name=value`` pairs; never the internal arrays.
+    """
     kind = type(obj).__name__
     try:
         if kind == "FitResult":
             return (f"<FitResult {obj.model.id}: {len(obj.names)} parameters, χ²={obj.chi2:.5g}, "
-                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings>")
+                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings; "
+                    f"{_values_text(obj.estimates)}>")
         if kind == "CurveFitResult":
             return (f"<CurveFitResult {obj.model.name}: {len(obj.curves)} curve(s), {obj.n} points, "
-                    f"rse={obj.rse:.4g} on {obj.df} df>")
+                    f"rse={obj.rse:.4g} on {obj.df} df; {_values_text(obj.coef)}>")
         if kind == "ComparisonResult":
             return f"<ComparisonResult {obj.model_id}: {len(obj.table)} regimens over {obj.horizon:g} {obj.time_unit}>"
         if kind == "OptimizeResult":
@@ -496,7 +508,20 @@ def short_repr(obj: Any) -> str:
         if kind == "PopulationResult":
             return f"<PopulationResult {obj.model_id}: {obj.n} individuals, {len(obj.readouts)} readouts>"
         if kind == "PetabFitResult":
-            return f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts>"
+            return (f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts; "
+                    f"{_values_text(obj.values)}>")
+        if kind == "PosteriorSample":
+            medians = obj.median()
+            return (f"<PosteriorSample: {len(obj.draws)} draws of {len(obj.names)} parameters "
+                    f"({obj.n_walkers} walkers x {obj.n_steps} steps after {obj.burn} burn-in), "
+                    f"acceptance {obj.acceptance_fraction:.2f}, {'converged' if obj.converged else 'not converged'}; "
+                    f"median {_values_text(medians)}>")
     except Exception:  # noqa: BLE001 - a repr must never raise
         pass
     return f"<{kind}>"
+
+
+def summary_html(title: str, text: str, table: Any, note: str = "") -> str:
+    """A notebook fragment: a heading, one line of text and a table (for results without a full report)."""
+    return (f'<div class="receptorkin"><h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>'
+            + _table_html(table) + (f'<p class="note">{html.escape(note)}</p>' if note else "") + "</div>")
