@@ -653,6 +653,8 @@ def validate_table(
         header, rows, [int(x) for x in table_lines(df)], src, required=required, numeric=numeric,
         nonnegative=nonnegative, positive=positive, rename=rename, units=known,
     )
+    if df.attrs.get("log_dose"):  # what the reader converted, for the reports
+        out.attrs["log_dose"] = df.attrs["log_dose"]
     warn_duplicate_rows(out)
     return out
 

@@ -372,6 +372,11 @@ def fit_curve(
     result = CurveFitResult.from_solution(design, best, Hh, level=level, dose_column=dose,
                                           response_column=response, curve_column=curve,
                                           dose_unit=unit, covariate_units=cov_units)
+    result.n_starts = len(tried)
+    result.n_at_best = sum(1 for t in tried if t.success and t.rss <= best.rss * (1 + 1e-6) + 1e-300)
+    if df.attrs.get("log_dose"):
+        units_notes.append(f"the doses were entered as log10 concentrations ({df.attrs['log_dose']}); "
+                           "check that this is what the table holds")
     result.notes[:0] = notes + units_notes
     return result
 
