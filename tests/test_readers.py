@@ -210,3 +210,14 @@ def test_tsv_and_dose_unit_header_give_a_molar_pec50(tmp_path):
     path.write_text("\n".join(rows) + "\n")
     fit = fit_curve(str(path), "sigEmax.p", dose="conc [nM]")
     assert fit.dose_unit == "nM" and round(fit.parameters()["pEC50"], 3) == 8.000
+
+
+def test_curve_cli_takes_replicate_columns_given_as_responses(capsys, tmp_path):
+    """The first thing a lab user tries (#15): --response rep1,rep2,rep3 on a wide sheet."""
+    argv = ["curve", str(XLSX), "--sheet", "plate1", "--response", "rep1,rep2,rep3", "--no-profile",
+            "-o", str(tmp_path / "w")]
+    assert main(argv) == 0, capsys.readouterr().err
+    wide = json.loads((tmp_path / "w" / "curve.json").read_text())
+    assert main(["curve", str(CSV), "--no-profile", "-o", str(tmp_path / "c")]) == 0
+    long = json.loads((tmp_path / "c" / "curve.json").read_text())
+    assert wide["n"] == long["n"] == 58 and wide["rse"] == pytest.approx(long["rse"], rel=1e-9)

@@ -35,7 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
     p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
-    p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
+    p.add_argument("--response", default="response", metavar="COL",
+                   help="response column (default 'response'); several (rep1,rep2,rep3) or a pattern ('rep*') "
+                   "are replicate columns, as --replicates")
     p.add_argument("--curve-id", default=None, metavar="COL",
                    help="column naming the curve of each row (default: 'condition' if the file has it)")
     p.add_argument("--dose-unit", default=None, metavar="UNIT",
@@ -169,6 +171,9 @@ def run(args: argparse.Namespace) -> int:
 
     from ..readers import log_dose_option, needs_reader, read_frame
 
+    if args.replicates is None and ("," in args.response or any(ch in args.response for ch in "*?[")):
+        # '--response rep1,rep2,rep3': replicate columns side by side, as labs keep them
+        args.replicates, args.response = args.response, "response"
     data = args.data
     log_dose = log_dose_option(args.log_dose)
     if needs_reader(args.data, args.sheet, args.replicates, log_dose):
