@@ -135,10 +135,10 @@ def summarize(report: Any, sbml: str | None = None, antimony: str | None = None,
     def where(issue: Any) -> str:
         element = sbml_element_at(sbml, issue.line) if sbml else None
         if element is None:
-            return "" if antimony else f"line {issue.line}"
+            return "" if antimony else f"{name}:{issue.line}"
         if antimony and element in defs:
             return f"{element} ({name}:{defs[element]})"
-        return element if antimony else f"{element} (SBML line {issue.line})"
+        return element if antimony else f"{element} ({name}:{issue.line})"
 
     for severity, issues_of in (("error", report.errors), ("warning", report.warnings)):
         groups: "OrderedDict[tuple, list]" = OrderedDict()

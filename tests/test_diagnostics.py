@@ -85,15 +85,15 @@ def test_validate_names_antimony_lines_and_explains_an_antimony_unit_error(tmp_p
     path = tmp_path / "rec.ant"
     path.write_text(CONC_MODEL)
     assert main(["validate", str(path)]) == 1
-    out = capsys.readouterr().out
-    lines = out.splitlines()
-    assert lines[0] == f"{path}: 4 errors, 0 warnings (0 on units)"
-    # the four identical errors are one line with a count, in plain words, placed on Antimony line 8
-    assert re.match(r"\s+4 x .* error 10313: Antimony made the substance unit 'nM_volume'", lines[1])
-    assert "cell has litre" in lines[1]
-    assert lines[2].strip() == f"at: L ({path}:8), R ({path}:8), LR ({path}:8), Ri ({path}:8)"
-    assert f"{path}:3" not in out.replace(f"{path}:8", "")  # no SBML line passed off as an Antimony line
-    # --verbose: every libSBML message in full, with its SBML line
+    err = capsys.readouterr().err
+    # an invalid model is an error: one line on stderr
+    assert err.count("\n") == 1 and err.startswith(f"receptorkin: error: {path}: 4 errors, 0 warnings")
+    # the four identical errors are one group with a count, in plain words, placed on Antimony line 8
+    assert re.search(r"; 4 x .* error 10313: Antimony made the substance unit 'nM_volume'", err)
+    assert "cell has litre" in err
+    assert f"; at: L ({path}:8), R ({path}:8), LR ({path}:8), Ri ({path}:8)" in err
+    assert re.findall(rf"{re.escape(str(path))}:(\d+)", err) == ["8"] * 4  # no SBML line passed off as Antimony's
+    # --verbose: every libSBML message in full, with its SBML line, on stdout
     assert main(["validate", str(path), "--verbose"]) == 1
     full = capsys.readouterr().out.splitlines()
     assert len(full) == 5 and all(re.match(r"\s+line \d+: error 10313", line) for line in full[1:])

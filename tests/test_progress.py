@@ -109,7 +109,8 @@ def _fit_argv(tmp_path):
 
 
 def test_fit_cli_20_starts_piped_gives_one_clean_line_per_phase(tmp_path):
-    proc = subprocess.run(_fit_argv(tmp_path) + ["-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(_fit_argv(tmp_path) + ["-o", str(tmp_path / "out")], capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
     phases = [line for line in proc.stderr.splitlines() if not line.startswith("wrote ")]

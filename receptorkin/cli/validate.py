@@ -19,11 +19,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..diagnostics import summarize
+    from ..errors import SBMLError
     from ..models.sbml import check_supported, validate, validation_input
 
     sbml, name, antimony = validation_input(args.file)
     report = validate(sbml, name=name)
     full = args.all or getattr(args, "verbose", False)  # 'validate --verbose' or the global 'receptorkin -v validate'
+    if report.errors and not full:  # an invalid model is an error: one line on stderr, exit 1
+        raise SBMLError("\n".join(summarize(report, sbml, antimony).splitlines()))
     print(report if full else summarize(report, sbml, antimony))
     if report.errors:
         return 1
