@@ -7,8 +7,8 @@ import re
 
 from conftest import DATA
 from receptorkin.curves import fit_curve
-from receptorkin.htmlreport import Report, report_for, sha256_file
-from receptorkin.readers import read_frame
+from receptorkin.report.html import Report, report_for, sha256_file
+from receptorkin.data.readers import read_frame
 
 
 def test_curve_report_has_units_intervals_methods_and_a_decodable_png():
@@ -69,7 +69,7 @@ def test_curve_report_states_units_optimizer_starts_and_log_dose_conversion():
 
 def test_regimen_and_optimize_reports_quote_model_checksum_tolerances_and_units():
     from receptorkin.design import compare, optimize
-    from receptorkin.htmlreport import sha256_text
+    from receptorkin.report.html import sha256_text
     from receptorkin.simulation import Simulator
 
     sim = Simulator("turnover_tolerance")
@@ -103,7 +103,7 @@ def test_population_report_names_distribution_units_and_tolerances():
 def test_petab_report_has_wald_intervals_from_the_se_and_tolerances(tmp_path):
     import math
 
-    from receptorkin.petab_io import PetabProblem, fit_petab
+    from receptorkin.petab.problem import PetabProblem, fit_petab
     from test_petab import write_two_state
 
     problem = PetabProblem.from_yaml(write_two_state(tmp_path / "p"))

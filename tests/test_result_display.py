@@ -64,7 +64,7 @@ def _check(obj, names: dict[str, float], head: str) -> str:
 
 def test_curve_fit_result():
     from receptorkin.curves import fit_curve
-    from receptorkin.readers import read_frame
+    from receptorkin.data.readers import read_frame
 
     fit = fit_curve(read_frame(DATA / "lab" / "doses.pzfx"), "sigEmax.p", curve="condition")
     body = _check(fit, dict(fit.coef), "<CurveFitResult sigEmax.p: 2 curve(s), 58 points")
@@ -114,7 +114,7 @@ def test_regimen_comparison_and_optimization():
 
 
 def test_population_and_petab_fit_results(tmp_path):
-    from receptorkin.petab_io import PetabProblem, fit_petab
+    from receptorkin.petab.problem import PetabProblem, fit_petab
     from receptorkin.population import LogNormal, Population, simulate
     from test_petab import write_two_state
 

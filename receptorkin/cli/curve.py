@@ -112,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from ..jsonout import dumps
     from ..errors import FitError
     from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..plots_curves import plot_curve_fit
+    from ..plots.curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
     try:
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
-    from ..readers import log_dose_option, needs_reader, read_frame
+    from ..data.readers import log_dose_option, needs_reader, read_frame
 
     if args.replicates is None and ("," in args.response or any(ch in args.response for ch in "*?[")):
         # '--response rep1,rep2,rep3': replicate columns side by side, as labs keep them
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    from ..htmlreport import curve_report
+    from ..report.html import curve_report
 
     extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
     with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all

@@ -50,11 +50,11 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     """A FitProblem from the CLI options (shared with ``receptorkin compare``)."""
     from ..errors import FitError
     from ..fitting import FitProblem, Observable, ParameterSpec
-    from ..measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
+    from ..data.measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
     from ..models import load_model
     from ._common import parse_assignments, parse_number, parse_range
 
-    from ..readers import log_dose_option
+    from ..data.readers import log_dose_option
 
     data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit,
                              sheet=args.sheet, replicates=args.replicates, log_dose=log_dose_option(args.log_dose))
@@ -100,7 +100,7 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     """Write the fit's files into ``outdir`` as a whole (staged, then renamed into place)."""
     from pathlib import Path
 
-    from ..htmlreport import write_report
+    from ..report.html import write_report
     from ..io import atomic_write_text, staged_outdir
 
     names = ["fit.json", "fitted.xml", "fit.png", "report.md", "report.html"]

@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..diagnostics import summarize
     from ..errors import SBMLError
+    from ..models.diagnostics import summarize
     from ..models.sbml import check_supported, validate, validation_input
 
     sbml, name, antimony = validation_input(args.file)

@@ -23,7 +23,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import FitError
-from ..readers import unit_in_title
+from ..data.readers import unit_in_title
 from .models import CurveFamily
 
 __all__ = ["MOLAR", "parse_dose_unit", "unit_from_header", "molar_family", "P_PARAMETERS"]

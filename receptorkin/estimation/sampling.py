@@ -112,13 +112,13 @@ class PosteriorSample:
                              "ess": self.ess}, index=pd.Index(self.names, name="parameter"))
 
     def __repr__(self) -> str:
-        from ..htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: the draws in one line and the :meth:`summary` table."""
-        from ..htmlreport import summary_html
+        from ..report.html import summary_html
 
         text = (f"{len(self.draws)} draws ({self.n_walkers} walkers x {self.n_steps} steps after {self.burn} "
                 f"burn-in, seed {self.seed}); acceptance {self.acceptance_fraction:.2f}; "

@@ -627,7 +627,7 @@ def from_antimony(text: "str | os.PathLike", name: str = "<antimony>", source: s
         return read_sbml(sbml, name=name, source=source or name)
     except SBMLError:
         # libSBML's lines point into SBML the author never saw: name the Antimony lines instead
-        from ..diagnostics import summarize
+        from .diagnostics import summarize
 
         report = validate(sbml, name=name, units=False)
         if not report.errors:

@@ -38,7 +38,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DuplicateRowWarning
+from ..errors import DataError, DuplicateRowWarning
 
 __all__ = [
     "DOSE",
@@ -407,12 +407,12 @@ def read_table(
     converted columns, not the file's text.
 
     Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
-    columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
+    columns are read by :mod:`receptorkin.data.readers` (``sheet``: sheet or Prism
     table; ``replicates``: columns or a pattern such as ``'rep*'`` melted into
     ``replicates_into``) and then checked by the same rules.  There the
     ``dose`` column may hold log10 doses (a title such as ``log[agonist] (M)``,
     or ``log_dose='M'``): they become doses in ``dose_unit`` (see
-    :func:`receptorkin.readers.convert_log_doses`).  A column written with a
+    :func:`receptorkin.data.readers.convert_log_doses`).  A column written with a
     unit (``dose [nM]``, ``dose_nM``) stands for a wanted column of that name
     (``dose``); the unit is in ``df.attrs['units']``.
 
