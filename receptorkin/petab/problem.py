@@ -458,6 +458,11 @@ class PetabProblem:
         self._init(sbml, tables, name, rtol, atol, max_steps)
 
     # ------------------------------------------------------------------ construction
+    @property
+    def tolerances(self) -> tuple[float, float]:
+        """The integrator's (rtol, atol) for every simulation of this problem."""
+        return self._rtol, self._atol
+
     def _init(self, sbml: Any, tables: dict[str, _Table], name: str, rtol: float, atol: float,
               max_steps: int = 100_000) -> None:
         self.name = name
