@@ -25,6 +25,7 @@ __all__ = [
     "DuplicateRowWarning",
     "MissingDependencyError",
     "AssumedUnitWarning",
+    "SamplingWarning",
 ]
 
 
@@ -89,3 +90,7 @@ class DuplicateRowWarning(ReceptorkinWarning):
 
 class AssumedUnitWarning(ReceptorkinWarning):
     """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""
+
+
+class SamplingWarning(ReceptorkinWarning):
+    """A posterior sample is too short for its autocorrelation time (fewer than ~50 τ per walker)."""
