@@ -275,19 +275,36 @@ def engine() -> None:
 
 
 def posterior() -> None:
-    """10,000 posterior draws of the desensitization fit with emcee on 2 processes."""
+    """Posterior sampling of the desensitization fit with emcee: serial against
+    a 2-process pool on the same seed (identical draws), then 10,000 draws on
+    2 processes with their diagnostics."""
     from receptorkin.fitting import fit
+    from receptorkin.fitting.derived import rate_half_life
 
     print("\n# Posterior sampling (emcee), desensitization fit")
-    res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False)
+    res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False, progress=False)
+    times = {}
+    for jobs in (1, 2):
+        t0 = time.perf_counter()
+        post = res.posterior(n_draws=2_000, seed=0, jobs=jobs)
+        times[jobs] = (time.perf_counter() - t0, post)
+    same = np.array_equal(times[1][1].draws, times[2][1].draws)
+    print(f"{'2,000 draws: serial vs 2-process pool':58s} {times[1][0]:8.1f} s vs {times[2][0]:.1f} s: pool "
+          f"{times[1][0] / times[2][0]:.2f}x; identical draws: {same}")
     t0 = time.perf_counter()
     post = res.posterior(n_draws=10_000, seed=0, jobs=2)
     dt = time.perf_counter() - t0
     total = post.n_walkers * (post.n_steps + post.burn)
     print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s (target <= 600 s); {post.n_walkers} walkers x "
-          f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; acceptance "
-          f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()}; "
+          f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; moves: {post.moves}; acceptance "
+          f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()} steps "
+          f"(chain = {post.n_steps / np.max(post.autocorr_time):.0f} tau, >= 50 wanted); "
           f"ESS {np.round(post.ess).astype(int).tolist()}")
+    half = rate_half_life("k_degradation", res)
+    med, (lo, hi), _ = post.derived(half)
+    point = res.derived(half)
+    print(f"{'  ln2/k_degradation: posterior median [95% CrI] vs delta method':58s} {med:.0f} [{lo:.0f}, {hi:.0f}] "
+          f"min vs {point['value']:.0f} [{point['ci'][0]:.0f}, {point['ci'][1]:.0f}] min")
 
 
 def main() -> None:
