@@ -274,10 +274,20 @@ def engine() -> None:
           f"{2 * big.n_parameters}x)")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (pool workers count once joined)."""
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
 def posterior() -> None:
     """Posterior sampling of the desensitization fit with emcee: serial against
     a 2-process pool on the same seed (identical draws), then 10,000 draws on
-    2 processes with their diagnostics."""
+    2 processes with their diagnostics.  Wall and CPU time (this process and
+    its pool workers): on a shared machine the CPU time says what 2 free
+    cores would take (CPU / 2 for the pool)."""
     from receptorkin.fitting import fit
     from receptorkin.fitting.derived import rate_half_life
 
@@ -285,17 +295,19 @@ def posterior() -> None:
     res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False, progress=False)
     times = {}
     for jobs in (1, 2):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _cpu()
         post = res.posterior(n_draws=2_000, seed=0, jobs=jobs)
-        times[jobs] = (time.perf_counter() - t0, post)
-    same = np.array_equal(times[1][1].draws, times[2][1].draws)
-    print(f"{'2,000 draws: serial vs 2-process pool':58s} {times[1][0]:8.1f} s vs {times[2][0]:.1f} s: pool "
-          f"{times[1][0] / times[2][0]:.2f}x; identical draws: {same}")
-    t0 = time.perf_counter()
+        times[jobs] = (time.perf_counter() - t0, _cpu() - c0, post)
+    same = np.array_equal(times[1][2].draws, times[2][2].draws)
+    print(f"{'2,000 draws: serial vs 2-process pool':58s} {times[1][0]:8.1f} s vs {times[2][0]:.1f} s wall: pool "
+          f"{times[1][0] / times[2][0]:.2f}x; CPU {times[1][1]:.1f} s vs {times[2][1]:.1f} s (pool overhead "
+          f"{times[2][1] / times[1][1] - 1:+.0%}); identical draws: {same}")
+    t0, c0 = time.perf_counter(), _cpu()
     post = res.posterior(n_draws=10_000, seed=0, jobs=2)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, _cpu() - c0
     total = post.n_walkers * (post.n_steps + post.burn)
-    print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s (target <= 600 s); {post.n_walkers} walkers x "
+    print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s wall, {cpu:.1f} s CPU (on 2 free cores "
+          f"~{cpu / 2:.0f} s; target <= 600 s); {post.n_walkers} walkers x "
           f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; moves: {post.moves}; acceptance "
           f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()} steps "
           f"(chain = {post.n_steps / np.max(post.autocorr_time):.0f} tau, >= 50 wanted); "
