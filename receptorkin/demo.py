@@ -137,7 +137,8 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     derived["delta_high"] = [d["ci"][1] for d in point]
     csv(derived, "fit/derived_quantities.csv")
     for name, row in derived.iterrows():
-        print(f"  {name}: {row['median']:.4g} {row['unit']} (95% credible interval {row['ci_low']:.4g}-"
+        unit = "" if row["unit"] == "1" else f" {row['unit']}"
+        print(f"  {name}: {row['median']:.4g}{unit} (95% credible interval {row['ci_low']:.4g}-"
               f"{row['ci_high']:.4g}; fit {row['fit']:.4g}, delta method {row['delta_low']:.4g}-{row['delta_high']:.4g})")
 
     _step("6. SBML export of the fitted model")
