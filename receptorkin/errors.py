@@ -26,6 +26,7 @@ __all__ = [
     "MissingDependencyError",
     "AssumedUnitWarning",
     "SamplingWarning",
+    "ReceptorkinDeprecationWarning",
 ]
 
 
@@ -94,3 +95,10 @@ class AssumedUnitWarning(ReceptorkinWarning):
 
 class SamplingWarning(ReceptorkinWarning):
     """A posterior sample is too short for its autocorrelation time (fewer than ~50 τ per walker)."""
+
+
+class ReceptorkinDeprecationWarning(ReceptorkinWarning, DeprecationWarning):
+    """A name or module path that still works but will be removed; the message names its replacement.
+
+    A :class:`DeprecationWarning` too, so Python's default filters treat it as one (shown for code run
+    as ``__main__`` and under test runners, hidden elsewhere)."""

@@ -266,7 +266,7 @@ def receptor_half_life(model: Any, *, synthesis: str | None = None, receptor: st
 
 def _pretreatment(value: Any, washout: "float | str", mm: _Model) -> tuple[tuple, float]:
     """Exposures (minutes) and the challenge time [model time unit] from a
-    :class:`~receptorkin.measurements.Condition`, an exposure text or a list of exposures."""
+    :class:`~receptorkin.data.measurements.Condition`, an exposure text or a list of exposures."""
     from ..dosing.regimen import Exposure
     from ..units import time_factor
 
@@ -274,7 +274,7 @@ def _pretreatment(value: Any, washout: "float | str", mm: _Model) -> tuple[tuple
     if hasattr(value, "exposures") and hasattr(value, "challenge_at"):  # a Condition
         return tuple(value.exposures), float(value.challenge_at) * f
     if isinstance(value, str):
-        from ..measurements import parse_exposures
+        from ..data.measurements import parse_exposures
 
         exposures = parse_exposures(value, "ec50_shift: pretreatment")
     else:
@@ -350,7 +350,7 @@ def simulated_ec50(model: Any, values: Mapping[str, float] | None = None, *, pre
     values
         Parameter values (linear); default the model's.
     pretreatment
-        ``None`` (naive cells), a :class:`~receptorkin.measurements.Condition`,
+        ``None`` (naive cells), a :class:`~receptorkin.data.measurements.Condition`,
         an exposure text (``'1000nM@0-24h'``) or exposures.
     washout
         Time from the end of the last exposure to the challenge (model time

@@ -93,7 +93,7 @@ def test_ec50_shift_at_the_challenge_is_the_operational_model_ratio():
 
 def test_ec50_shift_five_minutes_after_the_challenge_matches_an_independent_dose_response():
     """The same pre-treatment and readout through Simulator.dose_response on a dense grid, interpolated."""
-    from receptorkin.measurements import Condition
+    from receptorkin.data.measurements import Condition
     from receptorkin.dosing import Exposure
 
     values = {"k_internalization": 0.5, "K_E": 300.0}
