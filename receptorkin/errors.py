@@ -26,6 +26,7 @@ __all__ = [
     "MissingDependencyError",
     "AssumedUnitWarning",
     "PlotError",
+    "SamplingWarning",
     "ReceptorkinDeprecationWarning",
 ]
 
@@ -95,6 +96,10 @@ class DuplicateRowWarning(ReceptorkinWarning):
 
 class AssumedUnitWarning(ReceptorkinWarning):
     """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""
+
+
+class SamplingWarning(ReceptorkinWarning):
+    """A posterior sample is too short for its autocorrelation time (fewer than ~50 τ per walker)."""
 
 
 class ReceptorkinDeprecationWarning(ReceptorkinWarning, DeprecationWarning):
