@@ -8,7 +8,9 @@ module never loads the report layer.
 
 from __future__ import annotations
 
-__all__ = ["NotebookDisplay"]
+from typing import Any, Mapping
+
+__all__ = ["NotebookDisplay", "values_text"]
 
 
 class NotebookDisplay:
@@ -21,3 +23,11 @@ class NotebookDisplay:
         from .report.html import report_for
 
         return report_for(self).fragment()
+
+
+def values_text(values: Mapping[str, Any], most: int = 8) -> str:
+    """``name=value`` pairs (4 significant digits), the first ``most`` then a count of the rest (for a
+    result's one-line ``__repr__``)."""
+    items = list(values.items())
+    text = ", ".join(f"{k}={float(v):.4g}" for k, v in items[:most])
+    return text + (f", … ({len(items) - most} more)" if len(items) > most else "")

@@ -130,7 +130,7 @@ def run_compare(args: argparse.Namespace) -> int:
     print(result.table[cols].to_string(float_format=lambda v: f"{v:.4g}"))
     print(f"(times in h; effect threshold {result.threshold:.4g}; horizon {result.horizon:g} {result.time_unit})")
     write_comparison_folder(result, args.outdir, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}",
-                            force=args.force)
+                            force=args.force, simulator=sim)
     _wrote(args.outdir, *COMPARISON_FILES)
     return 0
 
@@ -162,7 +162,7 @@ def run_optimize(args: argparse.Namespace) -> int:
     if result.best is not None:
         print(f"best regimen: {result.best.to_text()}")
     write_optimize_folder(result, args.outdir, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}",
-                          force=args.force)
+                          force=args.force, simulator=sim)
     _wrote(args.outdir, *OPTIMIZE_FILES)
     if not result.success:
         raise RegimenError(result.message)

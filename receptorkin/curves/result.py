@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..display import NotebookDisplay
+from ..display import NotebookDisplay, values_text
 from ..errors import FitError
 from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
@@ -80,6 +80,8 @@ class CurveFitResult(NotebookDisplay):
     notes: list[str] = field(default_factory=list)
     dose_unit: str | None = None
     covariate_units: dict[str, str | None] = field(default_factory=dict)
+    n_starts: int = 1  #: optimizer runs tried (self-start and its variants)
+    n_at_best: int = 1  #: of those, how many reached the best residual sum of squares (relative 1e-6)
     _profiles: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
@@ -705,7 +707,7 @@ class CurveFitResult(NotebookDisplay):
     def __repr__(self) -> str:
         try:
             return (f"<CurveFitResult {self.model.name}: {len(self.curves)} curve(s), {self.n} points, "
-                        f"rse={self.rse:.4g} on {self.df} df>")
+                    f"rse={self.rse:.4g} on {self.df} df; {values_text(self.coef)}>")
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<CurveFitResult>"
 

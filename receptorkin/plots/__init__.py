@@ -2,9 +2,10 @@
 curve fits (:mod:`.curves`) and mechanistic fits (:mod:`.fitting`)."""
 
 from .figures import (save_figure, plot_timecourse, plot_dose_response, figure, plot_regimens, plot_pareto, PALETTE,
-    STYLE, time_unit_for, legend_outside, apply_style, axis_break, control_ticks, figure_png)
+    STYLE, time_unit_for, legend_outside, apply_style, axis_break, control_ticks, target_axes, root_figure, figure_png,
+    figure_svg)
 from .population import plot_bands
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
            "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks",
-           "figure_png", "plot_bands"]
+           "target_axes", "root_figure", "figure_png", "figure_svg", "plot_bands"]
