@@ -93,24 +93,26 @@ def write_fit_comparison_folder(results: Sequence[Any], labels: Sequence[str], t
     return Path(outdir)
 
 
-def write_comparison_folder(result: Any, outdir: str | os.PathLike, *, title: str = "",
-                            force: bool = False) -> Path:
+def write_comparison_folder(result: Any, outdir: str | os.PathLike, *, title: str = "", force: bool = False,
+                            **context: Any) -> Path:
     """Write a regimen comparison's folder (:data:`COMPARISON_FILES`): the metrics table, the time courses,
-    the figure of all regimens (titled ``title``) and the HTML report."""
+    the figure of all regimens (titled ``title``) and the HTML report (``context``, e.g. ``simulator=``,
+    goes to :func:`~receptorkin.report.html.report_for`)."""
     from ..plots import plot_regimens, save_figure
 
     with staged_outdir(outdir, force=force) as out:
         write_csv(result.table, out / COMPARISON_FILES[0], force=True)
         write_csv(result.timecourse, out / COMPARISON_FILES[1], force=True, index=False)
         save_figure(plot_regimens(result, title=title), out / COMPARISON_FILES[2], force=True)
-        write_report(result, out / COMPARISON_FILES[3], force=True)
+        write_report(result, out / COMPARISON_FILES[3], force=True, **context)
     return Path(outdir)
 
 
-def write_optimize_folder(result: Any, outdir: str | os.PathLike, *, title: str = "",
-                          force: bool = False) -> Path:
+def write_optimize_folder(result: Any, outdir: str | os.PathLike, *, title: str = "", force: bool = False,
+                          **context: Any) -> Path:
     """Write a regimen optimization's folder (:data:`OPTIMIZE_FILES`): the best regimen as JSON, every
-    evaluation sorted along the trade-off (``pareto.csv``), the Pareto figure and the HTML report."""
+    evaluation sorted along the trade-off (``pareto.csv``), the Pareto figure and the HTML report
+    (``context`` goes to :func:`~receptorkin.report.html.report_for`)."""
     from ..plots import plot_pareto, save_figure
 
     front = result.evaluations.sort_values([result.preservation, result.objective])
@@ -118,5 +120,5 @@ def write_optimize_folder(result: Any, outdir: str | os.PathLike, *, title: str 
         atomic_write_text(out / OPTIMIZE_FILES[0], result.to_json(), force=True)
         write_csv(front, out / OPTIMIZE_FILES[1], force=True, index=False)
         save_figure(plot_pareto(result, title=title), out / OPTIMIZE_FILES[2], force=True)
-        write_report(result, out / OPTIMIZE_FILES[3], force=True)
+        write_report(result, out / OPTIMIZE_FILES[3], force=True, **context)
     return Path(outdir)
