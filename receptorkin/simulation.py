@@ -234,6 +234,18 @@ def _reader(rr):
     return getattr(rr, "_getValue", rr.getValue)
 
 
+def _simulate_options(rr) -> tuple:
+    """Kept ``SimulateOptions`` for equally spaced and for given output times,
+    or ``(None, None)`` where libRoadRunner's Python API lacks the direct calls
+    (then ``rr.simulate`` is used)."""
+    import roadrunner
+
+    if not (hasattr(rr, "_simulate") and hasattr(rr, "_setSimulateOptionsTimes")
+            and hasattr(roadrunner, "SimulateOptions")):
+        return None, None
+    return roadrunner.SimulateOptions(), roadrunner.SimulateOptions()
+
+
 class SolverOptions:
     """Integrator settings of a :class:`Simulator`.
 
@@ -308,6 +320,7 @@ class Simulator:
         # every access, and nothing here regenerates the model it points to
         m = self._m = rr.model
         self._read = _reader(rr)
+        self._uniform, self._at = _simulate_options(rr)
         self._species: list[str] = list(m.getFloatingSpeciesIds())
         self._species_index = {s: i for i, s in enumerate(self._species)}
         self._all_species = np.arange(len(self._species), dtype=np.int32)  # index vector of every species
@@ -335,6 +348,11 @@ class Simulator:
         # every steady-state solve forgets this record (all is written again).
         self._init_held: dict[str, float] = {**self._defaults, **self._comp_defaults}
         self._init_key = {k: f"init({k})" for k in self._init_held}
+        # parameters whose held initial value may differ from self._params (the
+        # last reset's overrides, values set since): a reset compares only those,
+        # or all of them after the record was forgotten
+        self._held_extra: set[str] = set()
+        self._held_check_all = False
         self._has_events = m.getNumEvents() > 0
         # whether current parameter or compartment values may differ from their
         # initial ones after a reset: events and rate rules can move them during
@@ -396,6 +414,7 @@ class Simulator:
         integ.setValue("relative_tolerance", self.options.rtol)
         integ.setValue("absolute_tolerance", self.options.atol)
         integ.setValue("maximum_num_steps", self.options.max_steps)
+        integ.setValue("variable_step_size", False)  # output at the requested times only (Simulator._simulate)
         _configure_steady_state(rr)
         return rr
 
@@ -508,11 +527,13 @@ class Simulator:
                 self._check_id(k)
                 raise ModelError(f"model {self.model.id!r}: {k!r} is not a parameter; give initial values per call with values=")
             self._params[k] = self._check_value(k, v)
+            self._held_extra.add(k)
         return self
 
     def reset_parameters(self) -> "Simulator":
         """Restore every parameter to its value in the SBML."""
         self._params = dict(self._defaults)
+        self._held_check_all = True
         return self
 
     def get(self, ident: str) -> float:
@@ -566,15 +587,15 @@ class Simulator:
         rr = self._rr
         m = self._m
         self._ss_synced = False
-        vec = self._params
+        params = self._params
+        over: dict[str, float] = {}  # parameter overrides
         comps = None
         species_values: dict[str, float] = {}
         rated: dict[str, float] = {}
         if values:
-            vec = dict(vec)
             for k, v in values.items():
-                if k in vec:
-                    vec[k] = self._check_value(k, v)
+                if k in params:
+                    over[k] = self._check_value(k, v)
                 elif k in self._species_index or k in self._boundary_index:
                     species_values[k] = self._check_value(k, v)
                 elif k in self._comp_defaults:
@@ -587,11 +608,18 @@ class Simulator:
                     self._check_id(k)
         held, key, put = self._init_held, self._init_key, m.setValue
         changed = self._moved
-        for k, v in vec.items():
+        if self._held_check_all:
+            todo: Iterable[str] = params
+        else:
+            todo = self._held_extra.union(over) if over else self._held_extra
+        for k in todo:
+            v = over[k] if k in over else params[k]
             if held.get(k) != v:
                 put(key[k], v)
                 held[k] = v
                 changed = True
+        self._held_extra = set(over)
+        self._held_check_all = False
         for k, v in (comps or self._comp_defaults).items():
             if held.get(k) != v:
                 put(key[k], v)
@@ -612,7 +640,7 @@ class Simulator:
                 if isinstance(state, np.ndarray):
                     if state.shape != amounts.shape:
                         raise ModelError(f"model {self.model.id!r}: a state needs {amounts.size} values ({', '.join(self._species)}), got {state.size}")
-                    amounts = state.astype(float).copy()
+                    amounts = state.astype(float)
                 else:
                     for k, v in dict(state).items():
                         if k in self._species_index:
@@ -739,13 +767,33 @@ class Simulator:
         with cap.capture():
             try:
                 if times.size == 2 or uniform:
-                    out = self._rr.simulate(float(times[0]), float(times[-1]), int(times.size))
+                    out = self._simulate(float(times[0]), float(times[-1]), int(times.size))
                 else:
-                    out = self._rr.simulate(times=times.tolist())
+                    out = self._simulate_at(times.tolist())
             except RuntimeError as exc:
                 raise self._failure("time course", exc) from None
         cap.clear()
         return np.asarray(out)[:, 1:]
+
+    def _simulate(self, start: float, end: float, points: int):
+        """``rr.simulate(start, end, points)``, without the Python wrapper's
+        per-call argument checks and integrator look-ups (a tenth of a short
+        time course): libRoadRunner's own call with kept options, the same
+        numbers (the integrator's fixed output steps are set at compile)."""
+        if self._uniform is None:
+            return self._rr.simulate(start, end, points)
+        o = self._uniform
+        o.start = start
+        o.end = end
+        o.steps = points - 1
+        return self._rr._simulate(o)
+
+    def _simulate_at(self, times: list[float]):
+        """``rr.simulate(times=times)`` the same way (see :meth:`_simulate`)."""
+        if self._at is None:
+            return self._rr.simulate(times=times)
+        self._rr._setSimulateOptionsTimes(self._at, times)
+        return self._rr._simulate(self._at)
 
     # ------------------------------------------------------------ steady state
     def _moieties_valid(self) -> bool:
@@ -891,6 +939,7 @@ class Simulator:
         own = rr is self._rr
         if own:
             self._init_held.clear()  # the solver may reset the initial values (see __init__)
+            self._held_check_all = True
         # libRoadRunner regenerates the model of an instance compiled without
         # moiety analysis on every steady-state solve (a new ExecutableModel):
         # the kept handle is renewed after every solve, on any instance

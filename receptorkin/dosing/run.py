@@ -421,6 +421,8 @@ class PreparedExperiment:
         if sel:
             sim.check_selections(sel)
         self.selections = sel
+        self._selections = tuple(sel)
+        self._species = tuple(sim.species)
         self._base = dict(experiment.overrides)
         touched = _TOUCHED.get(sim)
         if touched is None:
@@ -446,8 +448,8 @@ class PreparedExperiment:
         out, steady = self._execute(overrides, start_state, reset)
         sim, plan = self.sim, self.plan
         return ExperimentResult(
-            experiment=self.experiment, selections=tuple(self.selections), times=plan.times, values=out,
-            steady=steady, final_state=sim.state(), species=tuple(sim.species), time_unit=sim.time_unit,
+            experiment=self.experiment, selections=self._selections, times=plan.times, values=out,
+            steady=steady, final_state=sim.state(), species=self._species, time_unit=sim.time_unit,
             segment=plan.segment, segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T)
 
     def values(self, overrides: "Mapping[str, float] | None" = None) -> np.ndarray:
