@@ -57,8 +57,8 @@ doses = np.logspace(-3, 3, 12)
 out["12-dose steady-state dose-response, trafficking"] = cpu(lambda: sim.dose_response(doses), 21, 5)
 out["24 h time course, 100 points"] = cpu(lambda: sim.timecourse(1440, 100, selections=["surface_receptor", "occupancy"]), 21, 5)
 FitProblem = first(("receptorkin.fitting", "FitProblem"))
-load_measurements = first(("receptorkin.measurements", "load_measurements"), ("receptorkin.data", "load_measurements"))
-load_conditions = first(("receptorkin.measurements", "load_conditions"), ("receptorkin.data", "load_conditions"))
+load_measurements = first(("receptorkin.data.measurements", "load_measurements"), ("receptorkin.measurements", "load_measurements"))
+load_conditions = first(("receptorkin.data.measurements", "load_conditions"), ("receptorkin.measurements", "load_conditions"))
 problem = FitProblem("gpcr_desensitization", load_measurements(root / "data" / "desensitization.csv"),
                      ["k_internalization", "k_recycling", "k_degradation", "K_E"],
                      conditions=load_conditions(root / "data" / "desensitization_conditions.csv"), rtol=1e-8, atol=1e-9)
