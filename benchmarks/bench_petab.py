@@ -110,7 +110,7 @@ def chain_problem(n: int = 75):
 def bench_no_preequilibration() -> None:
     """A PEtab llh without pre-equilibration does no moiety analysis (it recompiles the model)."""
     from receptorkin.models.sbml import read_sbml
-    from receptorkin.petab_io import PetabProblem
+    from receptorkin.petab.problem import PetabProblem
     from receptorkin.simulation import Simulator
 
     sbml, tables = chain_problem(75)
@@ -129,7 +129,7 @@ def bench_no_preequilibration() -> None:
 def main() -> None:
     import warnings
 
-    from receptorkin.petab_io import PetabProblem, fit_petab
+    from receptorkin.petab.problem import PetabProblem, fit_petab
 
     warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
     bench_no_preequilibration()

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from receptorkin.cli import main
-from receptorkin.diagnostics import antimony_definitions, sbml_element_at
+from receptorkin.models.diagnostics import antimony_definitions, sbml_element_at
 from receptorkin.errors import ModelError
 
 MODEL = """model recep()

@@ -7,8 +7,8 @@ import re
 
 from conftest import DATA
 from receptorkin.curves import fit_curve
-from receptorkin.htmlreport import Report, report_for, sha256_file
-from receptorkin.readers import read_frame
+from receptorkin.report.html import Report, report_for, sha256_file
+from receptorkin.data.readers import read_frame
 
 
 def test_curve_report_has_units_intervals_methods_and_a_decodable_png():

@@ -1,4 +1,4 @@
-"""receptorkin.readers: Excel sheets, GraphPad Prism tables and wide replicates read like the CSV."""
+"""receptorkin.data.readers: Excel sheets, GraphPad Prism tables and wide replicates read like the CSV."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from conftest import DATA
 from receptorkin.cli import main
 from receptorkin.curves import fit_curve
 from receptorkin.errors import DataError
-from receptorkin.measurements import load_measurements
-from receptorkin.readers import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
+from receptorkin.data.measurements import load_measurements
+from receptorkin.data.readers import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
 
 LAB = DATA / "lab"
 CSV = LAB / "doses.csv"

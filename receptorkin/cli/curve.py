@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     from ..jsonout import dumps
     from ..errors import FitError
     from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..plots_curves import plot_curve_fit
+    from ..plots.curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
     try:
@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
-    from ..readers import needs_reader, read_frame
+    from ..data.readers import needs_reader, read_frame
 
     data = args.data
     if needs_reader(args.data, args.sheet, args.replicates):
@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    from ..htmlreport import curve_report
+    from ..report.html import curve_report
 
     extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
     with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all

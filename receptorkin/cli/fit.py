@@ -45,7 +45,7 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     """A FitProblem from the CLI options (shared with ``receptorkin compare``)."""
     from ..errors import FitError
     from ..fitting import FitProblem, Observable, ParameterSpec
-    from ..measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
+    from ..data.measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
     from ..models import load_model
     from ._common import parse_assignments, parse_number, parse_range
 
@@ -93,7 +93,7 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     """Write the fit's files into ``outdir`` as a whole (staged, then renamed into place)."""
     from pathlib import Path
 
-    from ..htmlreport import write_report
+    from ..report.html import write_report
     from ..io import atomic_write_text, staged_outdir
 
     names = ["fit.json", "fitted.xml", "fit.png", "report.md", "report.html"]

@@ -128,7 +128,7 @@ def _write_png(fig, path) -> None:
 
 
 def _write_report(result, path) -> None:
-    from ..htmlreport import write_report
+    from ..report.html import write_report
 
     write_report(result, path, force=True)
 

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..diagnostics import summarize
+    from ..models.diagnostics import summarize
     from ..models.sbml import validate_source
 
     report = validate_source(args.file)

@@ -702,13 +702,13 @@ class CurveFitResult:
         return self.summary()
 
     def __repr__(self) -> str:
-        from ..htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from ..htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -736,7 +736,7 @@ class CurveFitResult:
 
     def plot(self, path: str | None = None, *, force: bool = False, ax: Any = None, title: str | None = None):
         """Plot data and fitted curves on a log dose axis (controls shown left of a break);
-        see :func:`receptorkin.plots_curves.plot_curve_fit`."""
-        from ..plots_curves import plot_curve_fit
+        see :func:`receptorkin.plots.curves.plot_curve_fit`."""
+        from ..plots.curves import plot_curve_fit
 
         return plot_curve_fit(self, path=path, force=force, ax=ax, title=title)

@@ -36,11 +36,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import CONDITION, DOSE, OBSERVABLE, REPLICATE, RESPONSE, SD, TIME, Problem, read_table, validate_table
-from .dosing import Exposure
-from .dosing import parse_exposures as _parse_exposures
-from .errors import DataError, RegimenError
-from .units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_time
+from .tables import CONDITION, DOSE, OBSERVABLE, REPLICATE, RESPONSE, SD, TIME, Problem, read_table, validate_table
+from ..dosing import Exposure
+from ..dosing import parse_exposures as _parse_exposures
+from ..errors import DataError, RegimenError
+from ..units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_time
 
 __all__ = ["Measurements", "Exposure", "Condition", "load_measurements", "load_conditions", "parse_exposures",
            "DEFAULT_CONDITION", "DEFAULT_OBSERVABLE"]
@@ -280,7 +280,7 @@ def load_conditions(path: str | os.PathLike, parameters: Mapping[str, float] | N
     if parameters is not None:
         for col in extra:
             if col not in parameters:
-                from .models.sbml import closest
+                from ..models.sbml import closest
 
                 problems.append(Problem(source, 1, col, f"not a parameter of the model{closest(col, parameters)}"))
     out: dict[str, Condition] = {}

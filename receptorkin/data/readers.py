@@ -48,7 +48,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = [
     "EXCEL_SUFFIXES",
@@ -436,7 +436,7 @@ def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates:
     else:
         if sheet is not None:
             raise DataError(f"{p}: a sheet ({sheet!r}) is given but the file is delimited text, not a workbook")
-        from .data import read_table
+        from .tables import read_table
 
         df = read_table(p, comment=comment)
         df = df.astype(object)

@@ -13,7 +13,7 @@ figure) in Jupyter.
 
 Example
 -------
->>> from receptorkin.htmlreport import Report
+>>> from receptorkin.report.html import Report
 >>> import pandas as pd
 >>> r = Report("Demo", summary=["Two numbers."], tables=[("Values", pd.DataFrame({"x": [1.0, 2.5]}), "")])
 >>> "<table" in r.html() and r.html().startswith("<!DOCTYPE html>")
@@ -75,7 +75,7 @@ def software_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     if "receptorkin" not in out:
-        from . import __version__
+        from .. import __version__
 
         out["receptorkin"] = __version__
     return out
@@ -215,7 +215,7 @@ class Report:
 
     def write(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Write the page atomically (an existing file needs ``force``)."""
-        from .io import atomic_write_text
+        from ..io import atomic_write_text
 
         return atomic_write_text(path, self.html(), force=force)
 
@@ -233,7 +233,7 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
     """Report of a mechanistic :class:`~receptorkin.fitting.FitResult`."""
     import pandas as pd
 
-    from .fitting.chi2 import CHI2_DEFINITION
+    from ..fitting.chi2 import CHI2_DEFINITION
 
     profiled = bool(result.profiles)
     rows = []
@@ -373,7 +373,7 @@ def optimize_report(opt: Any, *, figures: bool = True) -> Report:
 
     units = opt.parameter_units()
     best = pd.DataFrame([{"parameter": k, "value": v, "unit": units.get(k, "")} for k, v in opt.best_parameters.items()])
-    from .dosing.metrics import METRICS
+    from ..dosing.metrics import METRICS
 
     metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
                             for k, v in opt.best_metrics.items()])
@@ -425,7 +425,7 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
 
 
 def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
-    """Report of a :class:`~receptorkin.petab_io.PetabFitResult`."""
+    """Report of a :class:`~receptorkin.petab.problem.PetabFitResult`."""
     import pandas as pd
 
     info = res.to_dict()["parameters"]
@@ -467,7 +467,7 @@ def report_for(obj: Any, **context: Any) -> Report:
                 "OptimizeResult": optimize_report, "PopulationResult": population_report,
                 "PetabFitResult": petab_fit_report}
     if kind not in builders:
-        from .errors import ReceptorkinError
+        from ..errors import ReceptorkinError
 
         raise ReceptorkinError(f"no HTML report for a {kind}")
     return builders[kind](obj, **context)

@@ -38,7 +38,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DuplicateRowWarning
+from ..errors import DataError, DuplicateRowWarning
 
 __all__ = [
     "DOSE",
@@ -377,7 +377,7 @@ def read_table(
     converted columns, not the file's text.
 
     Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
-    columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
+    columns are read by :mod:`receptorkin.data.readers` (``sheet``: sheet or Prism
     table; ``replicates``: columns or a pattern such as ``'rep*'`` melted into
     ``replicates_into``) and then checked by the same rules.
 

@@ -9,7 +9,7 @@ them.
 
 Example
 -------
->>> from receptorkin.diagnostics import antimony_definitions
+>>> from receptorkin.models.diagnostics import antimony_definitions
 >>> antimony_definitions("model m()\\n  k1 = 0.1;\\n  J0: A -> B; k1*A\\nend")["J0"]
 3
 """
