@@ -74,7 +74,7 @@ def test_llh_without_preequilibration_compiles_no_moiety_analysis(monkeypatch) -
     """Every compilation goes through the Simulator's one roadrunner factory: counted,
     a PEtab llh without pre-equilibration compiles the model once and never with
     moiety analysis; with a pre-equilibration (0009) the steady-state copy has it."""
-    from receptorkin import simulation
+    from receptorkin.simulation import simulator as simulation
 
     compiled: list[bool] = []
     real = simulation._new_roadrunner
