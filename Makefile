@@ -53,7 +53,7 @@ docs: $(STAMP)
 	$(PY) -m mkdocs build --site-dir site
 
 report-check: $(STAMP)
-	$(PY) -m pytest -q tests/test_reports_browser.py
+	$(PY) -m pytest -q -rs tests/test_reports_browser.py
 
 models: $(STAMP)
 	$(PY) -m receptorkin.models

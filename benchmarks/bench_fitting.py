@@ -77,7 +77,8 @@ def naive_residual_factory(problem, every: int = 1):
     return residual
 
 
-def main() -> None:
+def basics() -> None:
+    """One evaluation and one fit against the naive script; multistart speed-up; standard errors."""
     from receptorkin.fitting import fit
     from receptorkin.fitting.objective import local_fit
     from receptorkin.fitting.uncertainty import covariance
@@ -160,58 +161,95 @@ def main() -> None:
         print(f"    {name:22s} {a:.5g} vs {b:.5g}  ({(a / b - 1) * 100:+.2f}%)")
 
 
-def _today(problem, starts, max_nfev=200):
-    """The local fits before the estimation engine, replayed in the same run:
-    lmfit least squares with the solver-scaled central-difference Jacobian
-    (tolerance 1e-10), iteratively reweighted for one noise level per
-    observable, one start after another.  Returns each end point and its noise levels."""
-    from receptorkin.fitting.objective import local_fit
+#: the last commit before the estimation engine landed (``git log --oneline -- receptorkin/estimation | tail -1``
+#: is 211ccca; this is its parent): lmfit least squares with solver-scaled central differences
+PREVIOUS_RELEASE = "849cbad"
 
-    lo, hi = problem.bounds()
-    sigma0 = problem.noise_levels
-    out = []
-    for s in starts:
-        problem.set_noise_levels(sigma0)
+_PREVIOUS_SCRIPT = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1] + "/benchmarks")
+import numpy as np
+from bench_fitting import _problem
+from receptorkin.fitting import fit
+from receptorkin.fitting.multistart import latin_hypercube_starts
+starts = latin_hypercube_starts(_problem(), 20, 3)
+t0, c0 = time.perf_counter(), time.process_time()
+res = fit(_problem(), n_starts=20, seed=3, jobs=1, profiles=False, progress=False)
+wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+ends = [[res.starts.loc[i, "end:" + n] for n in res.names] for i in range(len(res.starts))]
+print(json.dumps({"wall": wall, "cpu": cpu, "starts": starts.tolist(), "ends": ends,
+                  "nfev": res.starts["nfev"].tolist()}))
+"""
+
+
+def _previous_release(commit: str = PREVIOUS_RELEASE) -> dict | None:
+    """Run the 20-start fit of ``commit`` (exported with ``git archive`` into a
+    temporary folder) in a subprocess; None when git or the commit is missing."""
+    import json
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="rk-previous-") as tmp:
         try:
-            x, *_ = local_fit(problem.residuals, s, lo, hi, max_nfev=max_nfev)
-            for _ in range(10):
-                old = problem.noise_levels
-                new = problem.update_noise(x)
-                x, *_ = local_fit(problem.residuals, x, lo, hi, max_nfev=max_nfev)
-                if all(abs(new[k] - old[k]) <= 1e-4 * max(old[k], 1e-300) for k in new):
-                    break
-            problem.update_noise(x)
-            out.append((x, problem.neg2_loglik(x), problem.noise_levels))
-        except Exception:  # a failed start does not reach the optimum
-            out.append((None, np.inf, sigma0))
-    return out
+            tar = subprocess.run(["git", "-C", str(ROOT), "archive", commit], check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=tar, check=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"  (previous release {commit} not measured: {exc})")
+            return None
+        env = {**__import__("os").environ, "PYTHONPATH": tmp}
+        out = subprocess.run([sys.executable, "-c", _PREVIOUS_SCRIPT, tmp], cwd=tmp, env=env, capture_output=True,
+                             text=True)
+        if out.returncode != 0:
+            print(f"  (previous release {commit} failed: {out.stderr.strip().splitlines()[-1:]})")
+            return None
+        return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def engine() -> None:
     """The estimation engine (exact Jacobian from forward sensitivities)
-    against the finite-difference fits it replaces, same starts, same run."""
+    against the fits before it, same 20 starts, jobs=1, same run: the previous
+    release itself (lmfit least squares with central differences, run from
+    ``git archive`` in a subprocess) and the current code with
+    ``derivatives='fd'``.  Every end point is judged in this process by the
+    same objective: χ² at the best end point's maximum-likelihood noise levels."""
     from receptorkin.fitting import fit
     from receptorkin.fitting.multistart import latin_hypercube_starts
 
-    print("\n# Estimation engine: exact forward sensitivities vs central finite differences")
+    print("\n# Estimation engine: exact forward sensitivities vs central finite differences (20 starts, seed 3, jobs=1)")
     prob = _problem()
-    prob.initial_noise()
     starts = latin_hypercube_starts(prob, 20, 3)
-    t0 = time.perf_counter()
-    today = _today(prob, starts)
-    t_fd = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    res = fit(_problem(), n_starts=20, seed=3, jobs=1, profiles=False)
-    t_ex = time.perf_counter() - t0
-    # judge every end point by chi2 at the engine's best noise levels (as fit() does)
-    prob.set_noise_levels(res.noise_levels)
-    chi2_today = np.array([prob.chi2(x) if x is not None else np.inf for x, _, _ in today])
-    best = min(res.chi2, float(np.min(chi2_today)))
-    ok_ex = int(np.sum(res.starts["chi2"].to_numpy() <= best + 0.1))
-    ok_fd = int(np.sum(chi2_today <= best + 0.1))
-    print(f"{'20 starts, jobs=1: engine (exact) vs before (finite diff.)':58s} {t_ex:8.1f} s vs {t_fd:.1f} s: "
-          f"ratio {t_fd / t_ex:.2f}x (target >= 3x); at the best objective (0.1 chi2): {ok_ex}/20 vs {ok_fd}/20 "
-          f"(target 20/20); evaluations per start (residuals+Jacobian): median {int(res.starts['nfev'].median())}")
+    runs: dict[str, tuple[float, float, np.ndarray, list]] = {}
+    before = _previous_release()
+    if before is not None:
+        same = np.allclose(np.array(before["starts"]), starts, rtol=0, atol=1e-12)
+        ends = [prob.to_scaled(dict(zip(prob.names, e))) for e in before["ends"]]
+        runs[f"previous release {PREVIOUS_RELEASE} (lmfit, central differences)"] = (
+            before["wall"], before["cpu"], np.array(before["nfev"]), ends)
+        if not same:
+            print("  warning: the previous release drew different starts")
+    for label, kw in (("this code, derivatives='fd'", {"derivatives": "fd"}), ("this code, default (exact)", {})):
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = fit(_problem(), n_starts=20, seed=3, jobs=1, profiles=False, progress=False, **kw)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        ends = [prob.to_scaled({n: res.starts.loc[i, "end:" + n] for n in res.names}) for i in range(len(res.starts))]
+        runs[label] = (wall, cpu, res.starts["nfev"].to_numpy(), ends)
+    # one yardstick for every end point: the profiled likelihood picks the best; chi2 at its noise levels
+    neg2ll = {k: np.array([prob.neg2_loglik(x) if np.all(np.isfinite(x)) else np.inf for x in v[3]])
+              for k, v in runs.items()}
+    label_best = min(neg2ll, key=lambda k: float(np.min(neg2ll[k])))
+    x_best = runs[label_best][3][int(np.argmin(neg2ll[label_best]))]
+    prob.update_noise(x_best)
+    best = prob.chi2(x_best)
+    new_wall, new_cpu = runs["this code, default (exact)"][:2]
+    for label, (wall, cpu, nfev, ends) in runs.items():
+        chi2 = np.array([prob.chi2(x) if np.all(np.isfinite(x)) else np.inf for x in ends])
+        ok_code = int(np.sum(chi2 <= best + 0.1))
+        ok_rel = int(np.sum(chi2 <= best * (1 + 1e-6)))
+        print(f"  {label:52s} {wall:7.1f} s wall, {cpu:6.1f} s CPU; ratio to default {wall / new_wall:5.2f}x wall, "
+              f"{cpu / new_cpu:5.2f}x CPU; at the best: {ok_code}/20 (0.1 chi2), {ok_rel}/20 (1e-6 relative); "
+              f"residual evaluations per start: median {int(np.median(nfev))}")
+    print(f"  best chi2 {best:.6f} (target: default >= 3x faster than the previous release, 20/20 at the best)")
 
     # gradient of a 20-parameter problem: 14 model parameters + 2 per-condition ones (4 conditions)
     from receptorkin.fitting import FitProblem, ParameterSpec
@@ -236,20 +274,56 @@ def engine() -> None:
           f"{2 * big.n_parameters}x)")
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (pool workers count once joined)."""
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
 def posterior() -> None:
-    """10,000 posterior draws of the desensitization fit with emcee on 2 processes."""
+    """Posterior sampling of the desensitization fit with emcee: serial against
+    a 2-process pool on the same seed (identical draws), then 10,000 draws on
+    2 processes with their diagnostics.  Wall and CPU time (this process and
+    its pool workers): on a shared machine the CPU time says what 2 free
+    cores would take (CPU / 2 for the pool)."""
     from receptorkin.fitting import fit
+    from receptorkin.fitting.derived import rate_half_life
 
     print("\n# Posterior sampling (emcee), desensitization fit")
-    res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False)
-    t0 = time.perf_counter()
+    res = fit(_problem(), n_starts=4, seed=3, jobs=2, profiles=False, progress=False)
+    times = {}
+    for jobs in (1, 2):
+        t0, c0 = time.perf_counter(), _cpu()
+        post = res.posterior(n_draws=2_000, seed=0, jobs=jobs)
+        times[jobs] = (time.perf_counter() - t0, _cpu() - c0, post)
+    same = np.array_equal(times[1][2].draws, times[2][2].draws)
+    print(f"{'2,000 draws: serial vs 2-process pool':58s} {times[1][0]:8.1f} s vs {times[2][0]:.1f} s wall: pool "
+          f"{times[1][0] / times[2][0]:.2f}x; CPU {times[1][1]:.1f} s vs {times[2][1]:.1f} s (pool overhead "
+          f"{times[2][1] / times[1][1] - 1:+.0%}); identical draws: {same}")
+    t0, c0 = time.perf_counter(), _cpu()
     post = res.posterior(n_draws=10_000, seed=0, jobs=2)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, _cpu() - c0
     total = post.n_walkers * (post.n_steps + post.burn)
-    print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s (target <= 600 s); {post.n_walkers} walkers x "
-          f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; acceptance "
-          f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()}; "
+    print(f"{'10,000 draws (+ burn-in), jobs=2':58s} {dt:8.1f} s wall, {cpu:.1f} s CPU (on 2 free cores "
+          f"~{cpu / 2:.0f} s; target <= 600 s); {post.n_walkers} walkers x "
+          f"({post.burn} burn + {post.n_steps}) steps = {total} evaluations; moves: {post.moves}; acceptance "
+          f"{post.acceptance_fraction:.2f}; tau {np.round(post.autocorr_time, 1).tolist()} steps "
+          f"(chain = {post.n_steps / np.max(post.autocorr_time):.0f} tau, >= 50 wanted); "
           f"ESS {np.round(post.ess).astype(int).tolist()}")
+    half = rate_half_life("k_degradation", res)
+    med, (lo, hi), _ = post.derived(half)
+    point = res.derived(half)
+    print(f"{'  ln2/k_degradation: posterior median [95% CrI] vs delta method':58s} {med:.0f} [{lo:.0f}, {hi:.0f}] "
+          f"min vs {point['value']:.0f} [{point['ci'][0]:.0f}, {point['ci'][1]:.0f}] min")
+
+
+def main() -> None:
+    """Everything (what ``make bench`` runs)."""
+    basics()
+    engine()
+    posterior()
 
 
 if __name__ == "__main__":
@@ -261,5 +335,3 @@ if __name__ == "__main__":
         posterior()
     else:
         main()
-        engine()
-        posterior()

@@ -25,6 +25,8 @@ __all__ = [
     "DuplicateRowWarning",
     "MissingDependencyError",
     "AssumedUnitWarning",
+    "PlotError",
+    "SamplingWarning",
     "ReceptorkinDeprecationWarning",
 ]
 
@@ -80,6 +82,10 @@ class MissingDependencyError(ReceptorkinError, ImportError):
     names the ``pip install 'receptorkin[extra]'`` that provides it."""
 
 
+class PlotError(ReceptorkinError, ValueError):
+    """A figure cannot be drawn as asked (e.g. the wrong number of axes passed as ``ax=``)."""
+
+
 class ReceptorkinWarning(UserWarning):
     """Base class of every warning receptorkin issues on purpose."""
 
@@ -90,6 +96,10 @@ class DuplicateRowWarning(ReceptorkinWarning):
 
 class AssumedUnitWarning(ReceptorkinWarning):
     """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""
+
+
+class SamplingWarning(ReceptorkinWarning):
+    """A posterior sample is too short for its autocorrelation time (fewer than ~50 τ per walker)."""
 
 
 class ReceptorkinDeprecationWarning(ReceptorkinWarning, DeprecationWarning):

@@ -2,8 +2,10 @@
 
 Used by tests/test_reports_browser.py (``make report-check``).  Chromium is the
 Debian package ``chromium`` (or ``chromium-browser``/``google-chrome``); the
-report is loaded in an iframe of a small harness page that counts the images
-which did not decode, and Chromium's console log (``--enable-logging=stderr``)
+report is loaded in an iframe of a small harness page that counts the figures
+(``<img>`` and inline ``<svg>``) and those which did not decode (an image that
+does not load; an SVG with no size, nothing drawn, or a reference to a missing
+definition), and Chromium's console log (``--enable-logging=stderr``)
 is scanned for console messages (a CSP violation, a script error, a failed load).
 """
 
@@ -26,13 +28,29 @@ HARNESS = """<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
 document.getElementById('f').addEventListener('load', function () {
   var out = [];
   try {
-    var imgs = this.contentDocument.images;
-    out.push('images ' + imgs.length);
+    var doc = this.contentDocument;
+    var imgs = doc.images;
+    var svgs = doc.querySelectorAll('figure > svg');
+    out.push('images ' + (imgs.length + svgs.length));
     for (var i = 0; i < imgs.length; i++) {
       var im = imgs[i];
       if (!(im.complete && im.naturalWidth > 0)) out.push('broken image ' + i + ': ' + (im.alt || im.src.slice(0, 40)));
     }
-    out.push('title ' + this.contentDocument.title);
+    // an inline SVG figure is broken when it has no size, draws nothing, or references a missing definition
+    for (var j = 0; j < svgs.length; j++) {
+      var svg = svgs[j], box = svg.getBoundingClientRect(), why = [];
+      if (!(box.width > 0 && box.height > 0)) why.push('no size');
+      if (!svg.querySelector('path, use, text, rect, circle, polygon, polyline, image')) why.push('draws nothing');
+      var refs = svg.querySelectorAll('use, [clip-path]');
+      for (var k = 0; k < refs.length; k++) {
+        var ref = refs[k].getAttribute('xlink:href') || refs[k].getAttribute('href') || '';
+        var m = (refs[k].getAttribute('clip-path') || '').match(/url\\(#([^)]+)\\)/);
+        var id = ref.charAt(0) === '#' ? ref.slice(1) : (m ? m[1] : null);
+        if (id && !doc.getElementById(id)) { why.push('missing #' + id); break; }
+      }
+      if (why.length) out.push('broken svg ' + j + ': ' + (svg.getAttribute('aria-label') || '') + ' (' + why.join(', ') + ')');
+    }
+    out.push('title ' + doc.title);
   } catch (e) { out.push('harness error ' + e); }
   document.getElementById('result').textContent = 'DONE\\n' + out.join('\\n');
 });
@@ -81,7 +99,7 @@ def check_report(browser: str, report: Path) -> Check:
         raise RuntimeError(f"the harness did not finish (exit {proc.returncode}): {proc.stderr[-2000:]}")
     lines = m.group(1).splitlines()[1:]
     images = int(next(line.split()[1] for line in lines if line.startswith("images ")))
-    broken = [line for line in lines if line.startswith(("broken image", "harness error"))]
+    broken = [line for line in lines if line.startswith(("broken image", "broken svg", "harness error"))]
     title = next((line[6:] for line in lines if line.startswith("title ")), "")
     console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line]
     return Check(images, broken, console, title)

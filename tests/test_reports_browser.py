@@ -2,8 +2,11 @@
 
 The reports are written by the CLI commands themselves; each is then opened in
 headless Chromium (``make report-check``), and one screenshot per report kind is
-kept in ``report-check-output/`` for a human to look at.  Without Chromium the
-browser part is skipped (the reports are still built and checked as files).
+kept in ``report-check-output/`` (emptied first; the folder is printed at the end
+of the run) for a human to look at.  Without Chromium the browser part is
+skipped (the reports are still built and checked as files).  Deliberately
+broken reports (a console error, an image that does not decode, an SVG figure
+pointing at a missing definition) prove that the check can fail.
 """
 
 from __future__ import annotations
@@ -18,6 +21,29 @@ from receptorkin.cli import main
 
 SHOTS = ROOT / "report-check-output"
 KINDS = ["curve", "fit", "compare", "regimen-compare", "regimen-optimize", "population", "petab-fit"]
+
+
+@pytest.fixture(scope="module")
+def shots(request):
+    """The screenshot folder, emptied of earlier runs' screenshots; named in the terminal summary."""
+    SHOTS.mkdir(exist_ok=True)
+    for old in SHOTS.glob("*.png"):
+        old.unlink()
+    yield SHOTS
+    taken = sorted(p.name for p in SHOTS.glob("*.png"))
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and taken:
+        with capture.global_and_fixture_disabled():  # past pytest's output capture, onto the terminal
+            reporter.write_line(f"\nreport-check: {len(taken)} screenshots in {SHOTS}: {', '.join(taken)}")
+
+
+def _ink(png) -> float:
+    """Fraction of a screenshot's pixels that are not (near) white: a blank page has ~0."""
+    import matplotlib.image as mpimg
+
+    rgb = mpimg.imread(png)[..., :3]
+    return float((rgb.min(axis=-1) < 0.9).mean())
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +85,8 @@ def reports(tmp_path_factory):
 def test_report_is_self_contained_with_methods_and_table(reports, kind):
     text = reports[kind].read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
-    assert not re.search(r"""(src|href)=["'](?!data:)""", text), "the report loads something from outside"
+    # data: URIs and same-document references (#id, as inline SVG uses) load nothing
+    assert not re.search(r"""(src|href)=["'](?!data:|#)""", text), "the report loads something from outside"
     assert "<table" in text and "<h2>Methods</h2>" in text and "Software: " in text
     if kind in ("fit", "compare"):
         assert "SHA-256" in text and "seed" in text and "rtol" in text
@@ -67,15 +94,53 @@ def test_report_is_self_contained_with_methods_and_table(reports, kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_report_renders_in_headless_chromium(reports, kind):
+def test_report_figures_are_inline_svg(reports, kind):
+    text = reports[kind].read_text(encoding="utf-8")
+    n_svg = len(re.findall(r"<figure><svg ", text))
+    assert '<img alt=' not in text  # no PNG figure (a colour bar's gradient inside an SVG may be a raster)
+    assert n_svg == (0 if kind == "petab-fit" else len(re.findall(r"<figure>", text))) and (kind == "petab-fit" or n_svg)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_report_renders_in_headless_chromium(reports, shots, kind):
     browser = find_chromium()
     if browser is None:
         pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
     seen = check_report(browser, reports[kind])
     assert seen.console == [], seen.console
     assert seen.broken == [], seen.broken
-    expected_images = {"petab-fit": 0}.get(kind)
-    if expected_images is None:
-        assert seen.images >= 1
-    shot = screenshot(browser, reports[kind], SHOTS / f"{kind}.png")
+    figures = reports[kind].read_text(encoding="utf-8").count("<figure>")
+    assert seen.images == figures and (kind == "petab-fit" or figures >= 1)
+    shot = screenshot(browser, reports[kind], shots / f"{kind}.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert _ink(shot) > 0.005, "the screenshot is (nearly) blank"
+
+
+BROKEN = {
+    # CSP forbids scripts: the blocked inline script is a console error
+    "console": ("<script>console.error('boom')</script>", "console"),
+    "image": ('<figure><img alt="truncated" src="data:image/png;base64,iVBORw0KGgoAAAA"></figure>', "broken image"),
+    "svg": ('<figure><svg role="img" aria-label="dangling" width="100" height="50" xmlns="http://www.w3.org/2000/svg" '
+            'xmlns:xlink="http://www.w3.org/1999/xlink"><use xlink:href="#m-nowhere" x="5" y="5"/></svg></figure>',
+            "missing #m-nowhere"),
+}
+
+
+@pytest.mark.parametrize("defect", sorted(BROKEN))
+def test_the_browser_check_fails_on_a_broken_report(tmp_path, defect):
+    browser = find_chromium()
+    if browser is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium)")
+    from receptorkin.report.html import Report
+
+    snippet, expected = BROKEN[defect]
+    page = Report("A deliberately broken report", summary=["text"]).html().replace("<h2>Warnings</h2>", snippet + "<h2>Warnings</h2>")
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    seen = check_report(browser, path)
+    assert not seen.ok
+    found = seen.console if expected == "console" else seen.broken
+    assert found and (expected == "console" or expected in " ".join(found)), (seen.console, seen.broken)
+    clean = tmp_path / "clean.html"
+    clean.write_text(Report("A clean report", summary=["text"]).html(), encoding="utf-8")
+    assert check_report(browser, clean).ok  # the same page without the defect passes

@@ -110,7 +110,7 @@ def run_fit(args: argparse.Namespace) -> int:
     path = result.write(out, force=args.force)
     from ..report.html import write_report
 
-    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem)
+    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem, problem=problem)
     print(result)
     _log.info(f"wrote {path}")
     _log.info(f"wrote {html}")

@@ -79,6 +79,8 @@ class CurveFitResult:
     notes: list[str] = field(default_factory=list)
     dose_unit: str | None = None
     covariate_units: dict[str, str | None] = field(default_factory=dict)
+    n_starts: int = 1  #: optimizer runs tried (self-start and its variants)
+    n_at_best: int = 1  #: of those, how many reached the best residual sum of squares (relative 1e-6)
     _profiles: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction

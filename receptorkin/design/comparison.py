@@ -81,11 +81,12 @@ class ComparisonResult:
     results: tuple[RegimenResult, ...] = field(repr=False)
     threshold: float = math.nan
 
-    def plot(self, title: str = ""):
-        """Drug concentration, response and surface receptors over time, one line per regimen."""
+    def plot(self, title: str = "", ax=None):
+        """Drug concentration, response and surface receptors over time, one line per regimen; ``ax``: the
+        caller's axes (see :func:`receptorkin.plots.plot_regimens`).  Returns the Figure."""
         from ..plots import plot_regimens
 
-        return plot_regimens(self, title=title)
+        return plot_regimens(self, title=title, ax=ax)
 
     def __repr__(self) -> str:
         from ..report.html import short_repr
@@ -539,11 +540,12 @@ class OptimizeResult:
 
         return dumps(self.to_dict(), indent=indent)
 
-    def plot(self, title: str = ""):
-        """The Pareto front of the objective against receptor preservation, the optimum marked."""
+    def plot(self, title: str = "", ax=None):
+        """The Pareto front of the objective against receptor preservation, the optimum marked; ``ax``: the
+        caller's axes (see :func:`receptorkin.plots.plot_pareto`).  Returns the Figure."""
         from ..plots import plot_pareto
 
-        return plot_pareto(self, title=title)
+        return plot_pareto(self, title=title, ax=ax)
 
     def __repr__(self) -> str:
         from ..report.html import short_repr

@@ -18,11 +18,11 @@ from .parameters import Parameter, ParameterSet, Prior
 from .starts import latin_hypercube
 from .optimize import LocalResult, fit_least_squares, minimize_likelihood
 from .multistart import MultistartResult, multistart
-from .uncertainty import StandardErrors, standard_errors, Profile, profile
+from .uncertainty import StandardErrors, standard_errors, Profile, profile, DeltaEstimate, delta_method
 from .sampling import PosteriorSample, sample_posterior
 
 __all__ = [
     "LeastSquaresObjective", "LikelihoodObjective", "FunctionObjective", "Parameter", "ParameterSet", "Prior",
     "latin_hypercube", "LocalResult", "fit_least_squares", "minimize_likelihood", "MultistartResult", "multistart",
-    "StandardErrors", "standard_errors", "Profile", "profile", "PosteriorSample", "sample_posterior",
+    "StandardErrors", "standard_errors", "Profile", "profile", "DeltaEstimate", "delta_method", "PosteriorSample", "sample_posterior",
 ]

@@ -19,7 +19,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["StandardErrors", "standard_errors", "Profile", "profile", "crossing_interval"]
+__all__ = ["StandardErrors", "standard_errors", "Profile", "profile", "crossing_interval", "DeltaEstimate",
+           "delta_method"]
 
 #: eigenvalues of F below this fraction of the largest count as flat (a condition number of 1e10,
 #: i.e. standard errors 1e5 times the best-determined direction's)
@@ -260,3 +261,76 @@ def profile(objective, x_best: np.ndarray, value_best: float, j: int, lower: np.
     prof.ci = (lo, hi)
     prof.open_low, prof.open_high = ol, oh
     return prof
+
+
+@dataclass
+class DeltaEstimate:
+    """A function of the parameters at the estimate, with its delta-method uncertainty.
+
+    Attributes
+    ----------
+    value
+        The function at the estimate.
+    se
+        Its standard error (first-order propagation of the covariance).
+    ci
+        Interval at the requested level: on the log scale for a positive
+        quantity (``value·exp(±z·se/value)``, which stays positive), else
+        ``value ± z·se``; NaN when the gradient or the covariance is not finite.
+    gradient
+        Its gradient on the estimation scale.
+    """
+
+    value: float
+    se: float
+    ci: tuple[float, float]
+    gradient: np.ndarray
+
+
+def delta_method(fn: Callable[[np.ndarray], float], x: np.ndarray, covariance: np.ndarray, *, step: float = 1e-3,
+                 level: float = 0.95, log: bool | None = None) -> DeltaEstimate:
+    """Delta-method standard error and interval of ``fn(x)``.
+
+    The gradient is a central difference on the estimation scale with
+    ``step`` (1e-3 log10 units by default: the truncation error ~step²
+    stays below 1e-6 relative and the simulation's own error, at solver
+    tolerances ~1e-10, well below that after division by the step).
+
+    Parameters
+    ----------
+    fn
+        Estimation-scale vector -> number.
+    x
+        Estimate (estimation scale).
+    covariance
+        Its covariance (estimation scale); NaN entries give NaN results.
+    level
+        Interval level.
+    log
+        Build the interval on the log scale (default: when the value is > 0).
+    """
+    from scipy.stats import norm
+
+    x = np.asarray(x, dtype=float)
+    value = float(fn(x))
+    g = np.empty(x.size)
+    for j in range(x.size):
+        up, down = x.copy(), x.copy()
+        up[j] += step
+        down[j] -= step
+        g[j] = (float(fn(up)) - float(fn(down))) / (2 * step)
+    cov = np.asarray(covariance, dtype=float)
+    used = g != 0
+    var = float(g[used] @ cov[np.ix_(used, used)] @ g[used]) if np.any(used) else 0.0
+    se = math.sqrt(var) if math.isfinite(var) and var >= 0 else math.nan
+    z = float(norm.ppf(0.5 + level / 2))
+    if log is None:
+        log = value > 0
+    if not (math.isfinite(se) and math.isfinite(value)):
+        ci = (math.nan, math.nan)
+    elif log:
+        w = z * se / value
+        ci = (value * math.exp(-w), value * math.exp(w))
+    else:
+        ci = (value - z * se, value + z * se)
+    return DeltaEstimate(value, se, ci, g)

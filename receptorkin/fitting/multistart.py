@@ -57,13 +57,42 @@ class _FiniteDifferences:
         return self.problem.residuals(x), self.jacobian(x)
 
 
+class _Reweighted:
+    """A FitProblem whose last residuals and Jacobian are reused when only the
+    noise levels changed (an iteratively reweighted round starts where the
+    previous one ended: its first evaluation is a rescaling, not a simulation)."""
+
+    def __init__(self, problem: FitProblem) -> None:
+        self.problem = problem
+        obs = problem.data.table["observable"].to_numpy()
+        self._rows = {name: np.flatnonzero(obs == name) for name in problem.noise_levels}
+        self._last: tuple | None = None
+
+    def residuals(self, x: np.ndarray) -> np.ndarray:
+        return self.residuals_and_jacobian(x)[0]
+
+    def residuals_and_jacobian(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        sigma = self.problem.noise_levels
+        if self._last is not None and np.array_equal(self._last[0], x):
+            _, r, J, old = self._last
+            if old != sigma:
+                scale = np.ones(r.size)
+                for name, rows in self._rows.items():
+                    scale[rows] = old[name] / sigma[name]
+                r, J = r * scale, J * scale[:, None]
+        else:
+            r, J = self.problem.residuals_and_jacobian(x)
+        self._last = (np.array(x, dtype=float), r, J, sigma)
+        return r, J
+
+
 def _local(problem: FitProblem, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, sigma: dict,
            max_nfev: int, irls: bool, derivatives: str = "exact") -> tuple[LocalResult, dict]:
     """One start: trust-region least squares with the exact Jacobian; with
     several observables of estimated noise, iteratively reweighted (one noise
     level per observable, σ² = RSS/n at the optimum: maximum likelihood)."""
     problem.set_noise_levels(sigma)
-    objective = problem if derivatives == "exact" else _FiniteDifferences(problem)
+    objective = _Reweighted(problem) if derivatives == "exact" else _FiniteDifferences(problem)
     # with exact derivatives a relative tolerance of 1e-8 is reached cleanly (χ² to ~1e-6 absolute);
     # the reweighting rounds stop at 1e-6 and one final solve tightens the end point
     final_tol = 1e-8 if derivatives == "exact" else 1e-10

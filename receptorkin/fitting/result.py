@@ -169,6 +169,46 @@ class FitResult:
         return sample_fit_posterior(self, n_draws=n_draws, seed=seed, jobs=jobs, n_walkers=n_walkers, burn=burn,
                                     progress=progress)
 
+    def derived(self, quantity, level: float = 0.95):
+        """A derived quantity at the estimates with its delta-method interval.
+
+        Parameters
+        ----------
+        quantity
+            A :class:`~receptorkin.fitting.derived.DerivedQuantity` (or any
+            ``{name: linear value} -> number``).
+        level
+            Interval level.
+
+        Returns
+        -------
+        dict
+            ``name``, ``unit``, ``value``, ``se``, ``ci`` (delta method on the
+            estimation scale, log-scale interval for a positive quantity) and
+            ``method``; for a monotone function of one parameter with a profile
+            interval (``rate_half_life``), ``ci`` is that interval carried
+            through the function and ``method`` says so.
+        """
+        from ..estimation import delta_method
+        from .uncertainty import scaled_covariance
+
+        x = np.array([math.log10(self.estimates[n]) if self.scales[n] == "log10" else self.estimates[n]
+                      for n in self.names])
+
+        def on_scale(z: np.ndarray) -> float:
+            return quantity({n: (10.0 ** v if self.scales[n] == "log10" else float(v)) for n, v in zip(self.names, z)})
+
+        est = delta_method(on_scale, x, scaled_covariance(self), level=level)
+        out = {"name": getattr(quantity, "name", "derived"), "unit": getattr(quantity, "unit", ""),
+               "value": est.value, "se": est.se, "ci": est.ci, "method": "delta method"}
+        single = getattr(quantity, "monotone_in", None)
+        if single in self.names and self.ci_method == "profile" and abs(level - 0.95) < 1e-12:
+            ends = [quantity({**self.estimates, single: v}) for v in self.ci[single]]
+            if all(math.isfinite(e) for e in ends):
+                out["ci"] = (min(ends), max(ends))
+                out["method"] = f"profile likelihood of {single}"
+        return out
+
     @property
     def table(self):
         """Parameter table: estimate, se, ci_low, ci_high, ci_method (profile or Wald), unit, at_bound."""

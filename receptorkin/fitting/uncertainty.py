@@ -19,7 +19,7 @@ from ..estimation.uncertainty import Profile, profile, standard_errors
 
 HESSIAN_STEP = 1e-4  # estimation scale; the exact gradient is accurate to ~rtol, so rtol/h stays ~1e-4 relative
 
-__all__ = ["Profile", "covariance", "flat_groups", "LogPosterior", "sample_fit_posterior", "profile_parameter", "identifiability_warnings", "CHI2_95"]
+__all__ = ["Profile", "covariance", "flat_groups", "LogPosterior", "scaled_covariance", "sample_fit_posterior", "profile_parameter", "identifiability_warnings", "CHI2_95"]
 
 CHI2_95 = 3.841458820694124  # chi-square quantile, 1 df, 0.95
 
@@ -173,15 +173,33 @@ class LogPosterior:
         return value if math.isfinite(value) else -math.inf
 
 
+def scaled_covariance(result) -> np.ndarray:
+    """A fit's covariance on the estimation scale (log10 for rates): the
+    correlation times the standard errors converted back from the linear
+    scale (NaN rows for not-estimable parameters)."""
+    se = []
+    for name in result.names:
+        s, v = result.se.get(name, math.nan), result.estimates[name]
+        se.append(s / (math.log(10) * v) if result.scales[name] == "log10" else s)
+    se_arr = np.array(se, dtype=float)
+    return np.asarray(result.correlation, dtype=float) * np.outer(se_arr, se_arr)
+
+
 def sample_fit_posterior(result, *, n_draws: int = 10_000, n_walkers: int | None = None, seed: int | None = 0,
                          jobs: int = 1, burn: int | None = None, progress: bool = False):
-    """Posterior draws of a fit's parameters with emcee, started in a small
-    ball (a tenth of the standard errors) around the best fit.
+    """Posterior draws of a fit's parameters with emcee.
+
+    The walkers start from the Laplace approximation at the best fit (its
+    covariance on the estimation scale) and most moves are independence
+    proposals from a Student-t with that covariance
+    (:func:`receptorkin.estimation.sample_posterior`); a fit with
+    not-estimable parameters falls back to stretch moves from a small ball
+    (a tenth of the standard errors, 1e-3 where they are undefined).
 
     Returns a :class:`receptorkin.estimation.PosteriorSample` (linear-scale
     draws, acceptance fraction, autocorrelation times, effective sample
     sizes, credible intervals; :meth:`~receptorkin.estimation.PosteriorSample.derived`
-    for quantities such as a receptor half-life).
+    for quantities such as a receptor half-life, see :mod:`receptorkin.fitting.derived`).
     """
     from ..errors import FitError
     from ..estimation import sample_posterior
@@ -192,13 +210,10 @@ def sample_fit_posterior(result, *, n_draws: int = 10_000, n_walkers: int | None
     if result.noise == "estimate" and result.noise_levels:
         problem.set_noise_levels(result.noise_levels)
     x = problem.to_scaled(result.estimates)
-    spread = []
-    for name, scale in zip(result.names, problem.scales()):
-        s = result.se.get(name, math.nan)
-        v = result.estimates[name]
-        s_scaled = s / (math.log(10) * v) if scale == "log10" else s
-        spread.append(0.1 * s_scaled if math.isfinite(s_scaled) and s_scaled > 0 else 1e-3)
+    cov = scaled_covariance(result)
+    se_scaled = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    spread = np.where(np.isfinite(se_scaled), 0.1 * se_scaled, 1e-3)
     return sample_posterior(LogPosterior(problem), x, result.names,
                             lambda z: np.array(list(problem.to_linear(z).values())), n_draws=n_draws,
-                            n_walkers=n_walkers, burn=burn, seed=seed, spread=np.array(spread), jobs=jobs,
+                            n_walkers=n_walkers, burn=burn, seed=seed, spread=spread, covariance=cov, jobs=jobs,
                             progress=progress)

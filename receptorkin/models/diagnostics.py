@@ -69,13 +69,49 @@ def _kind(message: str) -> str:
     return text
 
 
+#: libSBML unit diagnostics in plain words (the full text is in ``validate --all``)
+PLAIN: dict[int, str] = {
+    10501: "the units of an expression do not match (e.g. a rate law that is not substance/time)",
+    10511: "the units of an assignment rule do not match the variable's units",
+    10512: "the units of an assignment rule do not match the variable's units",
+    10513: "the units of an assignment rule do not match the variable's units",
+    10521: "the units of an initial assignment do not match the variable's units",
+    10522: "the units of an initial assignment do not match the variable's units",
+    10523: "the units of an initial assignment do not match the variable's units",
+    10531: "the units of a rate rule do not match variable units per time",
+    10532: "the units of a rate rule do not match variable units per time",
+    10533: "the units of a rate rule do not match variable units per time",
+    10541: "the units of a rate law are not substance per time",
+    10551: "the units of an event delay are not time",
+    10561: "the units of an event assignment do not match the variable's units",
+    20702: "a parameter has no unit (add e.g. 'k1 has per_min' in Antimony)",
+    99505: "an expression uses numbers or parameters without units, so its units cannot be checked",
+    99506: "the model declares no time unit (timeUnits), so expressions with time cannot be unit-checked",
+    99507: "the model declares no extent unit (extentUnits), so reaction rates cannot be unit-checked",
+    99508: "an element without units is used in an expression, so the expression cannot be unit-checked",
+}
+
+_DERIVED = re.compile(r"'([A-Za-z_]\w*)_volume'")
+
+
+def _plain(issue: Any, antimony: bool) -> str:
+    """One sentence for a diagnostic: the plain words for its kind, else libSBML's text."""
+    m = _DERIVED.search(issue.message)
+    if antimony and issue.code == 10313 and m:
+        return (f"Antimony made the substance unit {m.group(0)} (the concentration unit {m.group(1)!r} times a "
+                f"volume) without defining it, because the species' compartment has no unit: give the compartment "
+                f"one ('cell has litre;'), or give the species amounts ('substanceOnly species ...')")
+    return PLAIN.get(issue.code, issue.message)
+
+
 def summarize(report: Any, sbml: str | None = None, antimony: str | None = None, *, width: int = 150) -> str:
     """A short text of a :class:`~receptorkin.models.sbml.ValidationReport`.
 
-    Errors are listed one by one; warnings are grouped by kind (libSBML's error
-    id and message pattern), one line each: ``N x [category id] first message``
-    followed by the elements concerned and, for Antimony input, the Antimony
-    line that defines each.
+    Errors and warnings are grouped by kind (libSBML's error id and message
+    pattern), one line each: ``N x error|warning [category id]: what it
+    means`` in plain words where the kind is known (:data:`PLAIN`), followed
+    by the elements concerned and, for Antimony input, the Antimony line that
+    defines each (never the line of the generated SBML).
 
     Parameters
     ----------
@@ -99,21 +135,23 @@ def summarize(report: Any, sbml: str | None = None, antimony: str | None = None,
     def where(issue: Any) -> str:
         element = sbml_element_at(sbml, issue.line) if sbml else None
         if element is None:
-            return "" if antimony else f"line {issue.line}"
+            return "" if antimony else f"{name}:{issue.line}"
         if antimony and element in defs:
             return f"{element} ({name}:{defs[element]})"
-        return element if antimony else f"{element} (SBML line {issue.line})"
+        return element if antimony else f"{element} ({name}:{issue.line})"
 
-    for issue in report.errors:
-        lines.append(f"  error: {issue.message[:width]}" + (f" [{where(issue)}]" if where(issue) else ""))
-    groups: "OrderedDict[tuple, list]" = OrderedDict()
-    for issue in report.warnings:
-        groups.setdefault((issue.category, issue.code, _kind(issue.message)), []).append(issue)
-    for (category, code, _), issues in groups.items():
-        message = issues[0].message
-        if len(message) > width:
-            message = message[: width - 1].rstrip() + "…"
-        places = list(dict.fromkeys(w for w in (where(i) for i in issues) if w))
-        shown = ", ".join(places[:6]) + (f", … ({len(places) - 6} more)" if len(places) > 6 else "")
-        lines.append(f"  {len(issues)} x {category} warning {code}: {message}" + (f"\n      at: {shown}" if shown else ""))
+    for severity, issues_of in (("error", report.errors), ("warning", report.warnings)):
+        groups: "OrderedDict[tuple, list]" = OrderedDict()
+        for issue in issues_of:
+            groups.setdefault((issue.category, issue.code, _kind(issue.message)), []).append(issue)
+        for (category, code, _), issues in groups.items():
+            message = _plain(issues[0], bool(antimony))
+            if len(message) > width and message == issues[0].message:  # libSBML's paragraph, not our plain words
+                message = message[: width - 1].rstrip() + "…"
+            places = list(dict.fromkeys(w for w in (where(i) for i in issues) if w))
+            shown = ", ".join(places[:6]) + (f", … ({len(places) - 6} more)" if len(places) > 6 else "")
+            lines.append(f"  {len(issues)} x {category} {severity} {code}: {message}"
+                         + (f"\n      at: {shown}" if shown else ""))
+    if report.issues:
+        lines.append("  (every message in full, with SBML lines: receptorkin validate --verbose)")
     return "\n".join(lines)

@@ -2,7 +2,8 @@
 curve fits (:mod:`.curves`) and mechanistic fits (:mod:`.fitting`)."""
 
 from .figures import (save_figure, plot_timecourse, plot_dose_response, figure, plot_regimens, plot_pareto, PALETTE,
-    STYLE, time_unit_for, legend_outside, apply_style, axis_break, control_ticks)
+    STYLE, time_unit_for, legend_outside, apply_style, axis_break, control_ticks, target_axes, root_figure)
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
-           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks"]
+           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks",
+           "target_axes", "root_figure"]

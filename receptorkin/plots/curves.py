@@ -47,7 +47,8 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
     force
         Overwrite an existing file.
     ax
-        A matplotlib Axes to draw into instead of a new figure.
+        One matplotlib Axes to draw into instead of a new figure (the
+        caller's figure layout is left alone).
     title
         Figure title (default: model and data file).
 
@@ -59,12 +60,15 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
 
     from ..curves.derived import EDNotReached, ed_grad
 
+    from .figures import apply_style, target_axes
+
     d = result.design
     if ax is None:
+        apply_style()
         fig = Figure(figsize=(7.0, 4.8), layout="constrained")
         ax = fig.add_subplot(1, 1, 1)
     else:
-        fig = ax.figure
+        fig, (ax,), _ = target_axes(ax, 1, "plot_curve_fit")
     pos = d.x[d.x > 0]
     has_controls = bool(np.any(d.x == 0))
     x0 = control_position(d.x)
@@ -111,10 +115,11 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
         for dx in (0.92, 1.08):
             xb = x_break * dx
             ax.plot([xb / 1.06, xb * 1.06], [-0.02, 0.02], **kw)
-    def unit_label(name: str) -> str:
-        return name if "[" in name else f"{name} [as in the data]"
+    def unit_label(name: str, unit: str | None = None) -> str:
+        return name if "[" in name else f"{name} [{unit or 'as in the data'}]"
 
-    ax.set_xlabel(unit_label(result.dose_column) + ("  (0 = control)" if has_controls else ""))
+    dose_unit = getattr(result, "dose_unit", None)
+    ax.set_xlabel(unit_label(result.dose_column, dose_unit) + ("  (0 = control)" if has_controls else ""))
     ax.set_ylabel(unit_label(result.response_column))
     ax.set_title(title or f"{result.model.name} fit to {os.path.basename(str(d.source))}  (diamond = EC50)",
                  fontsize=10)

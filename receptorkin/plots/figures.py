@@ -10,7 +10,8 @@ import sys
 from typing import Mapping, Sequence
 
 __all__ = ["save_figure", "plot_timecourse", "plot_dose_response", "figure", "plot_regimens", "plot_pareto",
-           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks"]
+           "PALETTE", "STYLE", "time_unit_for", "legend_outside", "apply_style", "axis_break", "control_ticks",
+           "target_axes", "root_figure"]
 
 #: Okabe & Ito (2008) colour-blind-safe palette, used for every figure
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -37,11 +38,13 @@ def time_unit_for(span: float, unit: str = "min") -> tuple[str, float]:
     return target, _TIME_IN_MIN[unit] / _TIME_IN_MIN[target]
 
 
-def legend_outside(ax, **kwargs):
-    """A legend to the right of the axes, off the data."""
+def legend_outside(ax, last: Sequence[str] = (), **kwargs):
+    """A legend to the right of the axes, off the data (entries labelled as in ``last`` go last)."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return None
+    order = sorted(range(len(labels)), key=lambda i: labels[i] in last)
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
     return ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
                      borderaxespad=0.0, **kwargs)
 
@@ -86,32 +89,113 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.4, 4.2
     return fig, axes
 
 
+def root_figure(artist):
+    """The top-level :class:`~matplotlib.figure.Figure` an Axes (or sub-figure) belongs to."""
+    from matplotlib.figure import SubFigure
+
+    fig = artist if isinstance(artist, SubFigure) else artist.figure
+    while isinstance(fig, SubFigure):
+        fig = fig.figure if fig.figure is not fig else fig._parent
+    return fig
+
+
+def target_axes(ax, n: int, what: str, *, accepted: Sequence[int] = (), why: str = "", ncols: int = 1,
+                size: tuple[float, float] = (6.4, 4.2)):
+    """The axes a plot function draws into: the caller's, or those of a new figure.
+
+    Parameters
+    ----------
+    ax
+        ``None`` (a new figure with ``n`` panels in ``ncols`` columns), one
+        Axes (when one panel is drawn) or a sequence / array of Axes, one per
+        panel, all in the same figure.
+    n
+        Number of panels the figure has by default.
+    what
+        Name of the plot function, for the error message.
+    accepted
+        Other numbers of axes the function can use (e.g. without an optional
+        zoom panel).
+    why
+        What the panels are, for the error message.
+
+    Returns
+    -------
+    tuple
+        ``(figure, list of Axes, owned)``; ``owned`` is True for a new figure
+        (the caller's figure layout is then left alone).
+
+    Raises
+    ------
+    PlotError
+        ``ax`` holds a number of axes that the figure cannot use, or axes of
+        different figures.
+    """
+    import numpy as np
+
+    if ax is None:
+        nrows = max(1, -(-n // ncols))
+        fig, grid = figure(nrows, ncols if n > 1 else 1, size=size)
+        axes = list(grid.flat)
+        for extra in axes[n:]:
+            fig.delaxes(extra)
+        return fig, axes[:n], True
+    from ..errors import PlotError
+
+    axes = [ax] if hasattr(ax, "plot") else list(np.ravel(np.asarray(ax, dtype=object)))
+    allowed = sorted({n, *accepted})
+    if len(axes) not in allowed or not all(hasattr(a, "plot") for a in axes):
+        want = " or ".join(str(k) for k in allowed)
+        raise PlotError(f"{what}(ax=...): this figure needs {want} axes{f' ({why})' if why else ''}; "
+                        f"got {len(axes) if all(hasattr(a, 'plot') for a in axes) else repr(ax)}")
+    figs = {id(root_figure(a)) for a in axes}
+    if len(figs) != 1:
+        raise PlotError(f"{what}(ax=...): the axes belong to {len(figs)} different figures; pass axes of one figure")
+    return root_figure(axes[0]), axes, False
+
+
 def _label(df, col: str) -> str:
     unit = df.attrs.get("units", {}).get(col, "")
     return f"{col.replace('_', ' ')} [{unit}]" if unit else col.replace("_", " ")
 
 
-def plot_timecourse(df, columns: Sequence[str] | None = None, title: str = ""):
-    """Each column of a time course in its own panel (shared time axis)."""
+def plot_timecourse(df, columns: Sequence[str] | None = None, title: str = "", ax=None):
+    """Each column of a time course in its own panel, on a time axis in min, h or d by span.
+
+    Parameters
+    ----------
+    df
+        A time course (index: time; ``df.attrs['units']`` gives the units of
+        ``time`` and of the columns, as :meth:`Simulator.timecourse` sets).
+    columns
+        Columns to draw, one panel each (default: all).
+    title
+        The figure's title (``suptitle``).
+    ax
+        Draw into the caller's axes instead of a new figure: one Axes for one
+        column, else a sequence (or array) of Axes, one per column, in one
+        figure.  A wrong number raises :class:`~receptorkin.errors.PlotError`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     cols = list(columns or df.columns)
     n = len(cols)
-    ncols = 2 if n > 1 else 1
-    nrows = (n + ncols - 1) // ncols
-    fig, axes = figure(nrows, ncols, size=(5.0, 3.0))
+    fig, axes, owned = target_axes(ax, n, "plot_timecourse", why="one per column", ncols=2 if n > 1 else 1,
+                                   size=(5.0, 3.0))
     t = df.index.to_numpy(dtype=float)
     t_unit, factor = time_unit_for(float(t.max() - t.min()) if t.size else 0.0,
                                    df.attrs.get("units", {}).get("time", "") or "model units")
-    for ax, col in zip(axes.flat, cols):
-        ax.plot(t * factor, df[col].to_numpy(), lw=1.6, color=PALETTE[0])
-        ax.set_ylabel(_label(df, col) if df.attrs.get("units", {}).get(col) else f"{_label(df, col)} [model units]")
-        ax.set_xlabel(f"time [{t_unit}]")
-    for ax in list(axes.flat)[n:]:
-        fig.delaxes(ax)
-    if title:
-        fig.suptitle(title)
-        fig.tight_layout(rect=(0, 0, 1, 0.97))
-    else:
-        fig.tight_layout()
+    for a, col in zip(axes, cols):
+        a.plot(t * factor, df[col].to_numpy(), lw=1.6, color=PALETTE[0])
+        a.set_ylabel(_label(df, col) if df.attrs.get("units", {}).get(col) else f"{_label(df, col)} [model units]")
+        a.set_xlabel(f"time [{t_unit}]")
+    height = fig.get_figheight()
+    if title:  # placed in inches from the top, so one row or fourteen panels leave the same room
+        fig.suptitle(title, y=1 - 0.08 / height if owned else 0.98, va="top")
+    if owned:
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / height) if title else None)
     return fig
 
 
@@ -119,16 +203,28 @@ def plot_dose_response(curves: Mapping[str, object], observable: str | None = No
     """Dose-response curves (label -> DataFrame with ``dose`` and the observable).
 
     Zero doses (vehicle controls) are drawn one decade below the lowest
-    positive dose, on a broken log axis, so they stay visible.  Draws into
-    ``ax`` when given; returns the Figure.
+    positive dose, on a broken log axis, so they stay visible.
+
+    Parameters
+    ----------
+    curves
+        Label -> DataFrame with a ``dose`` column and the observable
+        (``attrs['units']`` gives the axis units).
+    observable
+        Column to draw (default: the first besides ``dose``).
+    title
+        Title of the axes.
+    ax
+        One Axes to draw into instead of a new figure (the caller's figure
+        layout is left alone).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import numpy as np
 
-    if ax is None:
-        fig, axes = figure()
-        ax = axes[0, 0]
-    else:
-        fig = ax.figure
+    fig, (ax,), owned = target_axes(ax, 1, "plot_dose_response")
     positive = [float(df["dose"][df["dose"] > 0].min()) for df in curves.values() if (df["dose"] > 0).any()]
     control_x = (min(positive) / 10.0) if positive else 1.0
     has_control = False
@@ -157,7 +253,8 @@ def plot_dose_response(curves: Mapping[str, object], observable: str | None = No
         legend_outside(ax)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
+    if owned:
+        fig.tight_layout()
     return fig
 
 
@@ -189,7 +286,7 @@ def _pulses(t, y) -> int:
     return int(on[0]) + int(np.sum(on[1:] & ~on[:-1]))
 
 
-def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str = ""):
+def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str = "", ax=None):
     """Regimens side by side over time: drug concentration, response, surface receptors.
 
     Readable over weeks: time is in minutes, hours or days by span; a series
@@ -207,6 +304,18 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
     columns
         Outputs to draw, one panel each (default: the concentration, the
         response and ``receptor_fraction``).
+    title
+        The figure's title (``suptitle``).
+    ax
+        Draw into the caller's axes instead of a new figure: a sequence (or
+        array) of Axes of one figure, one per output, plus one more for the
+        zoom on the first pulses when a regimen has more than 12 pulses (with
+        one per output only, the zoom is left out).  A wrong number raises
+        :class:`~receptorkin.errors.PlotError`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import numpy as np
 
@@ -225,11 +334,24 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
     n_pulses = {lab: _pulses(df.loc[df["regimen"] == lab, "time"].to_numpy(float),
                              df.loc[df["regimen"] == lab, input_col].to_numpy(float)) for lab in labels}
     many = max(n_pulses.values(), default=0) > 12
-    rows = len(cols) + (1 if many else 0)
-    fig, axes = figure(rows, 1, size=(7.5, 2.3))
+    fig, panels, owned = target_axes(ax, len(cols) + (1 if many else 0), "plot_regimens",
+                                     accepted=(len(cols),) if many else (),
+                                     why="one per output" + (" and one for the zoom on the first pulses" if many else ""),
+                                     size=(7.5, 2.3))
+    zoom_wanted = len(panels) > len(cols)
+    if owned:  # one time axis for the outputs, labelled under the last
+        for a in panels[1:len(cols)]:
+            a.sharex(panels[0])
+        for a in panels[:len(cols) - 1]:
+            a.tick_params(labelbottom=False)
+    axes = np.array(panels, dtype=object).reshape(-1, 1)
     styles = {lab: ("-" if n_pulses[lab] <= 1 else "--") for lab in labels}
     colours = {lab: PALETTE[i % len(PALETTE)] for i, lab in enumerate(labels)}
     bins = 600
+    # more pulses than one per 3 printed pixels (at savefig dpi) cannot be told apart: a hatched band, see the zoom
+    width_px = axes[0, 0].get_position().width * fig.get_figwidth() * float(STYLE["savefig.dpi"])
+    dense = max(12, int(width_px / 3))
+    dense_shown = False
 
     def ylabel(col: str) -> str:
         if col == "receptor_fraction":
@@ -251,9 +373,15 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
                     onsets = np.concatenate([[t[0]], onsets])
                 if n_pulses[lab] <= 1 and high.any():
                     ax.plot([t[high].min() * factor, t[high].max() * factor], [k, k], "-", color=colours[lab], lw=6,
-                            solid_capstyle="butt", label=lab)
+                            solid_capstyle="butt")
+                elif n_pulses[lab] > dense:
+                    # too many pulses to draw one by one: a shaded band over the pulsing span
+                    span = (onsets.min() * factor, (t[high].max() - onsets.min()) * factor)
+                    ax.broken_barh([span], (k - 0.35, 0.7), facecolor=colours[lab], alpha=0.35,
+                                   edgecolor=colours[lab], lw=0.8)
+                    dense_shown = True
                 else:
-                    ax.vlines(onsets * factor, k - 0.35, k + 0.35, color=colours[lab], lw=0.6, label=lab)
+                    ax.vlines(onsets * factor, k - 0.35, k + 0.35, color=colours[lab], lw=0.8)
             ax.set_yticks(range(len(labels)), [f"{lab}\n({n_pulses[lab]} pulses)" if n_pulses[lab] > 1 else lab
                                                for lab in labels])
             ax.set_ylim(-0.7, len(labels) - 0.3)
@@ -261,7 +389,8 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
             ax.grid(False, axis="y")
             peak = float(np.nanmax(df[col].to_numpy(float)))
             unit = units.get(col, "")
-            ax.set_title(f"{col.replace('_', ' ')} input: bar = continuous, tick = one pulse (up to {peak:g} {unit})",
+            ax.set_title(f"{col.replace('_', ' ')} input (up to {peak:g} {unit}): bar = continuous, tick = a pulse"
+                         + (",\nshaded = pulses too dense to draw one by one (see the zoom)" if dense_shown else ""),
                          loc="left")
             continue
         for lab in labels:
@@ -276,7 +405,7 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
             else:
                 ax.plot(t, y, styles[lab], color=colours[lab], lw=1.6, label=lab)
         ax.set_ylabel(ylabel(col))
-    if many:
+    if many and zoom_wanted:
         zoom = axes[len(cols), 0]
         fastest = max(labels, key=lambda lab: n_pulses[lab])
         part = df[df["regimen"] == fastest]
@@ -292,15 +421,22 @@ def plot_regimens(comparison, columns: Sequence[str] | None = None, title: str =
         zoom.set_ylabel(ylabel(input_col))
         zoom.set_xlabel(f"time [{z_unit}] (zoom on the first pulses)")
         zoom.set_title("input, first pulses", loc="left")
+    for a in axes[: len(cols) if not owned else 0, 0]:  # the caller's axes share nothing: label each
+        a.set_xlabel(f"time [{t_unit}]")
     axes[len(cols) - 1, 0].set_xlabel(f"time [{t_unit}]")
-    legend_outside(axes[0, 0])
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colours[lab], ls=styles[lab], lw=1.8) for lab in labels]
+    axes[0, 0].legend(handles, labels, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
+                      borderaxespad=0.0, title="regimen\n(solid: continuous,\ndashed: pulsed)", title_fontsize=8.5)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if owned:
+        fig.tight_layout()
     return fig
 
 
-def plot_pareto(result, title: str = ""):
+def plot_pareto(result, title: str = "", ax=None):
     """The trade-off of an optimization, and why regimens fail the constraints.
 
     Left: every evaluated regimen, objective against receptor preservation,
@@ -315,6 +451,18 @@ def plot_pareto(result, title: str = ""):
     ----------
     result
         A :class:`receptorkin.design.OptimizeResult`.
+    title
+        The figure's title (``suptitle``).
+    ax
+        Draw into the caller's axes instead of a new figure: one Axes when no
+        constraint is off the axes, else a sequence (or array) of Axes of one
+        figure, 1 + the number of such constraints.  The colour bar takes
+        room from the last of them and the legend goes under the first.  A
+        wrong number raises :class:`~receptorkin.errors.PlotError`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     import numpy as np
 
@@ -322,7 +470,9 @@ def plot_pareto(result, title: str = ""):
     df = df[df["valid"]]
     x_name, y_name = result.preservation, result.objective
     extra = [c for c in result.constraints if c.metric not in (x_name, y_name) and c.metric in df.columns]
-    fig, axes = figure(1, 1 + len(extra), size=(5.0, 4.2))
+    fig, panels, owned = target_axes(ax, 1 + len(extra), "plot_pareto", ncols=1 + len(extra), size=(5.0, 4.2),
+                                     why="the trade-off and one per constraint on neither of its axes")
+    axes = np.array(panels, dtype=object).reshape(1, -1)
     ax = axes[0, 0]
     color_by = result.varied[0] if result.varied else None
     c = df[color_by].to_numpy(float) if color_by else None
@@ -403,11 +553,15 @@ def plot_pareto(result, title: str = ""):
             if l not in labels_:
                 handles.append(h)
                 labels_.append(l)
-    fig.legend(handles, labels_, loc="lower center", ncol=min(len(labels_), 3), frameon=False,
-               bbox_to_anchor=(0.5, -0.02))
     if title:
         fig.suptitle(title)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    if owned:
+        fig.legend(handles, labels_, loc="lower center", ncol=min(len(labels_), 3), frameon=False,
+                   bbox_to_anchor=(0.5, -0.02))
+        fig.tight_layout(rect=(0, 0.1, 1, 1))
+    else:
+        ax.legend(handles, labels_, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncol=min(len(labels_), 2),
+                  frameon=False, borderaxespad=0.0)
     return fig
 
 

@@ -117,8 +117,11 @@ def plot_fit(result, band: bool = True, ax=None):
     band
         Draw the prediction band.
     ax
-        Draw into this axes (only when the data make one panel; the residuals
-        then go to an axes appended below it).
+        Draw into the caller's axes instead of a new figure: one Axes when
+        the data make one panel, else a sequence (or array) of Axes of one
+        figure, one per panel (in the order above, per observable); each
+        panel's residuals go to an axes appended below it.  A wrong number
+        raises :class:`~receptorkin.errors.PlotError` naming the panels.
 
     Returns
     -------
@@ -140,22 +143,20 @@ def plot_fit(result, band: bool = True, ax=None):
             grid["lo"], grid["hi"] = glo, ghi
     n = len(panels)
     if ax is not None:
-        if n != 1:
-            from ..errors import FitError
-
-            raise FitError(f"plot_fit(ax=...): the data make {n} panels; draw them on a new figure (ax=None)")
         from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-        fig = ax.figure
-        res_ax = make_axes_locatable(ax).append_axes("bottom", size="30%", pad=0.1, sharex=ax)
-        pairs = [(ax, res_ax)]
+        from .figures import target_axes
+
+        kinds = ", ".join(f"{obs} ({kind})" for kind, obs, _ in panels)
+        fig, mains, _ = target_axes(ax, n, "plot_fit", why=f"one per panel: {kinds}; the residuals go below each")
+        pairs = [(a, make_axes_locatable(a).append_axes("bottom", size="30%", pad=0.1, sharex=a)) for a in mains]
     else:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: no global state, the backend is the caller's
 
         apply_style()
         ncols = 2 if n > 1 and n % 2 == 0 else 1
         nrows = (n + ncols - 1) // ncols
-        fig = plt.figure(figsize=(7.4 * ncols, 4.4 * nrows), layout="constrained")
+        fig = Figure(figsize=(7.4 * ncols, 4.4 * nrows), layout="constrained")
         subfigs = np.atleast_1d(fig.subfigures(nrows, ncols)).ravel()
         pairs = []
         for k in range(n):
@@ -235,10 +236,11 @@ def plot_fit(result, band: bool = True, ax=None):
             a.set_xlim(-0.6, len(labels) - 0.4)
             a.set_title(f"{obs} at the challenge", loc="left")
             r.set_xlabel("condition")
-        a.set_ylabel(f"{obs}\n[data units]")
-        r.set_ylabel("residual")
+        y_unit = (result.model.unit_of(obs) if obs in result.model.ids else "") or "data units"
+        a.set_ylabel(f"{obs.replace('_', ' ')}\n[{y_unit}]")
+        r.set_ylabel(f"residual\n[{y_unit}]")
         r.axhline(0.0, color="0.4", lw=0.8)
         a.tick_params(labelbottom=False)
-        legend_outside(a)
+        legend_outside(a, last=(band_label,))
     fig.suptitle(f"Fit of {result.model.id}: data (points), model (lines)", fontsize=11)
     return fig

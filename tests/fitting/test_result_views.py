@@ -64,7 +64,7 @@ def test_repr_is_one_line_and_notebook_display_has_table_and_figure(result):
     text = repr(result)
     assert "\n" not in text and text.startswith("<FitResult trafficking: 2 parameters")
     html = result._repr_html_()
-    assert "<table" in html and "k_recycling" in html and 'src="data:image/png;base64,' in html
+    assert "<table" in html and "k_recycling" in html and "<figure><svg " in html  # the figure inlined as SVG
 
 
 def test_fit_figure_puts_vehicle_controls_on_a_broken_axis_and_draws_smooth_curves():
