@@ -83,6 +83,11 @@ def build_wheel(python: str, dist: Path) -> Path:
     for required in ("receptorkin/models/bundled/trafficking.xml", "receptorkin/models/bundled/trafficking.ant",
                      "receptorkin/examples/data/desensitization.csv", "receptorkin/py.typed"):
         check(required in names, f"{wheels[0].name} lacks {required}")
+    # every module of every subpackage (the layout moves modules into packages: none may be left out)
+    sources = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "receptorkin").rglob("*.py")
+                     if "__pycache__" not in p.parts)
+    missing = [p for p in sources if p not in names]
+    check(not missing, f"{wheels[0].name} lacks {missing}")
     return wheels[0]
 
 

@@ -30,7 +30,7 @@ ESTIMATE = ["k_internalization", "k_recycling", "k_degradation", "K_E"]
 
 def _problem(rtol=1e-8, atol=1e-9):
     from receptorkin.fitting import FitProblem
-    from receptorkin.measurements import load_conditions, load_measurements
+    from receptorkin.data.measurements import load_conditions, load_measurements
 
     data = load_measurements(ROOT / "data" / "desensitization.csv")
     conds = load_conditions(ROOT / "data" / "desensitization_conditions.csv")
@@ -215,7 +215,7 @@ def engine() -> None:
 
     # gradient of a 20-parameter problem: 14 model parameters + 2 per-condition ones (4 conditions)
     from receptorkin.fitting import FitProblem, ParameterSpec
-    from receptorkin.measurements import load_conditions, load_measurements
+    from receptorkin.data.measurements import load_conditions, load_measurements
     from receptorkin.models.sbml import load_model
 
     model = load_model("gpcr_desensitization")

@@ -23,7 +23,7 @@ import resource, sys, time, warnings
 what, path = sys.argv[1], sys.argv[2]
 import pandas as pd
 from receptorkin.errors import DataError
-from receptorkin.measurements import load_measurements
+from receptorkin.data.measurements import load_measurements
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 c0 = time.process_time()

@@ -113,7 +113,7 @@ def chain_problem(n: int = 75):
 def bench_no_preequilibration() -> None:
     """A PEtab llh without pre-equilibration does no moiety analysis (it recompiles the model)."""
     from receptorkin.models.sbml import read_sbml
-    from receptorkin.petab_io import PetabProblem
+    from receptorkin.petab.problem import PetabProblem
     from receptorkin.simulation import Simulator
 
     sbml, tables = chain_problem(75)
@@ -132,7 +132,7 @@ def bench_no_preequilibration() -> None:
 def main() -> None:
     import warnings
 
-    from receptorkin.petab_io import PetabProblem, fit_petab
+    from receptorkin.petab.problem import PetabProblem, fit_petab
 
     warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
     bench_no_preequilibration()
@@ -175,7 +175,7 @@ def _cpu_seconds() -> float:
 
 def brannmark_multistart(problem, n_starts: int, method: str) -> None:
     """One seeded multistart fit with 2 worker processes: wall and CPU time, starts at the optimum."""
-    from receptorkin.petab_io import fit_petab
+    from receptorkin.petab.problem import fit_petab
 
     load0 = os.getloadavg()[0]
     c0, t0 = _cpu_seconds(), time.perf_counter()

@@ -13,7 +13,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import deprecation as _deprecation
+
 __version__ = "0.1.0"
+
+# old module paths (receptorkin.petab_io, ...) import with a deprecation warning
+_deprecation.install()
 
 # public name -> module that defines it
 _API: dict[str, str] = {
@@ -29,8 +34,8 @@ _API: dict[str, str] = {
     # units
     "parse_time": "units", "parse_concentration": "units",
     # data
-    "read_table": "data", "load_measurements": "measurements", "load_conditions": "measurements",
-    "Measurements": "measurements", "Condition": "measurements", "Exposure": "dosing",
+    "read_table": "data", "load_measurements": "data.measurements", "load_conditions": "data.measurements",
+    "Measurements": "data.measurements", "Condition": "data.measurements", "Exposure": "dosing",
     # classic curves
     "fit_curve": "curves", "CurveFitResult": "curves", "compare_models": "curves", "fit_operational": "curves",
     "fit_schild": "curves",
@@ -40,9 +45,10 @@ _API: dict[str, str] = {
     "simulate_regimen": "dosing", "RegimenResult": "dosing", "METRICS": "dosing",
     "compare": "design", "optimize": "design", "ComparisonResult": "design", "OptimizeResult": "design",
     # interop
-    "PetabProblem": "petab_io", "PetabFitResult": "petab_io", "fit_petab": "petab_io", "to_petab": "petab_io",
-    "lint_petab": "petab_io", "export_sbml": "export", "ExportResult": "export", "load_fit": "export",
-    "apply_fit": "export", "timecourse_omex": "sedml", "dose_response_omex": "sedml", "run_omex": "sedml",
+    "PetabProblem": "petab", "PetabFitResult": "petab", "fit_petab": "petab", "to_petab": "petab",
+    "lint_petab": "petab", "export_sbml": "export", "ExportResult": "export", "load_fit": "export",
+    "apply_fit": "export", "timecourse_omex": "export.sedml", "dose_response_omex": "export.sedml",
+    "run_omex": "export.sedml",
     # populations and parallel backends
     "Population": "population", "LogNormal": "population", "Normal": "population", "Uniform": "population",
     "LogNormalCovariance": "population", "FitCovariance": "population", "simulate_population": "population",
@@ -83,11 +89,11 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
                              PopulationResult, ResponderFraction, Uniform, binomial_ci, parse_criterion,
                              simulate_population)
     from .export import ExportResult, apply_fit, export_sbml, load_fit
-    from .petab_io import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
-    from .sedml import dose_response_omex, run_omex, timecourse_omex
+    from .petab.problem import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
+    from .export.sedml import dose_response_omex, run_omex, timecourse_omex
     from .design import ComparisonResult, OptimizeResult, compare, optimize
     from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,
                          attach_pk, parse_regimen, regimen_to_events, simulate_regimen)
     from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
     from .dosing import Exposure
-    from .measurements import Condition, Measurements, load_conditions, load_measurements
+    from .data.measurements import Condition, Measurements, load_conditions, load_measurements

@@ -88,7 +88,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
 
     _step("4. Fit to the bundled desensitization dataset")
     from .fitting import FitProblem, fit
-    from .measurements import load_conditions, load_measurements
+    from .data.measurements import load_conditions, load_measurements
 
     from .examples import data_dir
 
@@ -111,7 +111,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     with atomic_path(fit_dir / "report.md", force=True) as tmp:
         tmp.write_text(result.report(), encoding="utf-8")
     written += [fit_dir / "fit.json", fit_dir / "fit.png", fit_dir / "report.md"]
-    from .htmlreport import write_report
+    from .report.html import write_report
 
     written.append(write_report(result, fit_dir / "report.html", force=True))
 

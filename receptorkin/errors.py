@@ -25,6 +25,7 @@ __all__ = [
     "DuplicateRowWarning",
     "MissingDependencyError",
     "AssumedUnitWarning",
+    "ReceptorkinDeprecationWarning",
 ]
 
 
@@ -89,3 +90,10 @@ class DuplicateRowWarning(ReceptorkinWarning):
 
 class AssumedUnitWarning(ReceptorkinWarning):
     """A quantity with a unit was converted into a unit the model does not declare (an assumed default)."""
+
+
+class ReceptorkinDeprecationWarning(ReceptorkinWarning, DeprecationWarning):
+    """A name or module path that still works but will be removed; the message names its replacement.
+
+    A :class:`DeprecationWarning` too, so Python's default filters treat it as one (shown for code run
+    as ``__main__`` and under test runners, hidden elsewhere)."""

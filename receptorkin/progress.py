@@ -89,8 +89,8 @@ class Progress:
         if mode == "bar":
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, desc=desc or None, unit=unit, leave=False,
-                             file=stream if stream is not None else sys.stderr)
+            out = stream if stream is not None else sys.stderr
+            self._bar = tqdm(total=total, desc=desc or None, unit=unit, leave=False, file=out, **_size_of(out))
 
     def update(self, n: int = 1) -> None:
         """Record ``n`` more finished steps."""
@@ -124,6 +124,21 @@ class Progress:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _size_of(stream: TextIO) -> dict[str, int]:
+    """tqdm size options for a terminal that reports no size (0 x 0, e.g. a fresh pseudo-terminal).
+
+    tqdm hides every bar when the terminal has 0 rows, so such a terminal
+    would show no progress at all; it gets 80 columns and 24 rows instead.
+    """
+    import os
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return {}
+    return {"ncols": 80, "nrows": 24} if size.columns == 0 or size.lines == 0 else {}
 
 
 def progress_bar(total: int | None, desc: str, *, show: bool | None = None, unit: str = "it",

@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from receptorkin.measurements import Measurements
+from receptorkin.data.measurements import Measurements
 from receptorkin.simulation import Simulator
 
 TRUE = {"k_internalization": 0.15, "k_recycling": 0.058}

@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from receptorkin.assumed_units import model_units, read_dose, read_time
+from receptorkin.models.units import model_units, read_dose, read_time
 from receptorkin.cli import main
 from receptorkin.errors import AssumedUnitWarning
 from receptorkin.models.sbml import load_model

@@ -228,7 +228,7 @@ def test_conflicting_regimen_fields_are_refused():
 
 
 def test_conditions_refuse_nan_overrides_and_infinite_washouts_at_their_line():
-    from receptorkin.measurements import load_conditions
+    from receptorkin.data.measurements import load_conditions
 
     with pytest.raises(DataError) as err:
         load_conditions(BAD / "conditions_nan_override.csv", {"k_recycling": 0.1})
@@ -240,7 +240,7 @@ def test_conditions_refuse_nan_overrides_and_infinite_washouts_at_their_line():
 
 
 def test_duplicate_rows_warn_naming_their_lines(capsys, tmp_path):
-    from receptorkin.measurements import load_measurements
+    from receptorkin.data.measurements import load_measurements
 
     with pytest.warns(DuplicateRowWarning) as record:
         m = load_measurements(BAD / "measurements_duplicate_rows.csv")

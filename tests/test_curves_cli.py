@@ -149,6 +149,6 @@ def test_help_does_not_import_the_library():
             "with contextlib.redirect_stdout(io.StringIO()):\n"
             "    try: build_parser().parse_args(['curve', '--help'])\n"
             "    except SystemExit: pass\n"
-            "print(any(m in sys.modules for m in ('receptorkin.curves', 'receptorkin.plots_curves')))")
+            "print(any(m in sys.modules for m in ('receptorkin.curves', 'receptorkin.plots.curves')))")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert res.stdout.strip() == "False", res.stderr

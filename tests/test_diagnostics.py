@@ -7,7 +7,7 @@ import re
 import pytest
 
 from receptorkin.cli import main
-from receptorkin.diagnostics import antimony_definitions, sbml_element_at
+from receptorkin.models.diagnostics import antimony_definitions, sbml_element_at
 from receptorkin.errors import ModelError
 
 MODEL = """model recep()
@@ -58,3 +58,61 @@ def test_missing_ligand_hint_names_the_python_argument():
     sim = Simulator(MODEL)
     with pytest.raises(ModelError, match=r"Simulator\('recep', ligand='ID'\)"):
         sim.dose_response([0, 1, 10])
+
+
+# a 20-line model as a newcomer writes it: concentration units on species in a compartment without a unit
+CONC_MODEL = """model receptor_binding
+  // ligand binding to a receptor with internalisation
+  unit nM = 1e-9 mole / litre;
+  unit minute = 60 second;
+  unit per_min = 1 / minute;
+  unit per_nM_per_min = 1 / (nM * minute);
+  compartment cell = 1;
+  species L in cell, R in cell, LR in cell, Ri in cell;
+  L = 10 nM; R = 100 nM; LR = 0 nM; Ri = 0 nM;
+  kon = 0.01 per_nM_per_min; koff = 0.1 per_min; kint = 0.005 per_min;
+  krec = 0.002 per_min; ksyn = 0.5; kdeg = 0.005 per_min;
+  bind: L + R -> LR; kon*L*R - koff*LR;
+  intern: LR -> Ri; kint*LR;
+  recyc: Ri -> R; krec*Ri;
+  synth: -> R; ksyn;
+  deg: R -> ; kdeg*R;
+end
+"""
+
+
+def test_validate_names_antimony_lines_and_explains_an_antimony_unit_error(tmp_path, capsys):
+    path = tmp_path / "rec.ant"
+    path.write_text(CONC_MODEL)
+    assert main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    # an invalid model is an error: one line on stderr
+    assert err.count("\n") == 1 and err.startswith(f"receptorkin: error: {path}: 4 errors, 0 warnings")
+    # the four identical errors are one group with a count, in plain words, placed on Antimony line 8
+    assert re.search(r"; 4 x .* error 10313: Antimony made the substance unit 'nM_volume'", err)
+    assert "cell has litre" in err
+    assert f"; at: L ({path}:8), R ({path}:8), LR ({path}:8), Ri ({path}:8)" in err
+    assert re.findall(rf"{re.escape(str(path))}:(\d+)", err) == ["8"] * 4  # no SBML line passed off as Antimony's
+    # --verbose: every libSBML message in full, with its SBML line, on stdout
+    assert main(["validate", str(path), "--verbose"]) == 1
+    full = capsys.readouterr().out.splitlines()
+    assert len(full) == 5 and all(re.match(r"\s+line \d+: error 10313", line) for line in full[1:])
+    # loading it elsewhere fails with the same Antimony-placed message
+    from receptorkin.errors import SBMLError
+    from receptorkin.models import load_model
+
+    with pytest.raises(SBMLError, match=rf"at: L \({re.escape(str(path))}:8\)"):
+        load_model(str(path))
+
+
+def test_unit_warnings_are_one_plain_line_per_kind(tmp_path, capsys):
+    fixed = CONC_MODEL.replace("compartment cell = 1;", "compartment cell = 1; cell has litre;")
+    path = tmp_path / "rec.ant"
+    path.write_text(fixed)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    kinds = [line for line in out.splitlines() if re.match(r"\s+\d+ x ", line)]
+    assert len(kinds) == 5 and all(len(line) < 160 for line in kinds)
+    assert any("20702: a parameter has no unit" in k for k in kinds)
+    assert f"ksyn ({path}:11)" in out and f"synth ({path}:15)" in out  # Antimony lines, not SBML ones
+    assert "libSBML does not yet have" not in out  # the paragraphs are left to --verbose

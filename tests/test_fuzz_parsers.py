@@ -93,7 +93,7 @@ def test_fuzz_read_table(data):
 @FUZZ
 @given(CSV_BYTES, st.sampled_from(["nM", "uM", "M", "pM"]), st.sampled_from(["min", "s", "h", "d"]))
 def test_fuzz_load_measurements(data, dose_unit, time_unit):
-    from receptorkin.measurements import load_measurements
+    from receptorkin.data.measurements import load_measurements
 
     m = _with_file(data, lambda p: _check(load_measurements, p, dose_unit=dose_unit, time_unit=time_unit))
     if m is not None:
@@ -115,7 +115,7 @@ CONDITIONS = st.builds(
 @FUZZ
 @given(CONDITIONS)
 def test_fuzz_load_conditions(text):
-    from receptorkin.measurements import load_conditions
+    from receptorkin.data.measurements import load_conditions
 
     out = _with_file(text.encode("utf-8"), lambda p: _check(load_conditions, p, {"k_recycling": 1.0}))
     if out is not None:
@@ -161,7 +161,7 @@ def test_fuzz_regimen_json(text):
 @FUZZ
 @given(PRETREATMENT)
 def test_fuzz_parse_exposures(text):
-    from receptorkin.measurements import parse_exposures
+    from receptorkin.data.measurements import parse_exposures
 
     out = _check(parse_exposures, text, "f.csv:2: column 'pretreatment'")
     for e in out or ():

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from receptorkin.petab_io import PetabProblem
+from receptorkin.petab.problem import PetabProblem
 
 STEP_ANTIMONY = """model ligand_step()
   compartment cell = 1;

@@ -14,7 +14,7 @@ import petabtests
 import pytest
 
 from receptorkin.errors import ReceptorkinError
-from receptorkin.petab_io import PetabProblem
+from receptorkin.petab.problem import PetabProblem
 
 FORMAT, VERSION = "sbml", "v1.0.0"
 CASES = petabtests.get_cases(FORMAT, VERSION)

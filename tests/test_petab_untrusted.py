@@ -10,7 +10,7 @@ import pytest
 from test_petab import write_two_state
 
 from receptorkin.errors import DataError, ReceptorkinError
-from receptorkin.petab_io import PetabProblem
+from receptorkin.petab.problem import PetabProblem
 
 SECRET = "root:x:0:0:TOPSECRET:/root:/bin/bash\nTOPSECRET2\tTOPSECRET3\n"
 

@@ -85,3 +85,67 @@ def test_petab_fit_piped_prints_clean_lines(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr
     assert re.search(r"^petab fit: starts: 3/3 task done in", proc.stderr, re.M), proc.stderr  # the engine's multistart bar
+
+
+_TWO_STATE = """model two_state()
+  compartment cell = 1;
+  species R in cell, AR in cell;
+  R = 100; AR = 0;
+  L = 0;
+  kon = 0.01; koff = 0.1;
+  binding: R -> AR; kon*L*R - koff*AR;
+  occupancy := AR / (R + AR);
+end
+"""
+
+
+def _fit_argv(tmp_path):
+    (tmp_path / "two.ant").write_text(_TWO_STATE)
+    rows = ["dose,response"] + [f"{d},{d / (d + 10) + 0.01 * (-1) ** k:.4f}"  # KD = koff/kon = 10 nM
+                                for d in (0, 1, 3, 10, 30, 100, 300) for k in range(2)]
+    (tmp_path / "two.csv").write_text("\n".join(rows) + "\n")
+    return [sys.executable, "-m", "receptorkin", "fit", str(tmp_path / "two.csv"), "--model", str(tmp_path / "two.ant"),
+            "--ligand", "L", "--observable", "occupancy", "--estimate", "kon", "--starts", "20"]
+
+
+def test_fit_cli_20_starts_piped_gives_one_clean_line_per_phase(tmp_path):
+    proc = subprocess.run(_fit_argv(tmp_path) + ["-o", str(tmp_path / "out")], capture_output=True, text=True,
+                          encoding="utf-8", cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr and "\x1b" not in proc.stderr
+    phases = [line for line in proc.stderr.splitlines() if not line.startswith("wrote ")]
+    assert len(phases) == 2, proc.stderr
+    assert re.fullmatch(r"fit two_state: starts: 20/20 task done in \d+\.\d s.*", phases[0])
+    assert re.fullmatch(r"fit two_state: profiles: 1/1 parameter done in \d+\.\d s.*", phases[1])
+
+
+@pytest.mark.parametrize("rows, cols", [(24, 100), (0, 0)])  # 0 x 0: a pseudo-terminal that reports no size
+def test_fit_cli_20_starts_in_a_terminal_shows_a_live_bar(tmp_path, rows, cols):
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    argv = _fit_argv(tmp_path) + ["--no-profiles", "-o", str(tmp_path / "out")]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: run the command with the pty as its terminal
+        os.chdir(ROOT)
+        os.execv(argv[0], argv)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    text = seen.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text[-2000:]
+    bar = text[: text.index("# Fit of")]
+    counts = [int(n) for n in re.findall(r"(\d+)/20 \[", bar)]
+    assert "\rfit two_state: starts:" in bar and counts[0] == 0 and max(counts) > 0  # tqdm redraws the line in place
+    assert "task done in" not in text  # the piped summary line is not printed in a terminal

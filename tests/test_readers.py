@@ -1,4 +1,4 @@
-"""receptorkin.readers: Excel sheets, GraphPad Prism tables and wide replicates read like the CSV."""
+"""receptorkin.data.readers: Excel sheets, GraphPad Prism tables and wide replicates read like the CSV."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from conftest import DATA
 from receptorkin.cli import main
 from receptorkin.curves import fit_curve
 from receptorkin.errors import DataError
-from receptorkin.measurements import load_measurements
-from receptorkin.readers import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
+from receptorkin.data.measurements import load_measurements
+from receptorkin.data.readers import melt_replicates, prism_tables, read_excel, read_frame, read_pzfx
 
 LAB = DATA / "lab"
 CSV = LAB / "doses.csv"
@@ -127,3 +127,97 @@ def test_not_a_prism_file(tmp_path):
     p.write_text("<html/>")
     with pytest.raises(DataError, match="expected <GraphPadPrismFile>"):
         read_pzfx(p)
+
+
+# --------------------------------------------------------------------------- Prism log(dose) X and dose units
+
+PZFX_LOG = LAB / "doses_logx.pzfx"
+
+
+def _without_controls(path, **kw) -> pd.DataFrame:
+    table = read_frame(path, **kw)
+    return table[table["dose"].astype(float) > 0]
+
+
+def test_prism_x_title_gives_the_dose_unit_so_pec50_is_molar():
+    table = read_pzfx(PZFX)
+    assert table.attrs["titles"] == {"dose": "dose [nM]"}
+    assert read_frame(PZFX).attrs["units"] == {"dose": "nM"}
+    fit = fit_curve(read_frame(PZFX), "sigEmax.p", curve="condition")
+    assert fit.dose_unit == "nM"
+    # pEC50 = -log10(EC50 in mol/L): the EC50 in nM and the pEC50 say the same thing
+    ec50 = fit.ed(50).set_index("curve")["estimate"]
+    pec50 = {c: fit.parameters(c)["pEC50"] for c in fit.curves}
+    for c in fit.curves:
+        assert pec50[c] == pytest.approx(-np.log10(ec50[c] * 1e-9), abs=1e-6)
+    assert 7.5 < pec50["control"] < 8.5  # generated with EC50 10 nM
+
+
+def test_prism_log_molar_x_is_read_as_doses_and_fits_like_the_nM_table():
+    assert [t.title for t in prism_tables(PZFX_LOG)] == ["cAMP plate 1 (log X)", "log X without unit", "negative X"]
+    logx = read_frame(PZFX_LOG, dose_unit="nM")
+    assert logx.attrs["units"] == {"dose": "nM"} and "log10 doses in M" in logx.attrs["log_dose"]
+    doses = sorted(set(logx["dose"].astype(float)))
+    np.testing.assert_allclose(doses, [0.1, 0.3, 1, 3, 10, 30, 100, 300, 1000], rtol=1e-12)  # 10**(x + 9)
+    lin = fit_curve(_without_controls(PZFX), "sigEmax.p", curve="condition")
+    log = fit_curve(logx, "sigEmax.p", curve="condition")
+    for c in lin.curves:
+        assert log.parameters(c)["pEC50"] == pytest.approx(lin.parameters(c)["pEC50"], abs=1e-6)
+    # without a dose unit the doses stay in the log's own unit (M); the molar pEC50 is the same
+    molar = fit_curve(read_frame(PZFX_LOG), "sigEmax.p", curve="condition")
+    assert molar.dose_unit == "M"
+    for c in lin.curves:
+        assert molar.parameters(c)["pEC50"] == pytest.approx(lin.parameters(c)["pEC50"], abs=1e-5)
+
+
+def test_prism_log_x_without_a_unit_or_negative_x_is_refused_until_said(capsys, tmp_path):
+    with pytest.raises(DataError, match=r"titled 'log\[agonist\]'\) holds log10 doses but names no unit.*--log-dose"):
+        read_frame(PZFX_LOG, sheet="log X without unit")
+    with pytest.raises(DataError, match=r"\[negative X\]:1: column 'dose' \(titled 'agonist'\): negative dose '-10.0'"):
+        read_frame(PZFX_LOG, sheet="negative X")
+    said = read_frame(PZFX_LOG, sheet="negative X", log_dose="M", dose_unit="nM")
+    np.testing.assert_allclose(sorted(set(said["dose"].astype(float)))[:2], [0.1, 0.3], rtol=1e-12)
+    assert read_frame(PZFX_LOG, sheet="log X without unit", log_dose="M").attrs["units"] == {"dose": "M"}
+    # the CLI: one line, exit 1, then the option settles it
+    assert main(["curve", str(PZFX_LOG), "--sheet", "negative X", "-o", str(tmp_path / "a")]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--log-dose" in err
+    argv = ["curve", str(PZFX_LOG), "--sheet", "negative X", "--log-dose", "M", "--dose-unit", "nM",
+            "--model", "sigEmax.p", "--no-profile", "-o", str(tmp_path / "b")]
+    assert main(argv) == 0, capsys.readouterr().err
+    out = json.loads((tmp_path / "b" / "curve.json").read_text())
+    assert out["dose_unit"] == "nM"
+
+
+def test_fit_measurements_from_log_x_prism_and_dose_unit_headers(tmp_path):
+    lin = load_measurements(PZFX).table  # X title 'dose [nM]'
+    log = load_measurements(PZFX_LOG).table  # log10 molar -> nM inside
+    pos = lin[lin["dose"] > 0]
+    np.testing.assert_allclose(np.sort(log["dose"].to_numpy()), np.sort(pos["dose"].to_numpy()), rtol=1e-12)
+    path = tmp_path / "um.csv"
+    path.write_text("dose [uM],response\n0,1\n0.5,2\n2,3\n")
+    assert load_measurements(path).table["dose"].tolist() == [0.0, 500.0, 2000.0]  # uM from the header -> nM
+    assert load_measurements(path, dose_unit="nM").table["dose"].tolist() == [0.0, 0.5, 2.0]  # explicit wins
+    with pytest.raises(DataError, match="--log-dose"):
+        load_measurements(PZFX_LOG, log_dose=None, sheet="negative X")
+
+
+def test_tsv_and_dose_unit_header_give_a_molar_pec50(tmp_path):
+    rows = ["conc [nM]\tresponse"]
+    for d in [0, 1, 3, 10, 30, 100, 1000]:
+        rows.append(f"{d}\t{5 + 95 * d / (d + 10):.6f}")  # EC50 exactly 10 nM, no noise
+    path = tmp_path / "plate.tsv"
+    path.write_text("\n".join(rows) + "\n")
+    fit = fit_curve(str(path), "sigEmax.p", dose="conc [nM]")
+    assert fit.dose_unit == "nM" and round(fit.parameters()["pEC50"], 3) == 8.000
+
+
+def test_curve_cli_takes_replicate_columns_given_as_responses(capsys, tmp_path):
+    """The first thing a lab user tries (#15): --response rep1,rep2,rep3 on a wide sheet."""
+    argv = ["curve", str(XLSX), "--sheet", "plate1", "--response", "rep1,rep2,rep3", "--no-profile",
+            "-o", str(tmp_path / "w")]
+    assert main(argv) == 0, capsys.readouterr().err
+    wide = json.loads((tmp_path / "w" / "curve.json").read_text())
+    assert main(["curve", str(CSV), "--no-profile", "-o", str(tmp_path / "c")]) == 0
+    long = json.loads((tmp_path / "c" / "curve.json").read_text())
+    assert wide["n"] == long["n"] == 58 and wide["rse"] == pytest.approx(long["rse"], rel=1e-9)

@@ -10,7 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from receptorkin.errors import ModelError, OutputExistsError
-from receptorkin.sedml import dose_response_omex, run_omex, timecourse_omex
+from receptorkin.export.sedml import dose_response_omex, run_omex, timecourse_omex
 from receptorkin.simulation import Simulator
 
 DOSES = [0.0, 0.1, 1.0, 10.0, 100.0]

@@ -15,7 +15,7 @@ import pytest
 from receptorkin.errors import ModelError
 from receptorkin.models import library
 from receptorkin.models.sbml import load_model
-from receptorkin.sensitivities import SensitivitySimulator
+from receptorkin.simulation.sensitivities import SensitivitySimulator
 from receptorkin.simulation import Simulator
 
 TOL = dict(rtol=1e-12, atol=1e-12)
@@ -186,7 +186,7 @@ def test_fit_problem_jacobian_through_pretreatment_per_condition_and_observable_
     observable scale, log10 and linear scales) against central differences."""
     from receptorkin.fitting import FitProblem, Observable, ParameterSpec
     from receptorkin.fitting.objective import jacobian
-    from receptorkin.measurements import load_conditions, load_measurements
+    from receptorkin.data.measurements import load_conditions, load_measurements
 
     root = Path(__file__).resolve().parents[1]
     data = load_measurements(root / "data" / "desensitization.csv")

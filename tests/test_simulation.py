@@ -140,7 +140,7 @@ def test_state_round_trip_continues_a_trajectory(fresh_trafficking):
 # Any SBML model libRoadRunner simulates: events, rules, boundary species,
 # ids that shadow roadrunner's Python attributes, hierarchical models.
 
-from receptorkin.simulation import Simulator, _roundoff  # noqa: E402
+from receptorkin.simulation.simulator import Simulator, _roundoff  # noqa: E402
 
 EVENT_MODEL = """
 model event_model

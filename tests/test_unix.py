@@ -181,7 +181,7 @@ def test_import_and_simulator_load_no_optional_heavyweights():
 
 def test_missing_tellurium_is_a_one_line_error_naming_the_extra(tmp_path, monkeypatch):
     from receptorkin.errors import MissingDependencyError
-    from receptorkin.sedml import run_omex, timecourse_omex
+    from receptorkin.export.sedml import run_omex, timecourse_omex
 
     path = timecourse_omex(tmp_path / "t.omex", "trafficking", 60, 5)
     monkeypatch.setitem(sys.modules, "tellurium", None)  # import tellurium -> ImportError

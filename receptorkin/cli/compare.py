@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             # one folder per --fit: the same model fitted twice gets two folders, never one overwritten
             for folder, result in zip(_unique([Path(model).stem for model, _ in specs], sep="-"), results):
                 write_outputs(result, out / folder, force=True)
-            from ..htmlreport import fit_comparison_report
+            from ..report.html import fit_comparison_report
 
             fit_comparison_report(results, labels, table).write(out / "report.html", force=True)
         final = Path(args.outdir)

@@ -35,12 +35,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="wide replicate columns (names or a pattern such as 'rep*') read as one response row each")
     p.add_argument("--model", default="LL.4", help="curve model (default LL.4, the 4PL)")
     p.add_argument("--dose", default="dose", metavar="COL", help="dose column (default 'dose'; 0 = control)")
-    p.add_argument("--response", default="response", metavar="COL", help="response column (default 'response')")
+    p.add_argument("--response", default="response", metavar="COL",
+                   help="response column (default 'response'); several (rep1,rep2,rep3) or a pattern ('rep*') "
+                   "are replicate columns, as --replicates")
     p.add_argument("--curve-id", default=None, metavar="COL",
                    help="column naming the curve of each row (default: 'condition' if the file has it)")
     p.add_argument("--dose-unit", default=None, metavar="UNIT",
                    help="concentration unit of the doses (M, mM, uM, nM, pM); default: from the dose column's "
                    "header ('conc [nM]', 'conc_nM'). Makes pEC50, pKA, pA2 and pKB molar (10 nM -> 8.0)")
+    p.add_argument("--log-dose", default=None, metavar="UNIT|no",
+                   help="the dose column holds log10 concentrations in UNIT (M: Prism's log[agonist], -9 = 1 nM); "
+                   "'no': plain doses. Default: a title starting with 'log' says so ('log[agonist] (M)'); "
+                   "the doses become --dose-unit (default: UNIT)")
     p.add_argument("--antagonist-unit", default=None, metavar="UNIT",
                    help="unit of the Schild antagonist column (default: from its header, else the dose unit)")
     p.add_argument("--sd", default=None, metavar="COL", help="column of standard deviations: weights 1/sd")
@@ -106,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
     from ..jsonout import dumps
     from ..errors import FitError
     from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..plots_curves import plot_curve_fit
+    from ..plots.curves import plot_curve_fit
 
     # ---------------------------------------------------------------- arguments
     try:
@@ -163,11 +169,16 @@ def run(args: argparse.Namespace) -> int:
     outdir = Path(args.outdir)
     check_outdir(outdir, args.force)  # refuses a non-empty OUTDIR without --force, before any work
 
-    from ..readers import needs_reader, read_frame
+    from ..data.readers import log_dose_option, needs_reader, read_frame
 
+    if args.replicates is None and ("," in args.response or any(ch in args.response for ch in "*?[")):
+        # '--response rep1,rep2,rep3': replicate columns side by side, as labs keep them
+        args.replicates, args.response = args.response, "response"
     data = args.data
-    if needs_reader(args.data, args.sheet, args.replicates):
-        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response)
+    log_dose = log_dose_option(args.log_dose)
+    if needs_reader(args.data, args.sheet, args.replicates, log_dose):
+        data = read_frame(args.data, sheet=args.sheet, replicates=args.replicates, value=args.response,
+                          dose=args.dose, log_dose=log_dose, dose_unit=args.dose_unit)
     header = [str(c) for c in data.columns] if not isinstance(data, str) else _header(args.data)
     curve_col = args.curve_id
     if model.name == "schild":
@@ -210,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
     report += "\n![data and fitted curves](curve.png)\n"
 
     # ---------------------------------------------------------------- write
-    from ..htmlreport import curve_report
+    from ..report.html import curve_report
 
     extra = [("Model comparison", comparison, "AICc, BIC and F tests for nested models.")] if comparison is not None else []
     with staged_outdir(outdir, args.force) as staged:  # the folder appears complete, or not at all

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
 def _omex(args: argparse.Namespace, values: dict[str, float]) -> int:
     from ..errors import ReceptorkinError
     from ..models.sbml import load_model
-    from ..sedml import dose_response_omex, timecourse_omex
+    from ..export.sedml import dose_response_omex, timecourse_omex
     from ..units import parse_concentration, parse_time
 
     model = load_model(args.model)

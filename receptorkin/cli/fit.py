@@ -20,7 +20,12 @@ def add_fit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--linear", metavar="ID,...", help="estimate these on a linear scale (default log10)")
     p.add_argument("--per-condition", metavar="ID,...", help="estimate one value per condition for these")
     p.add_argument("--conditions", metavar="COND.csv", help="conditions table: condition, pretreatment (e.g. 1000nM@0-4h), washout, parameter overrides")
-    p.add_argument("--dose-unit", default="nM", help="unit of the dose column when the file has no dose_unit column (default nM)")
+    p.add_argument("--dose-unit", default=None, metavar="UNIT",
+                   help="unit of the dose column when the file has no dose_unit column (default: the unit in its "
+                   "header, 'dose [uM]' or a Prism X title, else nM)")
+    p.add_argument("--log-dose", default=None, metavar="UNIT|no",
+                   help="the dose column holds log10 concentrations in UNIT (M: Prism's log[agonist]); 'no': plain "
+                   "doses. Default: a title starting with 'log' says so")
     p.add_argument("--time-unit", default="min", help="unit of the time column when the file has no time_unit column (default min)")
     p.add_argument("--starts", type=positive_int, default=20, metavar="N", help="multistart starts (default 20)")
     p.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed of the starts (default 0)")
@@ -45,12 +50,14 @@ def build_problem(args: argparse.Namespace, model: str, estimate: list[str]):
     """A FitProblem from the CLI options (shared with ``receptorkin compare``)."""
     from ..errors import FitError
     from ..fitting import FitProblem, Observable, ParameterSpec
-    from ..measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
+    from ..data.measurements import DEFAULT_OBSERVABLE, load_conditions, load_measurements
     from ..models import load_model
     from ._common import parse_assignments, parse_number, parse_range
 
+    from ..data.readers import log_dose_option
+
     data = load_measurements(args.data, dose_unit=args.dose_unit, time_unit=args.time_unit,
-                             sheet=args.sheet, replicates=args.replicates)
+                             sheet=args.sheet, replicates=args.replicates, log_dose=log_dose_option(args.log_dose))
     m = load_model(model).with_ligand(args.ligand)
     bounds = parse_assignments(args.bounds, "--bounds")
     linear = {s.strip() for s in (args.linear or "").split(",") if s.strip()}
@@ -93,7 +100,7 @@ def write_outputs(result, outdir, force: bool) -> list[str]:
     """Write the fit's files into ``outdir`` as a whole (staged, then renamed into place)."""
     from pathlib import Path
 
-    from ..htmlreport import write_report
+    from ..report.html import write_report
     from ..io import atomic_write_text, staged_outdir
 
     names = ["fit.json", "fitted.xml", "fit.png", "report.md", "report.html"]

@@ -63,7 +63,7 @@ def _allow_outside(parser: argparse.ArgumentParser) -> None:
 
 
 def run_llh(args: argparse.Namespace) -> int:
-    from ..petab_io import PetabProblem
+    from ..petab.problem import PetabProblem
 
     problem = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside)
     print(f"{problem.llh():.6f}")
@@ -74,7 +74,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     import sys
 
     from ..io import atomic_path, check_writable
-    from ..petab_io import PetabProblem
+    from ..petab.problem import PetabProblem
 
     if args.output and args.output != "-":
         check_writable(args.output, args.force)
@@ -94,7 +94,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     from ..errors import FitError
     from ..io import check_writable
-    from ..petab_io import PetabProblem, fit_petab
+    from ..petab.problem import PetabProblem, fit_petab
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -111,9 +111,9 @@ def run_fit(args: argparse.Namespace) -> int:
                        max_iter=args.max_iter, hierarchical=None if args.hierarchical else False,
                        scheduler=args.scheduler, profiles=args.profiles)
     path = result.write(out, force=args.force)
-    from ..htmlreport import write_report
+    from ..report.html import write_report
 
-    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem)
+    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem, problem=problem)
     print(result)
     _log.info(f"wrote {path}")
     _log.info(f"wrote {html}")

@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     show = "d" if horizon is not None and horizon * hours >= 48 else "h"
     fig = result.plot_bands(band, time_unit=show)
     save_figure(fig, str(out / "bands.png"), force=True)
-    from ..htmlreport import write_report
+    from ..report.html import write_report
 
     write_report(result, out / "report.html", force=True)
     target = staged.commit()

@@ -127,10 +127,10 @@ def _write_png(fig, path) -> None:
     save_figure(fig, str(path), force=True)
 
 
-def _write_report(result, path) -> None:
-    from ..htmlreport import write_report
+def _write_report(result, path, sim) -> None:
+    from ..report.html import write_report
 
-    write_report(result, path, force=True)
+    write_report(result, path, force=True, simulator=sim)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -153,7 +153,7 @@ def run_compare(args: argparse.Namespace) -> int:
         _write_csv(result.timecourse, out / "timecourse.csv", index=False)
         _write_png(plot_regimens(result, title=f"{sim.id}: {len(regimens)} regimens over {args.horizon}"),
                    out / "regimens.png")
-        _write_report(result, out / "report.html")
+        _write_report(result, out / "report.html", sim)
     _wrote(args.outdir, "metrics.csv", "timecourse.csv", "regimens.png", "report.html")
     return 0
 
@@ -190,7 +190,7 @@ def run_optimize(args: argparse.Namespace) -> int:
         _write_csv(front, out / "pareto.csv", index=False)
         _write_png(plot_pareto(result, title=f"{sim.id}: {args.family}, {args.objective} vs {args.preservation}"),
                    out / "pareto.png")
-        _write_report(result, out / "report.html")
+        _write_report(result, out / "report.html", sim)
     _wrote(args.outdir, "best.json", "pareto.csv", "pareto.png", "report.html")
     if not result.success:
         raise RegimenError(result.message)

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..assumed_units import model_units, read_dose, read_time
+    from ..models.units import model_units, read_dose, read_time
     from ..simulation import Simulator
     from . import _outputs
 

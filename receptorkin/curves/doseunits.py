@@ -18,12 +18,12 @@ stay in the data's unit.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import replace
 
 import numpy as np
 
 from ..errors import FitError
+from ..data.readers import unit_in_title
 from .models import CurveFamily
 
 __all__ = ["MOLAR", "parse_dose_unit", "unit_from_header", "molar_family", "P_PARAMETERS"]
@@ -35,9 +35,6 @@ _ALIASES = {"uM": "µM", "μM": "µM", "mol/L": "M", "mol/l": "M"}  # μ: Greek 
 #: family -> (what the p-parameter is a log of: 'dose' or a covariate name, parameter name)
 P_PARAMETERS: dict[str, tuple[str, str]] = {"sigEmax.p": ("dose", "pEC50"), "schild": ("antagonist", "pA2")}
 
-_UNIT_RE = "|".join(re.escape(u) for u in sorted([*MOLAR, *_ALIASES], key=len, reverse=True))
-_BRACKETED = re.compile(rf"[\[(]\s*({_UNIT_RE})\s*[\])]\s*$")
-_SUFFIX = re.compile(rf"(?:^|[_\s.\-])({_UNIT_RE})$")
 
 
 def parse_dose_unit(text: str, *, what: str = "dose_unit") -> str:
@@ -62,11 +59,8 @@ def unit_from_header(column: str) -> str | None:
     ``'log conc_uM'`` give nM, nM, nM, nM and µM; case matters (``'conc_NM'``
     names no unit).
     """
-    text = str(column).strip()
-    m = _BRACKETED.search(text) or _SUFFIX.search(text)
-    if m is None:
-        return None
-    return parse_dose_unit(m.group(1))
+    unit = unit_in_title(column)
+    return None if unit is None else parse_dose_unit(unit)
 
 
 def log10_factor(unit: str | None) -> float:

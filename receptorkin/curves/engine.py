@@ -31,6 +31,8 @@ from .models import CurveModel
 __all__ = ["Design", "build_design", "Solution", "DependentParameter", "solve", "hessian_half"]
 
 _H = 1e-20  # complex step
+#: stopping tolerances of the Levenberg-Marquardt fit (quoted in the reports' methods)
+TOLERANCES: dict[str, float] = {"xtol": 1e-12, "ftol": 1e-12, "gtol": 1e-12}
 _LOG_LIMIT = 700.0
 
 
@@ -362,7 +364,7 @@ def solve(
     # floating-point warnings they raise are noise
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         try:
-            res = least_squares(fun, z0, jac=jac, method="lm", xtol=1e-12, ftol=1e-12, gtol=1e-12,
+            res = least_squares(fun, z0, jac=jac, method="lm", **TOLERANCES,
                                 max_nfev=max_nfev or 200 * (free.size + 1))
         except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
             return Solution(full_theta(z0), np.inf, False, f"optimizer failed: {exc}", 0)

@@ -65,7 +65,7 @@ def load_curve_data(
                   nonnegative=[dose, *covariates], positive=[sd] if sd else [])
     if isinstance(data, pd.DataFrame):
         return validate_table(data, **kwargs)
-    return read_table(data, **kwargs)
+    return read_table(data, dose=dose, **kwargs)
 
 
 def _check_names(model: CurveModel, shared: Sequence[str], fixed: Mapping[str, float],
@@ -270,6 +270,13 @@ def fit_curve(
     mdl = get_model(model)
     units_notes: list[str] = []
     unit = parse_dose_unit(dose_unit) if dose_unit is not None else unit_from_header(dose)
+    if antagonist_unit is not None:
+        parse_dose_unit(antagonist_unit, what="antagonist_unit")
+    cov_cols = [(covariates or {}).get(name, name) for name in mdl.family.covariates]
+    df = load_curve_data(data, dose=dose, response=response, curve=curve, covariates=cov_cols, sd=sd)
+    read_units = dict(df.attrs.get("units") or {})  # a unit named in the file (Prism X title, 'dose [nM]')
+    if unit is None and read_units.get(dose):
+        unit = parse_dose_unit(read_units[dose])
     cov_units: dict[str, str | None] = {}
     for name in mdl.family.covariates:
         column = (covariates or {}).get(name, name)
@@ -293,8 +300,6 @@ def fit_curve(
     _check_names(mdl, shared_list, fixed, start)
     if not 0 < level < 1:
         raise FitError(f"confidence level must be between 0 and 1 (got {level})")
-    cov_cols = [(covariates or {}).get(name, name) for name in fam.covariates]
-    df = load_curve_data(data, dose=dose, response=response, curve=curve, covariates=cov_cols, sd=sd)
     source = table_source(df)
     lines = table_lines(df)
     if curve is not None:
@@ -367,6 +372,11 @@ def fit_curve(
     result = CurveFitResult.from_solution(design, best, Hh, level=level, dose_column=dose,
                                           response_column=response, curve_column=curve,
                                           dose_unit=unit, covariate_units=cov_units)
+    result.n_starts = len(tried)
+    result.n_at_best = sum(1 for t in tried if t.success and t.rss <= best.rss * (1 + 1e-6) + 1e-300)
+    if df.attrs.get("log_dose"):
+        units_notes.append(f"the doses were entered as log10 concentrations ({df.attrs['log_dose']}); "
+                           "check that this is what the table holds")
     result.notes[:0] = notes + units_notes
     return result
 

@@ -79,6 +79,8 @@ class CurveFitResult:
     notes: list[str] = field(default_factory=list)
     dose_unit: str | None = None
     covariate_units: dict[str, str | None] = field(default_factory=dict)
+    n_starts: int = 1  #: optimizer runs tried (self-start and its variants)
+    n_at_best: int = 1  #: of those, how many reached the best residual sum of squares (relative 1e-6)
     _profiles: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
@@ -702,13 +704,13 @@ class CurveFitResult:
         return self.summary()
 
     def __repr__(self) -> str:
-        from ..htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from ..htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -736,7 +738,7 @@ class CurveFitResult:
 
     def plot(self, path: str | None = None, *, force: bool = False, ax: Any = None, title: str | None = None):
         """Plot data and fitted curves on a log dose axis (controls shown left of a break);
-        see :func:`receptorkin.plots_curves.plot_curve_fit`."""
-        from ..plots_curves import plot_curve_fit
+        see :func:`receptorkin.plots.curves.plot_curve_fit`."""
+        from ..plots.curves import plot_curve_fit
 
         return plot_curve_fit(self, path=path, force=force, ax=ax, title=title)

@@ -111,6 +111,22 @@ class PosteriorSample:
                              "ci_high": [ci[n][1] for n in self.names], "tau": self.autocorr_time,
                              "ess": self.ess}, index=pd.Index(self.names, name="parameter"))
 
+    def __repr__(self) -> str:
+        from ..report.html import short_repr
+
+        return short_repr(self)
+
+    def _repr_html_(self) -> str:
+        """Notebook display: the draws in one line and the :meth:`summary` table."""
+        from ..report.html import summary_html
+
+        text = (f"{len(self.draws)} draws ({self.n_walkers} walkers x {self.n_steps} steps after {self.burn} "
+                f"burn-in, seed {self.seed}); acceptance {self.acceptance_fraction:.2f}; "
+                + ("converged (chains longer than 50 autocorrelation times)" if self.converged else "not converged"))
+        return summary_html("Posterior sample", text, self.summary(),
+                            "median and equal-tailed 95% credible interval per parameter (linear scale); "
+                            "tau: integrated autocorrelation time [steps]; ess: effective sample size.")
+
 
 def sample_posterior(log_prob: Callable[[np.ndarray], float], x0: np.ndarray, names: Sequence[str],
                      to_linear: Callable[[np.ndarray], np.ndarray], *, n_draws: int = 10_000,

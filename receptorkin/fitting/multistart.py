@@ -138,7 +138,7 @@ def fit(problem: FitProblem, n_starts: int = 20, seed: int | None = 0, jobs: int
         ``dask.distributed.Client`` (see :mod:`receptorkin.parallel`); the
         result is the same as with ``jobs=1``.
     derivatives
-        ``'exact'`` (forward sensitivities, :mod:`receptorkin.sensitivities`)
+        ``'exact'`` (forward sensitivities, :mod:`receptorkin.simulation.sensitivities`)
         or ``'fd'`` (central differences scaled to the solver tolerance, for
         models whose math the sensitivity equations do not cover, e.g.
         piecewise rates); uncertainty always uses the exact derivatives.

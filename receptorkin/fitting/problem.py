@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 
 from ..errors import FitError, ModelError
-from ..measurements import DEFAULT_OBSERVABLE, Condition, Measurements
+from ..data.measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,14 +124,14 @@ class FitProblem:
     model
         Bundled id, path, or :class:`~receptorkin.models.Model`.
     data
-        :class:`~receptorkin.measurements.Measurements`.
+        :class:`~receptorkin.data.measurements.Measurements`.
     parameters
         Parameter table: :class:`ParameterSpec` rows, or a mapping
         ``name -> dict(initial=..., lower=..., upper=..., scale=..., ...)``,
         or a list of names to estimate with default bounds (initial = the
         model's value, bounds = value / 100 .. value × 100, log10 scale).
     conditions
-        Condition name -> :class:`~receptorkin.measurements.Condition`.
+        Condition name -> :class:`~receptorkin.data.measurements.Condition`.
         Conditions of the data that are not in it are naive cells.
     observables
         Observable name (the data's ``observable`` column) -> :class:`Observable`.
@@ -518,8 +518,8 @@ class FitProblem:
 
     def to_petab(self, outdir, *, values=None, force: bool = False):
         """Write this problem as a lint-clean PEtab v1 problem (see
-        :mod:`receptorkin.petab_export`); returns the YAML path."""
-        from ..petab_export import fit_problem_to_petab
+        :mod:`receptorkin.petab.write`); returns the YAML path."""
+        from ..petab.write import fit_problem_to_petab
 
         return fit_problem_to_petab(self, outdir, values=values, force=force)
 
@@ -527,9 +527,9 @@ class FitProblem:
     @property
     def sensitivity_simulator(self):
         """The augmented model with the sensitivity equations of the estimated
-        model parameters (:mod:`receptorkin.sensitivities`), compiled once per process."""
+        model parameters (:mod:`receptorkin.simulation.sensitivities`), compiled once per process."""
         if getattr(self, "_sens_sim", None) is None:
-            from ..sensitivities import SensitivitySimulator
+            from ..simulation.sensitivities import SensitivitySimulator
 
             params = [s.name for s in self.specs.values() if s.estimate and s.name in self.model.parameters]
             self._sens_sim = SensitivitySimulator(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol)

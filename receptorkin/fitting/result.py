@@ -219,7 +219,7 @@ class FitResult:
         ----------
         data
             ``None``: the measurement rows of the fit (same as :attr:`fitted`).
-            Otherwise new rows: a :class:`~receptorkin.measurements.Measurements`
+            Otherwise new rows: a :class:`~receptorkin.data.measurements.Measurements`
             or a DataFrame with ``dose`` (nM) and optionally ``time`` (min),
             ``condition`` and ``observable`` (a ``response`` column is not needed).
             Conditions and per-condition estimates must be those of the fit.
@@ -244,7 +244,7 @@ class FitResult:
         problem = self._require_problem("predict")
         import pandas as pd
 
-        from ..measurements import Measurements
+        from ..data.measurements import Measurements
         from .problem import FitProblem
 
         if isinstance(data, Measurements):
@@ -307,13 +307,13 @@ class FitResult:
         return self.report()
 
     def __repr__(self) -> str:
-        from ..htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from ..htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -409,7 +409,7 @@ class FitResult:
         """Write the fitted problem as PEtab v1 with the estimates as nominal
         values (and the estimated noise levels); its PEtab log-likelihood at
         the nominal values equals ``criteria['loglik']``."""
-        from ..petab_export import fit_problem_to_petab
+        from ..petab.write import fit_problem_to_petab
 
         if self.problem is None:
             raise FitError("to_petab() needs the FitProblem: use a result returned by fit(), not one loaded from JSON")
@@ -420,9 +420,9 @@ class FitResult:
     def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True, ax=None):
         """Data with the fitted curves per condition (and the 95% prediction band
         from the parameter covariance) and residuals; see
-        :func:`receptorkin.fitting.plotting.plot_fit`.  Needs the fitting problem
+        :func:`receptorkin.plots.fitting.plot_fit`.  Needs the fitting problem
         (a result fresh from :func:`fit`).  Returns the Figure."""
-        from .plotting import plot_fit
+        from ..plots.fitting import plot_fit
 
         if self.problem is None:
             raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")

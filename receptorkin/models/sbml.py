@@ -37,6 +37,7 @@ __all__ = [
     "from_antimony",
     "closest",
     "validate_source",
+    "validation_input",
 ]
 
 _URL = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
@@ -622,7 +623,17 @@ def from_antimony(text: "str | os.PathLike", name: str = "<antimony>", source: s
         sbml = build(text, name)
     else:
         sbml = antimony_to_sbml(text, name)
-    return read_sbml(sbml, name=name, source=source or name)
+    try:
+        return read_sbml(sbml, name=name, source=source or name)
+    except SBMLError:
+        # libSBML's lines point into SBML the author never saw: name the Antimony lines instead
+        from .diagnostics import summarize
+
+        report = validate(sbml, name=name, units=False)
+        if not report.errors:
+            raise
+        raise SBMLError(f"{name}: invalid model ({len(report.errors)} errors)\n"
+                        + "\n".join(summarize(report, sbml, text).splitlines()[1:-1])) from None
 
 
 def _looks_like_sbml(text: str) -> bool:
@@ -685,6 +696,19 @@ def validate_source(source: "str | os.PathLike") -> ValidationReport:
     Antimony is converted first; SBML errors and unsupported constructs raise
     (:class:`SBMLError`, :class:`ModelError`); warnings are in the report.
     """
+    content, name, _ = validation_input(source)
+    report = validate(content, name=name)
+    report.raise_for_errors()
+    check_supported(content, name)
+    return report
+
+
+def validation_input(source: "str | os.PathLike") -> tuple[str, str, str | None]:
+    """What :func:`validate_source` validates: ``(SBML text, name for messages, Antimony source or None)``.
+
+    A file is read (Antimony converted to SBML, its text returned third so
+    that messages can name Antimony lines); anything else is a bundled model id.
+    """
     text = os.fspath(source)
     path = Path(text)
     if _URL.match(text.strip()):
@@ -695,11 +719,8 @@ def validate_source(source: "str | os.PathLike") -> ValidationReport:
         content = path.read_text(encoding="utf-8", errors="replace")
         name = str(path)
         if not _looks_like_sbml(content) and path.suffix.lower() not in (".xml", ".sbml"):
-            content = build(content, name) if re.search(r"^\s*//\s*@id\s*:", content, flags=re.M) else antimony_to_sbml(content, name)
-    else:
-        model = load_model(text)
-        content, name = model.sbml, model.source
-    report = validate(content, name=name)
-    report.raise_for_errors()
-    check_supported(content, name)
-    return report
+            sbml = build(content, name) if re.search(r"^\s*//\s*@id\s*:", content, flags=re.M) else antimony_to_sbml(content, name)
+            return sbml, name, content
+        return content, name, None
+    model = load_model(text)
+    return model.sbml, model.source, None

@@ -17,7 +17,7 @@ from numpy.testing import assert_allclose
 from synthetic import synthetic_trafficking
 from receptorkin.fitting import FitProblem, FitResult, ParameterSpec, fit
 from receptorkin.fitting.chi2 import CHI2_DEFINITION
-from receptorkin.measurements import Measurements
+from receptorkin.data.measurements import Measurements
 from receptorkin.simulation import Simulator
 
 SPECS = [ParameterSpec("k_internalization", 0.3, 0.0075, 3.0), ParameterSpec("k_recycling", 0.1, 0.0029, 1.16)]

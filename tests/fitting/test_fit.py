@@ -13,7 +13,7 @@ from conftest import BAD
 from synthetic import TRUE, synthetic_trafficking
 from receptorkin.errors import DataError, FitError
 from receptorkin.fitting import FitProblem, FitResult, ParameterSpec, compare_fits, f_test, fit
-from receptorkin.measurements import Measurements, load_measurements
+from receptorkin.data.measurements import Measurements, load_measurements
 from receptorkin.simulation import Simulator
 
 

@@ -4,7 +4,7 @@ import pytest
 from conftest import BAD, ROOT
 from receptorkin.errors import DataError
 from receptorkin.dosing import Exposure
-from receptorkin.measurements import load_conditions, load_measurements, parse_exposures
+from receptorkin.data.measurements import load_conditions, load_measurements, parse_exposures
 
 
 def test_units_are_converted_and_controls_kept(tmp_path):

@@ -1,5 +1,5 @@
 """A FitProblem written as PEtab: lint-clean, and PEtab's log-likelihood at
-the fitted values equals receptorkin's (a second implementation: petab_io
+the fitted values equals receptorkin's (a second implementation: receptorkin.petab
 simulates the piecewise-input model with events handled by CVODE)."""
 
 import pandas as pd
@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT
 from receptorkin.fitting import FitProblem, ParameterSpec, fit
 from receptorkin.dosing import Exposure
-from receptorkin.measurements import Condition, Measurements, load_conditions, load_measurements
-from receptorkin.petab_io import PetabProblem, lint_petab
+from receptorkin.data.measurements import Condition, Measurements, load_conditions, load_measurements
+from receptorkin.petab.problem import PetabProblem, lint_petab
 
 
 def test_pretreatment_time_course_and_steady_state_rows_round_trip(tmp_path):

@@ -42,10 +42,10 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
-from .io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
-from .models.sbml import Model, closest, load_model
-from .models.mathml import walk
+from ..errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
+from ..io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
+from ..models.sbml import Model, closest, load_model
+from ..models.mathml import walk
 
 __all__ = [
     "PetabProblem",
@@ -394,7 +394,7 @@ class _Condition:
 class _GradientModel:
     """The augmented (sensitivity) model of a problem, compiled once."""
 
-    sens: Any  # receptorkin.sensitivities.SensitivityModel
+    sens: Any  # receptorkin.simulation.sensitivities.SensitivityModel
     sim: Any  # Simulator of the augmented model
     theta_k: np.ndarray  # position in x of each differentiated model parameter
     xi: np.ndarray  # state columns of the original species
@@ -462,6 +462,11 @@ class PetabProblem:
         self._init(sbml, tables, name, rtol, atol, max_steps)
 
     # ------------------------------------------------------------------ construction
+    @property
+    def tolerances(self) -> tuple[float, float]:
+        """The integrator's (rtol, atol) for every simulation of this problem."""
+        return self._rtol, self._atol
+
     def _init(self, sbml: Any, tables: dict[str, _Table], name: str, rtol: float, atol: float,
               max_steps: int = 100_000) -> None:
         self.name = name
@@ -595,7 +600,7 @@ class PetabProblem:
             sbml_text = sbml_path.read_text(encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise DataError(f"{sbml_path}: not a text file ({exc.reason} at byte {exc.start})") from None
-        from .models.sbml import read_sbml
+        from ..models.sbml import read_sbml
 
         model = read_sbml(sbml_text, name=str(sbml_path), source=str(sbml_path))
         obj = cls.__new__(cls)
@@ -1003,7 +1008,7 @@ class PetabProblem:
                 "steady_state_events": self._steady_state_events}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        from .models.sbml import read_sbml
+        from ..models.sbml import read_sbml
 
         model = read_sbml(state["sbml"], name=state["name"], source=state["source"])
         self._init(model, state["tables"], state["name"], state["rtol"], state["atol"], state["max_steps"])
@@ -1015,7 +1020,7 @@ class PetabProblem:
     def simulator(self):
         """The :class:`~receptorkin.simulation.Simulator` (compiled on first use, then reused)."""
         if self._sim is None:
-            from .simulation import Simulator
+            from ..simulation import Simulator
 
             # moiety analysis recompiles the model and only speeds up steady states: leave it off
             # when no condition is pre-equilibrated and no measurement is at steady state
@@ -1204,7 +1209,7 @@ class PetabProblem:
         ``time``-dependent piecewise input switches (resolved from the
         condition's values: they may be parameters), not on other overrides.
         """
-        from .dosing import Experiment, Readouts, Start, prepare
+        from ..dosing import Experiment, Readouts, Start, prepare
 
         sim = self.simulator
         if exp is None:  # a pre-equilibration: the steady state, reading the rate-rule parameters (state too)
@@ -1370,16 +1375,16 @@ class PetabProblem:
         return total
 
     def inner_plan(self):
-        """The parameters a hierarchical fit solves in closed form (:func:`receptorkin.petab_inner.plan_inner`).
+        """The parameters a hierarchical fit solves in closed form (:func:`receptorkin.petab.hierarchical.plan_inner`).
 
         Returns
         -------
-        receptorkin.petab_inner.InnerPlan or None
+        receptorkin.petab.hierarchical.InnerPlan or None
             None when no estimated parameter is a plain scaling factor or
             noise level.
         """
         if not hasattr(self, "_inner"):
-            from .petab_inner import plan_inner
+            from .hierarchical import plan_inner
 
             self._inner = plan_inner(self)
         return self._inner
@@ -1451,8 +1456,8 @@ class PetabProblem:
         model parameters (built on first use; see :meth:`nll_and_gradient`)."""
         if self._grad is not None:
             return self._grad
-        from .sensitivities import SensitivityModel
-        from .simulation import Simulator
+        from ..simulation.sensitivities import SensitivityModel
+        from ..simulation import Simulator
 
         info = self._info
         est = {int(i): k for k, i in enumerate(self._est_index)}
@@ -1573,7 +1578,7 @@ class PetabProblem:
         sim.set_state(amounts)
 
     def _set_sensitivities(self, sim, gm: "_GradientModel", S: np.ndarray, zero: Sequence[str] = ()) -> None:
-        from .sensitivities import _clean
+        from ..simulation.sensitivities import _clean
 
         S = np.array(S, dtype=float)
         species = gm.sens.species
@@ -1587,7 +1592,7 @@ class PetabProblem:
     def _steady_with_sensitivities(self, sim, gm: "_GradientModel", values: Mapping[str, float]) -> None:
         """Steady state of the model (solved on the original model) and dx*/dθ
         by the implicit function theorem."""
-        from .sensitivities import _clean
+        from ..simulation.sensitivities import _clean
 
         base = self.simulator
         state = sim.state()
@@ -1607,7 +1612,7 @@ class PetabProblem:
         sim.set_state(state)
 
     def _experiment_selections(self, e: int, exp: _Experiment, gm: "_GradientModel") -> list[str]:
-        from .sensitivities import readout_sensitivity_id
+        from ..simulation.sensitivities import readout_sensitivity_id
 
         sels = gm.selections.get(e)
         if sels is None:
@@ -1787,7 +1792,7 @@ class PetabProblem:
         """:meth:`nll` and its exact gradient on the parameter scales.
 
         The gradient comes from forward sensitivities of the model
-        (:mod:`receptorkin.sensitivities`: through pre-equilibration by the
+        (:mod:`receptorkin.simulation.sensitivities`: through pre-equilibration by the
         implicit function theorem, initial assignments, events), chained through
         the observable and noise formulas and the parameter scales.  Where the
         model cannot be simulated: ``(inf, zeros)``.
@@ -1913,7 +1918,7 @@ class PetabFitResult:
         out = Path(outdir)
         if not out.exists():
             out.mkdir(parents=True)
-        from .jsonout import dumps
+        from ..jsonout import dumps
 
         return atomic_write_text(out / "fit.json", dumps(self.to_dict(), indent=2) + "\n", force=force)
 
@@ -1943,13 +1948,13 @@ class PetabFitResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        from .htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from .htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -1959,7 +1964,7 @@ class PetabObjective:
 
     The search space is every estimated parameter, or, for a hierarchical
     fit, the outer parameters only: scaling factors and noise levels are then
-    solved in closed form at every evaluation (:mod:`receptorkin.petab_inner`)
+    solved in closed form at every evaluation (:mod:`receptorkin.petab.hierarchical`)
     and, by the envelope theorem, the gradient with respect to the outer
     parameters at the inner optimum is the partial derivative at fixed inner
     values.
@@ -2065,8 +2070,8 @@ _FIDES_POLISH = 300
 def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                  method: str, max_iter: int) -> tuple[Any, dict[str, Any]]:
     """One local search with the exact derivatives; the end point scored at the problem's tolerances."""
-    from .estimation import fit_least_squares, minimize_likelihood
-    from .estimation.optimize import LocalResult, minimize_trust_region
+    from ..estimation import fit_least_squares, minimize_likelihood
+    from ..estimation.optimize import LocalResult, minimize_trust_region
 
     t0 = _time.perf_counter()
     # L-BFGS-B stops early on the plateaus of sloppy models (Brannmark: after ~12 evaluations at
@@ -2107,7 +2112,7 @@ def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, u
 
 def _scored(objective: PetabObjective, res: Any, t0: float) -> tuple[Any, dict[str, Any]]:
     """A search's end point scored at the problem's own tolerances."""
-    from .estimation.optimize import LocalResult
+    from ..estimation.optimize import LocalResult
 
     problem = objective.problem
     try:
@@ -2144,7 +2149,7 @@ def _uncertainty(problem: PetabProblem, x: np.ndarray, profiles: "bool | Sequenc
     """Standard errors (engine, not-estimable flagged) and profile-likelihood intervals at the optimum ``x``."""
     from scipy.stats import chi2 as chi2_dist
 
-    from .estimation import profile, standard_errors
+    from ..estimation import profile, standard_errors
 
     ids = problem.x_ids
     se_info: dict[str, Any] = {}
@@ -2237,7 +2242,7 @@ def fit_petab(
         or iterations of L-BFGS-B (default 2000).
     hierarchical
         Solve scaling factors and noise levels in closed form
-        (:mod:`receptorkin.petab_inner`).  Default: whenever the problem has such parameters.
+        (:mod:`receptorkin.petab.hierarchical`).  Default: whenever the problem has such parameters.
     search_rtol
         Relative solver tolerance of the searches, when looser than the
         problem's own; every end point is scored at the problem's tolerances.
@@ -2263,7 +2268,7 @@ def fit_petab(
     """
     import pandas as pd
 
-    from .estimation import latin_hypercube, multistart
+    from ..estimation import latin_hypercube, multistart
 
     lower, upper = problem.x_lower, problem.x_upper
     if problem.x_ids == []:
@@ -2450,8 +2455,8 @@ def _time_switches(sbml: str) -> list:
     doc = libsbml.readSBMLFromString(sbml)
     m = doc.getModel()
     found: list = []
-    from .models.mathml import is_relational, is_time
-    from .models.mathml import walk as nodes
+    from ..models.mathml import is_relational, is_time
+    from ..models.mathml import walk as nodes
 
     def walk(ast) -> None:
         for node in nodes(ast):

@@ -38,7 +38,7 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, DuplicateRowWarning
+from ..errors import DataError, DuplicateRowWarning
 
 __all__ = [
     "DOSE",
@@ -174,6 +174,30 @@ def _check_number(text: str, *, nonnegative: bool, positive: bool) -> tuple[floa
 CHUNK_ROWS = 20_000
 #: most problems listed for one file (the message says how many more were found)
 MAX_PROBLEMS = 50
+
+
+def _unit_columns(header: list[str], wanted: Sequence[str], rename: Mapping[str, str] | None,
+                  units: Mapping[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
+    """``rename`` completed for wanted columns written with a unit (``dose [nM]`` for ``dose``), and their units.
+
+    A wanted column missing from the header is taken from the one header
+    cell that is its name plus a concentration unit (``dose [nM]``,
+    ``dose (nM)``, ``dose_nM``); the unit is returned by column name
+    (``{'dose': 'nM'}``), with ``units`` (already known units) kept.
+    """
+    from .readers import canonical_unit, split_unit
+
+    rename = dict(rename or {})
+    units = dict(units or {})
+    final = {rename.get(h, h) for h in header}
+    for name in wanted:
+        if name in final:
+            continue
+        hits = [h for h in header if h not in rename and split_unit(h)[1] is not None and split_unit(h)[0] == name]
+        if len(hits) == 1:
+            rename[hits[0]] = name
+            units.setdefault(name, canonical_unit(str(split_unit(hits[0])[1])))
+    return rename, units
 
 
 def _header_problems(header: list[str], source: str, wanted: Sequence[str], required: Sequence[str],
@@ -313,9 +337,10 @@ def _validate_cells(
     nonnegative: Sequence[str],
     positive: Sequence[str],
     rename: Mapping[str, str] | None,
+    units: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    rename = dict(rename or {})
     wanted = list(dict.fromkeys([*required, *numeric, *nonnegative, *positive]))
+    rename, units = _unit_columns(header, wanted, rename, units)
     _raise(_header_problems(header, source, wanted, required, rename))
     chunks = _Chunks(header, source, required=required, numeric=numeric, nonnegative=nonnegative,
                      positive=positive, rename=rename)
@@ -326,6 +351,8 @@ def _validate_cells(
         _raise([Problem(source, None, None, "no data rows below the header")])
     df = chunks.frame()
     df.attrs["source"] = source
+    if units:
+        df.attrs["units"] = units
     return df
 
 
@@ -367,6 +394,9 @@ def read_table(
     sheet: str | None = None,
     replicates: str | Sequence[str] | None = None,
     replicates_into: str = RESPONSE,
+    dose: str = DOSE,
+    log_dose: str | bool | None = None,
+    dose_unit: str | None = None,
 ) -> pd.DataFrame:
     """Read a tidy CSV table, validating all of it before returning.
 
@@ -377,9 +407,14 @@ def read_table(
     converted columns, not the file's text.
 
     Excel (``.xlsx``) and GraphPad Prism (``.pzfx``) files and wide replicate
-    columns are read by :mod:`receptorkin.readers` (``sheet``: sheet or Prism
+    columns are read by :mod:`receptorkin.data.readers` (``sheet``: sheet or Prism
     table; ``replicates``: columns or a pattern such as ``'rep*'`` melted into
-    ``replicates_into``) and then checked by the same rules.
+    ``replicates_into``) and then checked by the same rules.  There the
+    ``dose`` column may hold log10 doses (a title such as ``log[agonist] (M)``,
+    or ``log_dose='M'``): they become doses in ``dose_unit`` (see
+    :func:`receptorkin.data.readers.convert_log_doses`).  A column written with a
+    unit (``dose [nM]``, ``dose_nM``) stands for a wanted column of that name
+    (``dose``); the unit is in ``df.attrs['units']``.
 
     Parameters
     ----------
@@ -430,8 +465,9 @@ def read_table(
     p = Path(path)
     from .readers import needs_reader, read_frame
 
-    if needs_reader(p, sheet, replicates):
-        frame = read_frame(p, sheet=sheet, replicates=replicates, value=replicates_into, comment=comment)
+    if needs_reader(p, sheet, replicates, log_dose):
+        frame = read_frame(p, sheet=sheet, replicates=replicates, value=replicates_into, comment=comment,
+                           dose=dose, log_dose=log_dose, dose_unit=dose_unit)
         return validate_table(frame, required=required, numeric=numeric, nonnegative=nonnegative,
                               positive=positive, rename=rename)
     source = str(p)
@@ -520,6 +556,7 @@ def _read_stream(fh, source: str, *, required: Sequence[str], numeric: Sequence[
         header = [h.strip() for h in next(reader)]
     except csv.Error as exc:
         raise _CsvFault(str(exc), delimiter) from None
+    rename, units = _unit_columns(header, wanted, rename)
     _raise(_header_problems(header, source, wanted, required, rename))
     chunks = _Chunks(header, source, required=required, numeric=numeric, nonnegative=nonnegative,
                      positive=positive, rename=rename)
@@ -552,6 +589,8 @@ def _read_stream(fh, source: str, *, required: Sequence[str], numeric: Sequence[
         _raise([Problem(source, None, None, "no data rows below the header")])
     df = chunks.frame()
     df.attrs["source"] = source
+    if units:
+        df.attrs["units"] = units
     return df
 
 
@@ -609,10 +648,13 @@ def validate_table(
         return str(v)
 
     rows = [[cell(v) for v in row] for row in df.itertuples(index=False, name=None)]
+    known = {(rename or {}).get(c, c): u for c, u in dict(df.attrs.get("units") or {}).items()}
     out = _validate_cells(
         header, rows, [int(x) for x in table_lines(df)], src, required=required, numeric=numeric,
-        nonnegative=nonnegative, positive=positive, rename=rename,
+        nonnegative=nonnegative, positive=positive, rename=rename, units=known,
     )
+    if df.attrs.get("log_dose"):  # what the reader converted, for the reports
+        out.attrs["log_dose"] = df.attrs["log_dose"]
     warn_duplicate_rows(out)
     return out
 

@@ -30,13 +30,13 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .dosing.metrics import METRICS, metric
-from .dosing.pk import drug_input
-from .dosing.regimen import (Exposure, Infusion, PulseTrain, Regimen, _fmt_time, as_regimen, parse_dose,
+from ..dosing.metrics import METRICS, metric
+from ..dosing.pk import drug_input
+from ..dosing.regimen import (Exposure, Infusion, PulseTrain, Regimen, _fmt_time, as_regimen, parse_dose,
                              parse_time_minutes)
-from .dosing.simulate import RegimenResult, check_compatible, regimen_simulator, simulate_regimen
-from .errors import RegimenError
-from .models.sbml import closest
+from ..dosing.simulate import RegimenResult, check_compatible, regimen_simulator, simulate_regimen
+from ..errors import RegimenError
+from ..models.sbml import closest
 
 __all__ = [
     "compare",
@@ -83,18 +83,18 @@ class ComparisonResult:
 
     def plot(self, title: str = ""):
         """Drug concentration, response and surface receptors over time, one line per regimen."""
-        from .plots import plot_regimens
+        from ..plots import plot_regimens
 
         return plot_regimens(self, title=title)
 
     def __repr__(self) -> str:
-        from .htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from .htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -416,7 +416,7 @@ def _parse_fixed(fixed: "str | Mapping[str, Any] | None") -> dict[str, Any]:
 # ------------------------------------------------------------------ evaluation
 def _search_setup(model, sim_kwargs: Mapping[str, Any], parameters: Mapping[str, float]):
     """A worker's simulator (compiled once per worker, see receptorkin.parallel)."""
-    from .simulation import Simulator
+    from ..simulation import Simulator
 
     sim = Simulator(model, **dict(sim_kwargs))
     sim.set(dict(parameters))
@@ -429,9 +429,9 @@ def _search_simulator(model, rtol: float, atol: float, observable: str | None):
     A Simulator passed in keeps its parameter values (the model is compiled
     again with the search settings, once).
     """
-    from .dosing.simulate import integrating_simulator
-    from .models.sbml import load_model
-    from .simulation import Simulator
+    from ..dosing.simulate import integrating_simulator
+    from ..models.sbml import load_model
+    from ..simulation import Simulator
 
     base = model.model if isinstance(model, Simulator) else load_model(model)
     ids = [i for i in (observable or base.default_observable, drug_input(base).concentration) if i]
@@ -535,24 +535,24 @@ class OptimizeResult:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        from .jsonout import dumps
+        from ..jsonout import dumps
 
         return dumps(self.to_dict(), indent=indent)
 
     def plot(self, title: str = ""):
         """The Pareto front of the objective against receptor preservation, the optimum marked."""
-        from .plots import plot_pareto
+        from ..plots import plot_pareto
 
         return plot_pareto(self, title=title)
 
     def __repr__(self) -> str:
-        from .htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from .htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -583,7 +583,7 @@ def pareto_front(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _progress(iterable, progress: bool | None, desc: str, total: int):
-    from .progress import progress_iter
+    from ..progress import progress_iter
 
     return progress_iter(iterable, desc, total=total, show=progress, unit="regimen")
 
@@ -784,8 +784,8 @@ def optimize(
     if int(workers) < 1:
         raise RegimenError(f"workers must be at least 1 (got {workers!r})")
 
-    from .models.sbml import load_model
-    from .simulation import Simulator
+    from ..models.sbml import load_model
+    from ..simulation import Simulator
 
     base_model = model.model if isinstance(model, Simulator) else load_model(model)
     drug = drug_input(base_model)
@@ -844,7 +844,7 @@ def optimize(
     H = sim.model_time(horizon, "horizon")
     if H <= 0:
         raise RegimenError(f"horizon must be a positive time (got {horizon!r})")
-    from .units import time_factor
+    from ..units import time_factor
 
     horizon_min = H * time_factor(sim.time_unit, "min")
     varied = list(b)
@@ -873,13 +873,13 @@ def optimize(
         raise RegimenError(f"n_samples must be at least 1 (got {n_samples!r})")
     n_polish = int(polish) if polish is not None else 30 * d
     total = n_global + n_polish if method == "sobol" else popsize * d * (maxiter + 1) + n_polish
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     bar = progress_bar(total, f"optimize {fam.name}", show=progress, unit="regimen")
     pool = None
     try:
         if workers > 1 or scheduler is not None:
-            from .parallel import WorkerPool
+            from ..parallel import WorkerPool
 
             pool = WorkerPool(_search_setup, (sim.model, {"rtol": sim.options.rtol, "atol": sim.options.atol,
                                                           "max_steps": sim.options.max_steps}, sim.parameters),
@@ -1027,9 +1027,9 @@ def demo_gnrh(outdir: "str | os.PathLike", force: bool = False, *, horizon: str 
     """
     from pathlib import Path
 
-    from .io import atomic_write_text, prepare_outdir, write_csv
-    from .plots import plot_pareto, plot_regimens, save_figure
-    from .simulation import Simulator
+    from ..io import atomic_write_text, prepare_outdir, write_csv
+    from ..plots import plot_pareto, plot_regimens, save_figure
+    from ..simulation import Simulator
 
     out = prepare_outdir(outdir, force=force)
     sim = Simulator("gnrh_pulsatile")

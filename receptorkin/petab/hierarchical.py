@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .petab_io import PetabProblem
+    from .problem import PetabProblem
 
 __all__ = ["InnerPlan", "plan_inner"]
 
@@ -116,7 +116,7 @@ class InnerPlan:
         return (*self._apply(problem, xs, y, sigma, dy, dsigma), dy, dsigma)
 
     def _start(self, problem: "PetabProblem", x_outer: np.ndarray) -> np.ndarray:
-        from .petab_io import scale_value
+        from .problem import scale_value
 
         scales = problem.x_scales
         xs = np.empty(self.n_x)
@@ -128,7 +128,7 @@ class InnerPlan:
     def _apply(self, problem: "PetabProblem", xs: np.ndarray, y: np.ndarray, sigma: np.ndarray,
                dy: np.ndarray | None = None, dsigma: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        from .petab_io import scale_value
+        from .problem import scale_value
 
         scales = problem.x_scales
         tm = problem._tm

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Mapping
 
 
-from .errors import FitError
+from ..errors import FitError
 
 __all__ = ["fit_problem_to_petab", "petab_tables"]
 
@@ -46,7 +46,7 @@ def _piecewise_model(problem, n_exposures: int):
     """The model with the ligand driven by condition parameters."""
     import libsbml
 
-    from .models.sbml import read_sbml
+    from ..models.sbml import read_sbml
 
     model = problem.model
     # fixed (not estimated) values of the parameter table go into the SBML
@@ -121,7 +121,7 @@ def petab_tables(problem, values: Mapping[str, float] | None = None, noise: Mapp
     conditions = problem.conditions
     n_exp = max([len(c.exposures) for c in conditions.values()] + [0])
     model = _piecewise_model(problem, n_exp)
-    from .units import time_factor
+    from ..units import time_factor
 
     f = time_factor("min", problem.model.time_unit)
     values = dict(values) if values is not None else problem.to_linear(problem.initial_vector())
@@ -239,7 +239,7 @@ def fit_problem_to_petab(problem, outdir: "str | os.PathLike", *, values: Mappin
 
     See the module docstring for how the experiment is encoded.
     """
-    from .petab_io import to_petab
+    from .problem import to_petab
 
     model, meas, conds, obs, pars = petab_tables(problem, values, noise)
     return to_petab(outdir, model, meas, conds, obs, pars, name=name or problem.model.id, force=force)

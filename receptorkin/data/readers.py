@@ -19,12 +19,28 @@ Formats
     values.
 ``.pzfx``
     A GraphPad Prism XY data table (``sheet=`` the table's title; default the
-    first XY table).  The X column is the dose (a concentration, not its
-    logarithm), each Y data set is one curve (its title becomes the
-    ``condition``) and each replicate sub-column one ``replicate``.  Tables
-    entered as mean/SD (``SD``/``SDN`` formats) give ``response`` and ``sd``.
-    Empty and excluded (struck-out) values are left out.  Row numbers in
-    messages are the rows of the Prism table (first row = 1).
+    first XY table).  The X column is the dose, each Y data set is one curve
+    (its title becomes the ``condition``) and each replicate sub-column one
+    ``replicate``.  Tables entered as mean/SD (``SD``/``SDN`` formats) give
+    ``response`` and ``sd``.  Empty and excluded (struck-out) values are left
+    out.  Row numbers in messages are the rows of the Prism table (first row
+    = 1).  A unit in the X column's title (``dose [nM]``) is the dose unit
+    (``attrs['units']``).
+
+Log doses
+---------
+Prism users often enter X as log10 of the concentration (``log[agonist], M``
+with values -10 .. -5).  A ``.pzfx`` file does not record this in its data
+(Prism keeps "X is log(dose)" in the analysis, stored as binary), so the X
+column's *title* decides: a title starting with ``log`` (``log[agonist] (M)``,
+``log10 dose_nM``, ``Log(Agonist), M``) holds log10 doses in the unit it
+names.  The same holds for the dose column of a CSV/Excel table read here.
+``log_dose=`` settles it explicitly: a unit (``'M'``: the values are log10 of
+molar concentrations) or ``False`` (plain doses).  A log title without a
+unit, or negative values under a title that does not say ``log``, are
+refused with a message saying which option to give, never guessed.  Log
+doses become concentrations (``10**x``) in ``dose_unit`` (default: the log's
+own unit), recorded in ``attrs['units']``.
 
 Wide replicates
 ---------------
@@ -39,6 +55,7 @@ out; the other columns are repeated on every row.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -48,7 +65,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from .errors import DataError
+from ..errors import DataError
+from ..units import CONCENTRATION_UNITS, concentration_factor
 
 __all__ = [
     "EXCEL_SUFFIXES",
@@ -62,6 +80,12 @@ __all__ = [
     "prism_tables",
     "replicate_columns",
     "melt_replicates",
+    "log_dose_title",
+    "log_dose_option",
+    "split_unit",
+    "canonical_unit",
+    "unit_in_title",
+    "convert_log_doses",
 ]
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -70,9 +94,11 @@ PRISM_SUFFIXES = (".pzfx",)
 READER_SUFFIXES = EXCEL_SUFFIXES + PRISM_SUFFIXES
 
 
-def needs_reader(path: str | os.PathLike, sheet: str | None = None, replicates: str | Sequence[str] | None = None) -> bool:
-    """True when ``path`` is a workbook/Prism file or a sheet/replicates option is given."""
-    return Path(path).suffix.lower() in READER_SUFFIXES or sheet is not None or bool(replicates)
+def needs_reader(path: str | os.PathLike, sheet: str | None = None, replicates: str | Sequence[str] | None = None,
+                 log_dose: str | bool | None = None) -> bool:
+    """True when ``path`` is a workbook/Prism file or a sheet/replicates/log-dose option is given."""
+    return (Path(path).suffix.lower() in READER_SUFFIXES or sheet is not None or bool(replicates)
+            or log_dose not in (None, False))
 
 
 def _frame(columns: Sequence[str], rows: list[list[str]], lines: list[int], source: str) -> pd.DataFrame:
@@ -260,7 +286,8 @@ def read_pzfx(path: str | os.PathLike, table: str | None = None) -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        Text columns ``dose``, ``condition`` (the Y data set's title),
+        Text columns ``dose`` (the X column as entered; its title in
+        ``attrs['titles']['dose']``), ``condition`` (the Y data set's title),
         ``replicate`` (``'1'``, ``'2'``, ... = sub-column) and ``response``;
         tables in mean/SD format have ``sd`` instead of ``replicate``.  Index
         = row of the Prism table (first row 1), ``attrs['source']`` =
@@ -296,6 +323,7 @@ def read_pzfx(path: str | os.PathLike, table: str | None = None) -> pd.DataFrame
     if not xcols or not _children(xcols[0], "Subcolumn"):
         raise DataError(f"{source}: the table has no X column (the doses)")
     x = [t for t, _ in _subcolumn_values(_children(xcols[0], "Subcolumn")[0])]
+    x_title = _text(_children(xcols[0], "Title")[0]) if _children(xcols[0], "Title") else ""
     fmt = info.y_format or "replicates"
     if fmt not in ("replicates", "SD", "SDN"):
         raise DataError(f"{source}: Y format {fmt!r} is not read (enter replicates, mean/SD or mean/SD/N)")
@@ -328,7 +356,158 @@ def read_pzfx(path: str | os.PathLike, table: str | None = None) -> pd.DataFrame
     columns = ["dose", "condition", "replicate", "response"] if fmt == "replicates" else ["dose", "condition", "response", "sd"]
     # keep data sets in file order, rows in table order within each
     order = sorted(range(len(rows)), key=lambda j: ([r[1] for r in rows].index(rows[j][1]), lines[j]))
-    return _frame(columns, [rows[j] for j in order], [lines[j] for j in order], source)
+    df = _frame(columns, [rows[j] for j in order], [lines[j] for j in order], source)
+    df.attrs["titles"] = {"dose": x_title}  # the X title: its unit, or that it holds log doses
+    return df
+
+
+# --------------------------------------------------------------------------- units and log doses
+
+_MOLAR_SYNONYMS = {"mol/L": "M", "mol/l": "M"}
+_UNIT_RE = "|".join(re.escape(u) for u in sorted([*CONCENTRATION_UNITS, *_MOLAR_SYNONYMS], key=len, reverse=True))
+_BRACKETED = re.compile(rf"[\[(]\s*({_UNIT_RE})\s*[\])]\s*$")
+_SUFFIX = re.compile(rf"(?:^|[_\s.,\-])({_UNIT_RE})$")
+_LOG_TITLE = re.compile(r"^\s*(?:log(?:10)?|lg)(?=$|[\s_\[(,.\-])", re.IGNORECASE)
+
+
+def unit_in_title(title: str) -> str | None:
+    """The concentration unit a column title ends with, as written, or ``None``.
+
+    ``'conc [nM]'``, ``'conc (nM)'``, ``'conc_nM'``, ``'conc nM'`` and
+    ``'log[agonist], M'`` give ``'nM'``, ``'nM'``, ``'nM'``, ``'nM'`` and
+    ``'M'``; case matters (``'conc_NM'`` names no unit).
+    """
+    return split_unit(title)[1]
+
+
+def split_unit(title: str) -> tuple[str, str | None]:
+    """A column title without its trailing unit, and the unit: ``'dose [nM]'`` -> ``('dose', 'nM')``."""
+    text = str(title).strip()
+    m = _BRACKETED.search(text) or _SUFFIX.search(text)
+    if m is None:
+        return text, None
+    return text[:m.start()].rstrip(" _.,-"), m.group(1)
+
+
+def log_dose_title(title: str) -> bool:
+    """True when a column title says its values are log10 doses (``log[agonist]``, ``Log(dose), M``, ``log10 conc_nM``)."""
+    return bool(_LOG_TITLE.match(str(title)))
+
+
+def canonical_unit(unit: str, what: str = "unit") -> str:
+    """``unit`` in the spelling of :data:`receptorkin.units.CONCENTRATION_UNITS` (``'mol/L'`` -> ``'M'``)."""
+    unit = _MOLAR_SYNONYMS.get(unit.strip(), unit.strip())
+    if unit not in CONCENTRATION_UNITS:
+        raise DataError(f"{what}: unknown concentration unit {unit!r} (accepted: M, mM, uM, nM, pM, fM)")
+    return unit
+
+
+def convert_log_doses(df: pd.DataFrame, column: str = "dose", *, log_dose: str | bool | None = None,
+                      dose_unit: str | None = None, title: str | None = None) -> pd.DataFrame:
+    """Settle whether ``column`` holds doses or log10 doses and return plain doses (see "Log doses" above).
+
+    Parameters
+    ----------
+    df
+        Table of text cells as returned by the readers here.
+    column
+        The dose column.
+    log_dose
+        ``None``: decide from the column's title; a unit (``'M'``, ``'nM'``, ...):
+        the values are log10 of concentrations in that unit; ``True``: log10
+        doses in the unit the title names; ``False``: plain doses.
+    dose_unit
+        Unit of the doses returned (default: the log's own unit).  Plain
+        doses are returned unchanged.
+    title
+        The column's title (default ``attrs['titles'][column]``, else ``column``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` with ``column`` as plain doses (text); ``attrs['units'][column]``
+        holds their unit when one is known, ``attrs['log_dose']`` says what was
+        converted.
+
+    Raises
+    ------
+    DataError
+        A log title without a unit (and no ``log_dose`` unit), negative values
+        under a title that does not say ``log`` (and no ``log_dose``), or a
+        log value that is not a number -- naming the file, row and column.
+    """
+    source = str(df.attrs.get("source", "<DataFrame>"))
+    if column not in df.columns:
+        return df
+    title = str(title if title is not None else df.attrs.get("titles", {}).get(column, column))
+    where = f"{source}: column {column!r}" + (f" (titled {title!r})" if title != column else "")
+    titled_unit = unit_in_title(title)
+    out = df.copy()
+    out.attrs = {k: (dict(v) if isinstance(v, dict) else v) for k, v in df.attrs.items()}
+    units = out.attrs.setdefault("units", {})
+    if log_dose is False or (log_dose is None and not log_dose_title(title)):
+        if log_dose is None:
+            negative = [(line, text) for line, text in zip(df.index, df[column]) if _is_negative(text)]
+            if negative:
+                line, text = negative[0]
+                titled = f" (titled {title!r})" if title != column else ""
+                raise DataError(f"{source}:{line}: column {column!r}{titled}: negative dose {str(text).strip()!r}: if the "
+                                f"doses are log10 concentrations (as Prism's log(dose) X), say so with "
+                                f"--log-dose UNIT (log_dose='M' for log10 of molar) or title the column "
+                                f"'log[agonist] (M)'; doses must be >= 0")
+        if titled_unit is not None and dose_unit is None:
+            units[column] = canonical_unit(titled_unit, where)
+        return out
+    if isinstance(log_dose, str):
+        log_unit = canonical_unit(log_dose, "log_dose")
+    elif titled_unit is not None:
+        log_unit = canonical_unit(titled_unit, where)
+    else:
+        raise DataError(f"{where} holds log10 doses but names no unit: say which with --log-dose UNIT "
+                        f"(log_dose='M' if the values are log10 of molar concentrations, e.g. -9 for 1 nM) "
+                        f"or add it to the title ('log[agonist] (M)')")
+    target = canonical_unit(dose_unit, "dose_unit") if dose_unit is not None else log_unit
+    shift = round(math.log10(concentration_factor(log_unit, target)))  # an exact power of ten
+    cells = []
+    for line, text in zip(df.index, df[column]):
+        raw = "" if text is None else str(text).strip()
+        if raw == "":
+            cells.append(raw)
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            raise DataError(f"{source}:{line}: column {column!r}: not a number (got {raw!r}; "
+                            f"log10 doses are plain numbers such as -8.5)") from None
+        if not math.isfinite(value) or abs(value + shift) > 300:
+            raise DataError(f"{source}:{line}: column {column!r}: {raw!r} is not a usable log10 dose")
+        cells.append(repr(10.0 ** (value + shift)))
+    out[column] = pd.Series(cells, index=df.index, dtype=object)
+    units[column] = target
+    out.attrs["log_dose"] = f"column {column!r} held log10 doses in {log_unit}; converted to {target}"
+    return out
+
+
+def log_dose_option(text: str | None) -> str | bool | None:
+    """The ``log_dose`` of a ``--log-dose`` option: ``None`` (decide from the title), ``'no'`` -> ``False``, else a unit.
+
+    Raises
+    ------
+    DataError
+        Neither ``no`` nor a concentration unit.
+    """
+    if text is None:
+        return None
+    if text.strip().lower() in ("no", "none", "false", "linear"):
+        return False
+    return canonical_unit(text, "--log-dose")
+
+
+def _is_negative(text: object) -> bool:
+    try:
+        return float(str(text).strip()) < 0
+    except ValueError:
+        return False
 
 
 # --------------------------------------------------------------------------- wide -> long
@@ -402,11 +581,14 @@ def melt_replicates(df: pd.DataFrame, replicates: str | Sequence[str], *, value:
             lines.append(int(line))
     if not rows:
         raise DataError(f"{source}: the replicate columns {', '.join(reps)} hold no values")
-    return _frame(keep + [replicate, value], rows, lines, source)
+    out = _frame(keep + [replicate, value], rows, lines, source)
+    out.attrs.update({k: v for k, v in df.attrs.items() if k != "source"})  # titles and units of the kept columns
+    return out
 
 
 def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates: str | Sequence[str] | None = None,
-               value: str = "response", comment: str | None = "#") -> pd.DataFrame:
+               value: str = "response", comment: str | None = "#", dose: str = "dose",
+               log_dose: str | bool | None = None, dose_unit: str | None = None) -> pd.DataFrame:
     """Read any supported file into a table of text cells (see the module docstring).
 
     Parameters
@@ -421,11 +603,17 @@ def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates:
         Column receiving the melted replicate values (default ``response``).
     comment
         Comment marker for text files and workbooks.
+    dose
+        The dose column (for the units and log doses of its title).
+    log_dose, dose_unit
+        Whether the dose column holds log10 doses, and the unit of the doses
+        returned (see :func:`convert_log_doses`).
 
     Returns
     -------
     pandas.DataFrame
-        Text cells, index = file line/row (``'line'``), ``attrs['source']``.
+        Text cells, index = file line/row (``'line'``), ``attrs['source']``;
+        ``attrs['units']`` maps the dose column to its unit when one is known.
     """
     p = Path(path)
     suffix = p.suffix.lower()
@@ -436,10 +624,10 @@ def read_frame(path: str | os.PathLike, *, sheet: str | None = None, replicates:
     else:
         if sheet is not None:
             raise DataError(f"{p}: a sheet ({sheet!r}) is given but the file is delimited text, not a workbook")
-        from .data import read_table
+        from .tables import read_table
 
         df = read_table(p, comment=comment)
         df = df.astype(object)
     if replicates:
         df = melt_replicates(df, replicates, value=value)
-    return df
+    return convert_log_doses(df, dose, log_dose=log_dose, dose_unit=dose_unit)

@@ -22,9 +22,9 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import AssumedUnitWarning
-from .models.sbml import rk_annotation
-from .units import CONCENTRATION_UNITS, UnitError, parse_concentration, parse_time
+from ..errors import AssumedUnitWarning
+from .sbml import rk_annotation
+from ..units import CONCENTRATION_UNITS, UnitError, parse_concentration, parse_time
 
 __all__ = ["ModelUnits", "model_units", "read_time", "read_dose"]
 

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import DataError, ModelError
-from .io import atomic_write_text, check_writable, sbml_without_doctype
-from .models.sbml import Model, ValidationReport, closest, load_model, validate
+from ..errors import DataError, ModelError
+from ..io import atomic_write_text, check_writable, sbml_without_doctype
+from ..models.sbml import Model, ValidationReport, closest, load_model, validate
 
 __all__ = ["ExportResult", "Fit", "FitValue", "load_fit", "apply_fit", "apply_regimen", "export_sbml"]
 
@@ -189,7 +189,7 @@ def _same_unit(a: str, b: str) -> bool:
     """True if two unit strings denote the same unit (or one cannot be read: then compare text)."""
     if a.replace(" ", "") == b.replace(" ", ""):
         return True
-    from .models.build import unit_definition_parts
+    from ..models.build import unit_definition_parts
 
     try:
         ka, fa = unit_definition_parts(a)
@@ -271,7 +271,7 @@ def apply_regimen(model: Model, regimen: Any, until: "float | str | None" = None
         available in this installation.
     """
     try:
-        from . import dosing
+        from .. import dosing
     except ImportError:
         dosing = None  # type: ignore[assignment]
     if dosing is None or not hasattr(dosing, "regimen_to_events"):

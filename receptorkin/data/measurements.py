@@ -36,11 +36,11 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .data import CONDITION, DOSE, OBSERVABLE, REPLICATE, RESPONSE, SD, TIME, Problem, read_table, validate_table
-from .dosing import Exposure
-from .dosing import parse_exposures as _parse_exposures
-from .errors import DataError, RegimenError
-from .units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_time
+from .tables import CONDITION, DOSE, OBSERVABLE, REPLICATE, RESPONSE, SD, TIME, Problem, read_table, validate_table
+from ..dosing import Exposure
+from ..dosing import parse_exposures as _parse_exposures
+from ..errors import DataError, RegimenError
+from ..units import CONCENTRATION_UNITS, TIME_UNITS, UnitError, concentration_factor, parse_time
 
 __all__ = ["Measurements", "Exposure", "Condition", "load_measurements", "load_conditions", "parse_exposures",
            "DEFAULT_CONDITION", "DEFAULT_OBSERVABLE"]
@@ -226,9 +226,10 @@ def _normalise(df: pd.DataFrame, source: str, dose_unit: str, time_unit: str) ->
     return Measurements(out, source)
 
 
-def load_measurements(path: str | os.PathLike, *, dose_unit: str = "nM", time_unit: str = "min",
+def load_measurements(path: str | os.PathLike, *, dose_unit: str | None = None, time_unit: str = "min",
                       rename: Mapping[str, str] | None = None, sheet: str | None = None,
-                      replicates: str | Sequence[str] | None = None) -> Measurements:
+                      replicates: str | Sequence[str] | None = None,
+                      log_dose: str | bool | None = None) -> Measurements:
     """Read and validate a measurement table (see the module docstring).
 
     Parameters
@@ -242,7 +243,13 @@ def load_measurements(path: str | os.PathLike, *, dose_unit: str = "nM", time_un
         read as one ``response`` row per replicate.
     dose_unit, time_unit
         Units of the ``dose`` and ``time`` columns when the file has no
-        ``dose_unit``/``time_unit`` columns.
+        ``dose_unit``/``time_unit`` columns.  The dose unit defaults to the
+        one in the dose column's title (``dose [uM]``, ``dose_uM``, a Prism X
+        title ``conc [nM]``), else nM.
+    log_dose
+        The dose column holds log10 concentrations in this unit (``'M'`` for
+        Prism's ``log[agonist]``); ``None``: when its title starts with
+        ``log``; ``False``: never (see :func:`receptorkin.data.readers.convert_log_doses`).
     rename
         File column -> standard column (e.g. ``{'conc': 'dose'}``).
 
@@ -252,8 +259,10 @@ def load_measurements(path: str | os.PathLike, *, dose_unit: str = "nM", time_un
         Every problem of the file at once, one per line, with line and column.
     """
     df = read_table(path, required=[DOSE, RESPONSE], numeric=[DOSE, RESPONSE], nonnegative=[DOSE], rename=rename,
-                    sheet=sheet, replicates=replicates)
+                    sheet=sheet, replicates=replicates, log_dose=log_dose, dose_unit=dose_unit)
     source = df.attrs.get("source", str(path))
+    if dose_unit is None:
+        dose_unit = dict(df.attrs.get("units") or {}).get(DOSE) or "nM"
     return _normalise(df, source, dose_unit, time_unit)
 
 
@@ -280,7 +289,7 @@ def load_conditions(path: str | os.PathLike, parameters: Mapping[str, float] | N
     if parameters is not None:
         for col in extra:
             if col not in parameters:
-                from .models.sbml import closest
+                from ..models.sbml import closest
 
                 problems.append(Problem(source, 1, col, f"not a parameter of the model{closest(col, parameters)}"))
     out: dict[str, Condition] = {}

@@ -24,9 +24,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .errors import ModelError, SBMLError
-from .io import atomic_path, check_writable, sbml_without_doctype
-from .models.sbml import Model, load_model
+from ..errors import ModelError, SBMLError
+from ..io import atomic_path, check_writable, sbml_without_doctype
+from ..models.sbml import Model, load_model
 
 __all__ = ["timecourse_omex", "dose_response_omex", "run_omex"]
 
@@ -59,7 +59,7 @@ def _prepare(model: "Model | str | os.PathLike", values: Mapping[str, float] | N
     if values:
         m = m.with_values(dict(values))
     if regimen is not None:
-        from .export import apply_regimen
+        from .sbml import apply_regimen
 
         m = apply_regimen(m, regimen, None if until is None else f"{until!r}{m.time_unit}")
     return m
@@ -111,7 +111,7 @@ def _tellurium_runner() -> Any:
         import tellurium  # noqa: F401  (tellurium needs six, which it does not declare)
         from tellurium.sedml.tesedml import executeCombineArchive
     except ImportError as exc:
-        from .errors import MissingDependencyError
+        from ..errors import MissingDependencyError
 
         raise MissingDependencyError(f"running SED-ML/OMEX archives needs tellurium ({exc.name or exc} is missing): "
                                      "pip install 'receptorkin[tellurium]'") from None

@@ -124,7 +124,7 @@ def plot_fit(result, band: bool = True, ax=None):
     -------
     matplotlib.figure.Figure
     """
-    from ..plots import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
+    from .figures import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
 
     problem = result.problem
     table = problem.data.table.copy()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import textwrap
 
-from .models import library
-from .models.sbml import Model, load_model
+from ..models import library
+from ..models.sbml import Model, load_model
 
 __all__ = ["model_table", "describe_model"]
 

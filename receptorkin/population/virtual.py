@@ -44,16 +44,16 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, Union
 
 import numpy as np
 
-from .errors import ModelError, PopulationError, SimulationError
-from .models.sbml import Model, closest, load_model
-from .units import TIME_UNITS
+from ..errors import ModelError, PopulationError, SimulationError
+from ..models.sbml import Model, closest, load_model
+from ..units import TIME_UNITS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from .dosing import Regimen
-    from .dosing.experiment import Experiment
-    from .simulation import Simulator
+    from ..dosing import Regimen
+    from ..dosing.experiment import Experiment
+    from ..simulation import Simulator
 
 __all__ = [
     "PopulationError",
@@ -461,7 +461,7 @@ class Population:
         *,
         values: Mapping[str, float] | None = None,
     ) -> None:
-        from .simulation import Simulator
+        from ..simulation import Simulator
 
         fixed: dict[str, float] = {}
         options = (1e-8, 1e-10, 100_000)
@@ -885,7 +885,7 @@ class _Plan:
 
 def _build_plan(sim: "Simulator", pop: Population, regimen: "Regimen | None", readouts: Sequence[Readout],
                 equilibrate: bool) -> _Plan:
-    from .dosing.experiment import Experiment, Readouts, Start
+    from ..dosing.experiment import Experiment, Readouts, Start
 
     selections = tuple(dict.fromkeys(r.observable for r in readouts))
     col_of = {s: i for i, s in enumerate(selections)}
@@ -898,7 +898,7 @@ def _build_plan(sim: "Simulator", pop: Population, regimen: "Regimen | None", re
         readouts=Readouts(selections, times=tuple(grid.tolist())),
         horizon=float(grid[-1]) if grid.size else 0.0,
     )
-    from .dosing.run import prepare
+    from ..dosing.run import prepare
 
     prepare(sim, experiment)  # refuse an incompatible regimen here, before any worker starts
     return _Plan(model=sim.model, options=pop.solver_options, names=pop.names, experiment=experiment,
@@ -910,8 +910,8 @@ class _Worker:
     """Per-process state: the model compiled once, and the experiment prepared for it."""
 
     def __init__(self, plan: _Plan) -> None:
-        from .dosing.run import prepare
-        from .simulation import Simulator
+        from ..dosing.run import prepare
+        from ..simulation import Simulator
 
         rtol, atol, max_steps = plan.options
         self.sim = Simulator(plan.model, rtol=rtol, atol=atol, max_steps=max_steps)
@@ -1058,10 +1058,10 @@ def simulate(
         Individuals whose simulation fails get NaN values and an entry in
         :attr:`PopulationResult.failures` (nothing is dropped silently).
     """
-    from .dosing import as_regimen
-    from .io import check_writable
-    from .parallel import resolve_jobs
-    from .simulation import Simulator
+    from ..dosing import as_regimen
+    from ..io import check_writable
+    from ..parallel import resolve_jobs
+    from ..simulation import Simulator
 
     if not isinstance(population, Population):
         raise PopulationError(f"simulate: expected a Population (got {type(population).__name__})")
@@ -1087,7 +1087,7 @@ def simulate(
                               failures=failures, time_unit=sim.time_unit, criterion=crit,
                               backend=_backend_name(jobs, scheduler))
     writer = _TableWriter(target, result, _select_readouts(sim, rds, out_readouts)) if target is not None else None
-    from .parallel import iter_tasks
+    from ..parallel import iter_tasks
 
     # ``sim`` stays alive during the run: a worker in this process (jobs=1) then gets the
     # compiled model from roadrunner's cache instead of compiling it again
@@ -1140,8 +1140,8 @@ def time_grid(model: "Model | Simulator | str", regimen: "Regimen | str | None",
     numpy.ndarray
         Increasing times [model time unit], from 0 to ``horizon``.
     """
-    from .dosing import as_regimen
-    from .units import parse_time, time_factor
+    from ..dosing import as_regimen
+    from ..units import parse_time, time_factor
 
     m = model.model if hasattr(model, "model") and not isinstance(model, Model) else load_model(model)
     end = parse_time(horizon, m.time_unit, "horizon")
@@ -1164,7 +1164,7 @@ def time_grid(model: "Model | Simulator | str", regimen: "Regimen | str | None",
 
 
 def _backend_name(jobs: int | None, scheduler: Any) -> str:
-    from .parallel import resolve_jobs
+    from ..parallel import resolve_jobs
 
     if scheduler is not None:
         return f"dask ({scheduler})" if isinstance(scheduler, str) else "dask"
@@ -1233,7 +1233,7 @@ class _TableWriter:
         if self._fh is None and self._pq is None:
             self.write(0, np.empty((0, len(self.result.readouts))))  # header only
         self._close()
-        from .io import publish
+        from ..io import publish
 
         publish(self.tmp, self.target)  # umask permissions, atomic
         self._done = True
@@ -1383,7 +1383,7 @@ class PopulationResult:
 
     def readout(self, observable: str, time: "float | str") -> np.ndarray:
         """Values of one readout over the individuals (time in model units or text)."""
-        from .units import parse_time
+        from ..units import parse_time
 
         t = parse_time(time, self.time_unit, "time") if isinstance(time, str) else float(time)
         return self.values[:, self._index(observable, t)]
@@ -1397,7 +1397,7 @@ class PopulationResult:
                               f"{', '.join(labels[:8])}{', ...' if len(labels) > 8 else ''})")
 
     def _indices(self, crit: Criterion) -> list[int]:
-        from .units import parse_time
+        from ..units import parse_time
 
         return [self._index(obs, parse_time(when, self.time_unit, f"criterion {crit.text!r}"))
                 for obs, when in crit.refs]
@@ -1437,13 +1437,13 @@ class PopulationResult:
         return plot_bands(self, observable, **kwargs)
 
     def __repr__(self) -> str:
-        from .htmlreport import short_repr
+        from ..report.html import short_repr
 
         return short_repr(self)
 
     def _repr_html_(self) -> str:
         """Notebook display: summary, parameter table and the key figure."""
-        from .htmlreport import report_for
+        from ..report.html import report_for
 
         return report_for(self).fragment()
 
@@ -1660,7 +1660,7 @@ def plot_bands(result: PopulationResult, observable: str | None = None, *, title
         ax = fig.subplots()
     else:
         fig = ax.figure
-    from .units import time_factor
+    from ..units import time_factor
 
     df = percentile_bands(result, observable, (5, 25, 50, 75, 95))
     unit = time_unit or result.time_unit
@@ -1669,7 +1669,7 @@ def plot_bands(result: PopulationResult, observable: str | None = None, *, title
     ax.fill_between(t, df["p25"], df["p75"], alpha=0.35, color="C0", lw=0, label="25th-75th percentile")
     ax.plot(t, df["p50"], color="C0", lw=2, label="median", marker="o" if len(t) < 8 else None)
     if result.criterion is not None:
-        from .units import parse_time
+        from ..units import parse_time
 
         for _, when in result.criterion.refs:
             ax.axvline(parse_time(when, unit), color="0.4", ls=":", lw=1)

@@ -13,7 +13,7 @@ figure) in Jupyter.
 
 Example
 -------
->>> from receptorkin.htmlreport import Report
+>>> from receptorkin.report.html import Report
 >>> import pandas as pd
 >>> r = Report("Demo", summary=["Two numbers."], tables=[("Values", pd.DataFrame({"x": [1.0, 2.5]}), "")])
 >>> "<table" in r.html() and r.html().startswith("<!DOCTYPE html>")
@@ -75,7 +75,7 @@ def software_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     if "receptorkin" not in out:
-        from . import __version__
+        from .. import __version__
 
         out["receptorkin"] = __version__
     return out
@@ -215,7 +215,7 @@ class Report:
 
     def write(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Write the page atomically (an existing file needs ``force``)."""
-        from .io import atomic_write_text
+        from ..io import atomic_write_text
 
         return atomic_write_text(path, self.html(), force=force)
 
@@ -229,11 +229,18 @@ def _data_sentence(source: str) -> str:
     return f"data {Path(source).name}" + (f" (SHA-256 {digest[:16]})" if digest else "")
 
 
+def _model_sentence(model_id: str, sbml: str | None, tolerances: tuple[float, float] | None) -> str:
+    """``the model M (SBML SHA-256 ...)``, and the solver sentence (CVODE with its tolerances)."""
+    model = f"the model {model_id}" + (f" (SBML SHA-256 {sha256_text(sbml)[:16]})" if sbml else "")
+    solver = "libRoadRunner CVODE" + (f", rtol {tolerances[0]:g}, atol {tolerances[1]:g}" if tolerances else "")
+    return f"{model}|{solver}"
+
+
 def fit_report(result: Any, *, figures: bool = True) -> Report:
     """Report of a mechanistic :class:`~receptorkin.fitting.FitResult`."""
     import pandas as pd
 
-    from .fitting.chi2 import CHI2_DEFINITION
+    from ..fitting.chi2 import CHI2_DEFINITION
 
     profiled = bool(result.profiles)
     rows = []
@@ -299,17 +306,20 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
     """Report of a classic :class:`~receptorkin.curves.CurveFitResult`."""
     import pandas as pd
 
+    from ..curves.engine import TOLERANCES
+
     table = result.table.copy()
     if "parameter" in table.columns:
         table["unit"] = [_curve_unit(str(p), result.dose_column, result.response_column,
                                     getattr(getattr(result.model, "family", None), "name", "")) for p in table["parameter"]]
         if getattr(result, "dose_unit", None):  # p-values are molar with a known dose unit
-            table["unit"] = [("−log10 M" if str(p) in _LOG_DOSE_PARAMS else u)
-                             for p, u in zip(table["parameter"], table["unit"])]
+            table["unit"] = [("−log10 M" if str(p) in _LOG_DOSE_PARAMS else result.dose_unit if str(p) in _DOSE_PARAMS
+                              else u) for p, u in zip(table["parameter"], table["unit"])]
     level = int(round(100 * result.level))
     how = (f"Intervals: {level}% Wald intervals, estimate ± t({result.df} df) × SE; SE from the full Hessian of the "
            "residual sum of squares (as R's drc).")
     ed = result.ed(50)
+    ed.insert(ed.columns.get_loc("estimate") + 1, "unit", result.dose_unit or f"as {result.dose_column}")
     quality = pd.DataFrame([{"RSE": result.rse, "df": result.df, "log-likelihood": result.loglik, "AIC": result.aic,
                              "AICc": result.aicc, "BIC": result.bic, "points": result.n}])
     summary = [f"{result.model.name} ({result.model.description}) fitted to {result.n} points, "
@@ -324,7 +334,13 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
                f"least squares{' weighted by 1/SD²' if result.design.weighted else ''} to {result.n} observations"
                f"{' (' + data + ')' if data else ''}; standard errors from the Hessian of the residual sum of squares "
                f"(drc's definition), {level}% intervals from the t distribution with {result.df} df. "
-               f"Optimizer converged: {'yes' if result.converged else 'no'} ({result.message}). "
+               + (f"Doses in {result.dose_unit}; pEC50, pKA and pA2 are −log10 of the molar concentration. "
+                  if result.dose_unit else "No dose unit was given: p-values are −log10 of the dose in the data's "
+                  "own unit, not molar. ")
+               + f"Optimizer: MINPACK Levenberg–Marquardt (scipy.optimize.least_squares, method 'lm', "
+               f"{', '.join(f'{k} {v:g}' for k, v in TOLERANCES.items())}) from data-driven self-starts "
+               f"(deterministic, no random seed); {result.n_at_best} of {result.n_starts} starts reached the best "
+               f"residual sum of squares; converged: {'yes' if result.converged else 'no'} ({result.message}). "
                f"Software: {_versions_text()}.")
     tables = [("Parameters", table, how), ("EC50 (ED50)", ed, "ED50 with delta-method SE and Wald interval.")]
     potency = result.potency()
@@ -352,43 +368,71 @@ def fit_comparison_report(results: Sequence[Any], labels: Sequence[str], table: 
     return rep
 
 
-def regimen_comparison_report(cmp: Any, *, figures: bool = True) -> Report:
-    """Report of :func:`receptorkin.design.compare`."""
+def _simulator_context(simulator: Any) -> tuple[str | None, tuple[float, float] | None]:
+    if simulator is None:
+        return None, None
+    return simulator.model.sbml, (simulator.options.rtol, simulator.options.atol)
+
+
+def regimen_comparison_report(cmp: Any, *, figures: bool = True, simulator: Any = None) -> Report:
+    """Report of :func:`receptorkin.design.compare` (``simulator``: the one used, for its model checksum and tolerances)."""
     units = dict(cmp.table.attrs.get("units", {}))
     table = cmp.table.copy()
     table.columns = [f"{c} [{units[c]}]" if units.get(c) else str(c) for c in table.columns]
     figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_png(cmp.plot()))] \
         if figures else []
-    methods = (f"Regimens were simulated on the model {cmp.model_id} over {cmp.horizon:g} {cmp.time_unit} with exact "
-               f"segment simulation (libRoadRunner CVODE); the effect threshold was {cmp.threshold:.4g}. "
+    model, solver = _model_sentence(cmp.model_id, *_simulator_context(simulator)).split("|")
+    regimens = "; ".join(str(text) for label, text in cmp.table["regimen"].items() if label != text) \
+        if "regimen" in cmp.table.columns else ""
+    methods = (f"Regimens were simulated on {model} over {cmp.horizon:g} {cmp.time_unit} with exact "
+               f"segment simulation ({solver}); deterministic, no random numbers"
+               + (f" ({regimens})" if regimens else "") + f"; the effect threshold was {cmp.threshold:.4g}. "
                f"Software: {_versions_text()}.")
+    warnings = []
+    if "recovery_time" in cmp.table.columns:  # NaN: still outside the band of baseline at the end of the window
+        for label in cmp.table.index[cmp.table["recovery_time"].isna()]:
+            warnings.append(f"{label}: the surface receptors had not come back to baseline by the end of the "
+                            f"simulation (no recovery time); a longer horizon would show whether and when they do.")
     return Report(f"Regimen comparison on {cmp.model_id}",
                   [f"{len(cmp.table)} regimens over {cmp.horizon:g} {cmp.time_unit}."],
-                  [("Metrics", table, "Time-integrated metrics are solver-integrated AUCs.")], figs, [], methods)
+                  [("Metrics", table, "Units in brackets; time-integrated metrics are solver-integrated AUCs; "
+                    "receptor values are fractions of their value at time 0.")], figs, warnings, methods)
 
 
-def optimize_report(opt: Any, *, figures: bool = True) -> Report:
-    """Report of :func:`receptorkin.design.optimize`."""
+def optimize_report(opt: Any, *, figures: bool = True, simulator: Any = None) -> Report:
+    """Report of :func:`receptorkin.design.optimize` (``simulator``: the one used, for its model checksum and tolerances)."""
     import pandas as pd
 
     units = opt.parameter_units()
     best = pd.DataFrame([{"parameter": k, "value": v, "unit": units.get(k, "")} for k, v in opt.best_parameters.items()])
-    from .dosing.metrics import METRICS
+    from ..dosing.metrics import METRICS
 
-    metrics = pd.DataFrame([{"metric": k, "value": v, "unit": getattr(METRICS.get(k), "unit", "") or "–"}
+    dose_unit = simulator.model.dose_unit if simulator is not None else None
+    metrics = pd.DataFrame([{"metric": k, "value": v,
+                             "unit": (getattr(METRICS.get(k), "unit", "") or "–").replace("dose unit", dose_unit or "dose unit")}
                             for k, v in opt.best_metrics.items()])
     figs = [("Evaluated regimens: objective against receptor preservation; the constraint and the reason a point "
              "fails it are marked.", figure_png(opt.plot()))] if figures else []
     warnings = [] if opt.success else [f"No regimen met every constraint: {opt.message}"]
     n_feasible = int(opt.evaluations["feasible"].sum()) if "feasible" in opt.evaluations else 0
-    methods = (f"The {opt.family} regimen family was optimized on the model {opt.model_id} for {opt.objective} "
+    model, solver = _model_sentence(opt.model_id, *_simulator_context(simulator)).split("|")
+    methods = (f"The {opt.family} regimen family was optimized on {model} for {opt.objective} "
                f"({'maximized' if opt.maximize else 'minimized'}) subject to "
                f"{', '.join(str(c) for c in opt.constraints) or 'no constraint'} over {opt.horizon:g} {opt.time_unit}: "
                f"{len(opt.evaluations)} regimens evaluated (scrambled Sobol global stage and local polish, seed "
-               f"{opt.seed}), {n_feasible} feasible. Software: {_versions_text()}.")
+               f"{opt.seed}), {n_feasible} feasible; each regimen simulated exactly ({solver}). "
+               f"Software: {_versions_text()}.")
     return Report(f"Regimen optimization on {opt.model_id}", [opt.message],
                   [("Best regimen", best, opt.best.to_text() if opt.best is not None else ""),
                    ("Its metrics", metrics, "")], figs, warnings, methods)
+
+
+def _distribution_text(dist: Any) -> str:
+    """``lognormal (cv 0.5, median 0.0578)`` from a population's variability entry."""
+    if not isinstance(dist, dict):
+        return str(dist)
+    rest = ", ".join(f"{k} {_fmt(v)}" for k, v in dist.items() if k != "distribution")
+    return f"{dist.get('distribution', '')} ({rest})" if rest else str(dist.get("distribution", ""))
 
 
 def population_report(res: Any, *, figures: bool = True) -> Report:
@@ -399,7 +443,12 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
     for j, r in enumerate(res.readouts):
         col = res.values[:, j]
         ok = col[~pd.isna(col)]
-        rows.append({"readout": r.label, "median": float(pd.Series(ok).median()) if ok.size else math.nan,
+        try:
+            unit = res.population.model.unit_of(r.observable) or "–"
+        except Exception:  # noqa: BLE001 - an expression readout has no declared unit
+            unit = "–"
+        rows.append({"readout": r.label, "unit": unit,
+                     "median": float(pd.Series(ok).median()) if ok.size else math.nan,
                      "5%": float(pd.Series(ok).quantile(0.05)) if ok.size else math.nan,
                      "95%": float(pd.Series(ok).quantile(0.95)) if ok.size else math.nan, "n": int(ok.size)})
     tables = [("Readouts over the population", pd.DataFrame(rows).set_index("readout"),
@@ -417,15 +466,20 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
     warnings = [f"{len(res.failures)} individuals failed to simulate (left out of the summaries)."] if res.failures else []
     pop = res.population
     regimen = res.regimen.to_text() if getattr(res, "regimen", None) is not None else "no drug"
-    methods = (f"A virtual population of {res.n} individuals of the model {res.model_id} (SBML SHA-256 "
-               f"{sha256_text(pop.model.sbml)[:16]}) was drawn with seed {getattr(pop, 'seed', None)} "
-               f"(varied: {', '.join(getattr(pop, 'variability', {})) or 'nothing'}) and simulated under {regimen} "
-               f"(libRoadRunner CVODE; {res.backend or 'serial'}). Software: {_versions_text()}.")
+    options = getattr(pop, "solver_options", None)
+    model, solver = _model_sentence(res.model_id, pop.model.sbml, options[:2] if options else None).split("|")
+    varied = "; ".join(f"{name} {_distribution_text(dist)}"
+                       for name, dist in getattr(pop, "variability", {}).items()) or "nothing"
+    methods = (f"A virtual population of {res.n} individuals of {model} was drawn with seed "
+               f"{getattr(pop, 'seed', None)} (varied: {varied}) and simulated under {regimen} "
+               f"({solver}; {res.backend or 'serial'}). Readouts are summarized by empirical percentiles. "
+               f"Software: {_versions_text()}.")
     return Report(f"Population of {res.model_id}", summary, tables, figs, warnings, methods)
 
 
-def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
-    """Report of a :class:`~receptorkin.petab_io.PetabFitResult`."""
+def petab_fit_report(res: Any, *, yaml_path: str | None = None, problem: Any = None) -> Report:
+    """Report of a :class:`~receptorkin.petab.problem.PetabFitResult` (``problem``: the fitted problem, for its
+    model checksum and solver tolerances)."""
     import pandas as pd
 
     info = res.to_dict()["parameters"]
@@ -441,23 +495,52 @@ def petab_fit_report(res: Any, *, yaml_path: str | None = None) -> Report:
         return f"[{'open' if d['ci_low'] is None else format(d['ci_low'], '.4g')}, " \
                f"{'open' if d['ci_high'] is None else format(d['ci_high'], '.4g')}]"
 
+    def _wald(pid: str, value: float, scale: str) -> str:
+        """95% Wald interval from the SE on the parameter's scale, back on the linear scale."""
+        se = info[pid].get("se")
+        if se is None or info[pid].get("estimable") is False or not math.isfinite(float(se)):
+            return "–"
+        back = {"log10": lambda z: 10.0 ** z, "log": math.exp}.get(scale, lambda z: z)
+        on_scale = {"log10": math.log10, "log": math.log}.get(scale, lambda z: z)
+        try:
+            centre = on_scale(value)
+            return f"[{back(centre - 1.96 * float(se)):.4g}, {back(centre + 1.96 * float(se)):.4g}]"
+        except (ValueError, OverflowError):
+            return "–"
+
     table = pd.DataFrame([{"parameter": pid, "estimate": v, "scale": s, "unit": res.units.get(pid, "") or "–",
                            "how": "closed form (hierarchical)" if pid in res.inner_ids else "optimized",
-                           "SE (on its scale)": _se(pid), "profile 95% CI": _ci(pid)}
+                           "SE (on its scale)": _se(pid), "Wald 95% CI": _wald(pid, v, s),
+                           "profile 95% CI": _ci(pid)}
                           for (pid, v), s in zip(res.values.items(), res.x_scales)]).set_index("parameter")
     starts = res.starts[[c for c in ("start", "status", "llh", "evaluations", "seconds") if c in res.starts.columns]]
     digest = sha256_file(yaml_path) if yaml_path else None
-    methods = (f"The PEtab problem {res.problem_name}{f' (YAML SHA-256 {digest[:16]})' if digest else ''} on the "
-               f"model {res.model_id} was fitted by maximum likelihood ({res.method}) from {res.n_starts} "
+    model, solver = _model_sentence(res.model_id, problem.model.sbml if problem is not None else None,
+                                    problem.tolerances if problem is not None else None).split("|")
+    methods = (f"The PEtab problem {res.problem_name}{f' (YAML SHA-256 {digest[:16]})' if digest else ''} on "
+               f"{model} was fitted by maximum likelihood ({res.method}) from {res.n_starts} "
                f"Latin-hypercube starts (seed {res.seed}); {res.n_at_best()} reached the best log-likelihood "
-               f"within 1e-3. Software: {_versions_text()}.")
+               f"within 1e-3. Simulations: {solver}. Software: {_versions_text()}.")
+    warnings = []
+    flat = [pid for pid in res.values if info[pid].get("estimable") is False]
+    if flat:
+        warnings.append(f"The data do not determine {', '.join(flat)}: the likelihood is flat along "
+                        f"{'its' if len(flat) == 1 else 'their'} direction, so the estimate is one of many equally "
+                        f"good values (fix it, or add data that depend on it).")
+    if res.n_failed:
+        warnings.append(f"{res.n_failed} of {res.n_starts} starts failed (the simulation or the optimizer stopped); "
+                        f"see the Starts table.")
+    if res.n_starts > 1 and res.n_at_best() < 2:
+        warnings.append("Only one start reached the best log-likelihood: the optimum may not be global; "
+                        "run more starts (--starts) to check.")
     return Report(f"PEtab fit of {res.problem_name}",
                   [f"Log-likelihood {res.llh:.6g} from {res.n_measurements} measurements; {res.n_starts} starts, "
                    f"{res.n_failed} failed, {res.n_at_best()} within 1e-3 of the best."],
                   [("Parameters", table, "Standard errors from the Fisher information of the exact Jacobian, on "
-                    "each parameter's PEtab scale (not estimable: a flat direction of the likelihood); "
-                    "profile-likelihood 95% intervals on linear scale where computed (--profiles)."),
-                   ("Starts", starts, "")], [], [], methods)
+                    "each parameter's PEtab scale (not estimable: a flat direction of the likelihood); Wald 95% "
+                    "intervals = estimate ± 1.96 SE on that scale, transformed back to linear; profile-likelihood "
+                    "95% intervals on linear scale where computed (--profiles)."),
+                   ("Starts", starts, "")], [], warnings, methods)
 
 
 def report_for(obj: Any, **context: Any) -> Report:
@@ -467,7 +550,7 @@ def report_for(obj: Any, **context: Any) -> Report:
                 "OptimizeResult": optimize_report, "PopulationResult": population_report,
                 "PetabFitResult": petab_fit_report}
     if kind not in builders:
-        from .errors import ReceptorkinError
+        from ..errors import ReceptorkinError
 
         raise ReceptorkinError(f"no HTML report for a {kind}")
     return builders[kind](obj, **context)
@@ -478,16 +561,28 @@ def write_report(obj: Any, path: str | os.PathLike, *, force: bool = False, **co
     return report_for(obj, **context).write(path, force=force)
 
 
+def _values_text(values: Any, most: int = 8) -> str:
+    """``name=value`` pairs (4 significant digits), the first ``most`` then a count of the rest."""
+    items = list(values.items())
+    text = ", ".join(f"{k}={float(v):.4g}" for k, v in items[:most])
+    return text + (f", … ({len(items) - most} more)" if len(items) > most else "")
+
+
 def short_repr(obj: Any) -> str:
-    """One line naming a result and its headline numbers (the results' ``__repr__``)."""
+    """A short text naming a result, its headline numbers and its parameters (the results' ``__repr__``).
+
+    One line: the headline numbers, then (for results with estimates) the
+    ``name=value`` pairs; never the internal arrays.
+    """
     kind = type(obj).__name__
     try:
         if kind == "FitResult":
             return (f"<FitResult {obj.model.id}: {len(obj.names)} parameters, χ²={obj.chi2:.5g}, "
-                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings>")
+                    f"{obj.n_converged}/{obj.n_starts} starts at best, {len(obj.warnings)} warnings; "
+                    f"{_values_text(obj.estimates)}>")
         if kind == "CurveFitResult":
             return (f"<CurveFitResult {obj.model.name}: {len(obj.curves)} curve(s), {obj.n} points, "
-                    f"rse={obj.rse:.4g} on {obj.df} df>")
+                    f"rse={obj.rse:.4g} on {obj.df} df; {_values_text(obj.coef)}>")
         if kind == "ComparisonResult":
             return f"<ComparisonResult {obj.model_id}: {len(obj.table)} regimens over {obj.horizon:g} {obj.time_unit}>"
         if kind == "OptimizeResult":
@@ -496,7 +591,20 @@ def short_repr(obj: Any) -> str:
         if kind == "PopulationResult":
             return f"<PopulationResult {obj.model_id}: {obj.n} individuals, {len(obj.readouts)} readouts>"
         if kind == "PetabFitResult":
-            return f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts>"
+            return (f"<PetabFitResult {obj.problem_name}: llh={obj.llh:.6g}, {obj.n_starts} starts; "
+                    f"{_values_text(obj.values)}>")
+        if kind == "PosteriorSample":
+            medians = obj.median()
+            return (f"<PosteriorSample: {len(obj.draws)} draws of {len(obj.names)} parameters "
+                    f"({obj.n_walkers} walkers x {obj.n_steps} steps after {obj.burn} burn-in), "
+                    f"acceptance {obj.acceptance_fraction:.2f}, {'converged' if obj.converged else 'not converged'}; "
+                    f"median {_values_text(medians)}>")
     except Exception:  # noqa: BLE001 - a repr must never raise
         pass
     return f"<{kind}>"
+
+
+def summary_html(title: str, text: str, table: Any, note: str = "") -> str:
+    """A notebook fragment: a heading, one line of text and a table (for results without a full report)."""
+    return (f'<div class="receptorkin"><h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>'
+            + _table_html(table) + (f'<p class="note">{html.escape(note)}</p>' if note else "") + "</div>")

@@ -36,9 +36,9 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .errors import ModelError, SimulationError
-from .models.sbml import Model, closest, load_model
-from .units import parse_time
+from ..errors import ModelError, SimulationError
+from ..models.sbml import Model, closest, load_model
+from ..units import parse_time
 
 __all__ = ["Simulator", "SolverOptions"]
 

@@ -363,7 +363,7 @@ def plot_pareto(result, title: str = ""):
             ax.axhline(con.value, color="0.3", ls="--", lw=1.0, label=f"constraint {con}")
     units = {}
     try:
-        from .dosing.metrics import METRICS
+        from ..dosing.metrics import METRICS
 
         units = {k: m.unit for k, m in METRICS.items()}
     except ImportError:  # pragma: no cover
@@ -416,7 +416,7 @@ def save_figure(fig, path, force: bool = False, dpi: int = 120):
     and close it; refuses to overwrite without ``force``."""
     from pathlib import Path
 
-    from .io import atomic_path
+    from ..io import atomic_path
 
     fmt = Path(path).suffix.lstrip(".").lower() or "png"
     with atomic_path(path, force) as tmp:

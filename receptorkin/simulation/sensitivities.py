@@ -32,8 +32,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from .errors import ModelError
-from .models.sbml import Model, load_model
+from ..errors import ModelError
+from ..models.sbml import Model, load_model
 
 __all__ = ["SensitivityModel", "sensitivity_id", "readout_sensitivity_id"]
 
@@ -609,7 +609,7 @@ class SensitivitySimulator:
 
     def __init__(self, model: "Model | str", parameters: Sequence[str], readouts: Sequence[str], *,
                  ligand: str | None = None, rtol: float = 1e-8, atol: float = 1e-10) -> None:
-        from .simulation import Simulator
+        from .simulator import Simulator
 
         base = load_model(model).with_ligand(ligand)
         self.equations = SensitivityModel(base, parameters, readouts)
@@ -634,7 +634,7 @@ class SensitivitySimulator:
         original model (the sensitivity block is not part of that problem and
         may be negative, which the steady-state search rightly refuses for
         amounts)."""
-        from .simulation import Simulator
+        from .simulator import Simulator
 
         if self._base is None:
             self._base = Simulator(self.equations.model, rtol=self._rtol, atol=self._atol)

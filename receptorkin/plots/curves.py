@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .io import atomic_path
+from ..io import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .curves.result import CurveFitResult
+    from ..curves.result import CurveFitResult
 
 __all__ = ["plot_curve_fit", "control_position"]
 
@@ -57,7 +57,7 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
     """
     from matplotlib.figure import Figure
 
-    from .curves.derived import EDNotReached, ed_grad
+    from ..curves.derived import EDNotReached, ed_grad
 
     d = result.design
     if ax is None:
@@ -71,7 +71,7 @@ def plot_curve_fit(result: "CurveFitResult", path: str | os.PathLike | None = No
     lo = pos.min() if len(pos) else 1.0
     hi = pos.max() if len(pos) else 10.0
     x_break = math.sqrt(x0 * lo) if has_controls else lo / 2
-    from .plots import PALETTE, legend_outside
+    from .figures import PALETTE, legend_outside
 
     colors = [PALETTE[i % len(PALETTE)] for i in range(d.m)]
     grid = np.logspace(math.log10(x_break * 1.15 if has_controls else lo / 2), math.log10(hi * 2), 300)
