@@ -10,7 +10,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 MODULES = ["bench_simulation", "bench_curves", "bench_fitting", "bench_dosing", "bench_petab", "bench_population",
-           "bench_loading"]
+           "bench_loading", "bench_gradients"]
 
 
 def main() -> int:

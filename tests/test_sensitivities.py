@@ -205,3 +205,109 @@ def test_fit_problem_jacobian_through_pretreatment_per_condition_and_observable_
     Jfd = jacobian(problem.residuals, x, lo - 1, hi + 1, step=1e-4)
     scale = np.maximum(np.max(np.abs(Jfd), axis=0), 1e-3 * np.max(np.abs(Jfd)))
     assert np.max(np.abs(J - Jfd) / scale) < 1e-5
+
+
+# ---------------------------------------------------------------- THE runner's sensitivity mode
+def _runner_fd(model, experiment_of, params: list[str], values: dict, sens_readouts, steady=False):
+    """Exact readout sensitivities from the runner's sensitivity mode and central
+    differences of plain runs of the same experiment (overrides θ ± h)."""
+    from receptorkin.dosing.run import run
+    from receptorkin.simulation.sensitivities import Sensitivities
+
+    sens = Sensitivities(model, params, sens_readouts, **TOL)
+    res = run(sens.simulator, experiment_of(values), sensitivities=sens)
+    base = Simulator(model, **TOL)
+
+    def plain(vals):
+        r = run(base, experiment_of(vals))
+        return np.vstack([r.values, r.steady[None]]) if steady else r.values
+
+    np.testing.assert_allclose(np.vstack([res.values, res.steady[None]]) if steady else res.values,
+                               plain(values), rtol=1e-9, atol=1e-9)
+    exact = np.concatenate([res.sensitivities, res.steady_sensitivities[None]]) if steady else res.sensitivities
+    assert res.parameters == tuple(params)
+    y = plain(values)
+    return exact, _fd(plain, values, params), y
+
+
+def test_runner_sensitivity_mode_through_preequilibration_exposures_washout_and_steady_readout():
+    """trafficking: ligand-free steady state (implicit function theorem), two exposures with a
+    wash-out between them (input changes at segment boundaries), a steady-state readout after."""
+    from receptorkin.dosing import Exposure, Regimen
+    from receptorkin.dosing.experiment import Experiment, Readouts, Start
+
+    model = load_model("trafficking")
+    params = _pick_parameters(model, 4)
+    readouts = list(model.observables)[:3]
+    regimen = Regimen((Exposure(0.0, 30.0, 100.0), Exposure(60.0, 90.0, 5.0)))
+
+    def experiment(vals):
+        return Experiment(start=Start(equilibrate=True), regimen=regimen, overrides=vals,
+                          readouts=Readouts(tuple(readouts), times=(0.0, 10.0, 30.0, 45.0, 60.0, 75.0, 120.0),
+                                            steady=True), horizon=120.0)
+
+    values = {p: model.parameters[p] for p in params}
+    exact, fd, y = _runner_fd(model, experiment, params, values, readouts, steady=True)
+    assert _max_rel(exact, fd, y, list(values.values())) < 1e-5
+
+
+def test_runner_sensitivity_mode_through_boluses_of_a_pk_model():
+    """A PK-linked model: boluses add amounts at segment boundaries (the sensitivities carry over)."""
+    from receptorkin.dosing import Bolus, Regimen, attach_pk
+    from receptorkin.dosing.experiment import Experiment, Readouts
+
+    model = attach_pk("trafficking", volume="2L", k_elim=0.01)
+    params = _pick_parameters(model, 4)
+    sim = Simulator(model)
+    readouts = [s for s in sim.species if s.endswith("central")] + list(model.observables)[:2]
+    regimen = Regimen((Bolus(0.0, 50.0), Bolus(100.0, 20.0)))
+
+    def experiment(vals):
+        return Experiment(regimen=regimen, overrides=vals, horizon=300.0,
+                          readouts=Readouts(tuple(readouts), times=(0.0, 10.0, 100.0, 150.0, 300.0)))
+
+    values = {p: model.parameters[p] for p in params}
+    exact, fd, y = _runner_fd(model, experiment, params, values, readouts)
+    assert _max_rel(exact, fd, y, list(values.values())) < 1e-5
+
+
+def test_runner_sensitivity_mode_preequilibrated_under_other_overrides_and_a_shared_pretreatment():
+    """Start.preequilibrated(other overrides) then the experiment's overrides at time 0, a species
+    set at the start (zero sensitivity), and run_many's shared pre-treatment (Start(after=...))."""
+    from receptorkin.dosing.experiment import Experiment, Readouts, Start
+    from receptorkin.dosing.run import run_many
+    from receptorkin.simulation.sensitivities import Sensitivities
+
+    model = load_model(EVENTS.replace("  E1: at time >= 10: R = R / 2 + boost * kdeg\n", "")
+                       .replace("  E2: at time >= 25: C = 0\n", ""))
+    params = ["ksyn", "kdeg", "kon", "kint"]
+    values = dict(ksyn=3.0, kdeg=0.05, kon=0.02, kint=0.1)
+    times = (0.0, 5.0, 20.0)
+
+    def batch(vals):
+        pre = Experiment(start=Start.preequilibrated({**vals, "L": 0.0}), overrides={**vals, "L": 1.0},
+                         horizon=30.0)
+        return [Experiment(start=Start(after=pre), overrides={**vals, "L": dose, "C": 0.0},
+                           readouts=Readouts(("surface", "R", "C"), times=times)) for dose in (2.0, 5.0)]
+
+    sens = Sensitivities(model, params, ["surface", "R", "C"], **TOL)
+    out = run_many(sens.simulator, batch(values), values_only=True, sensitivities=sens)
+    base = Simulator(model, **TOL)
+
+    def plain(vals):
+        return np.concatenate([v for v, _ in run_many(base, batch(vals), values_only=True)])
+
+    exact = np.concatenate([d for _, _, d, _ in out])
+    np.testing.assert_allclose(np.concatenate([v for v, _, _, _ in out]), plain(values), rtol=1e-9)
+    assert np.all(exact[[0, len(times)], 2, :] == 0.0)  # C set at the start of each challenge
+    assert _max_rel(exact, _fd(plain, values, params), plain(values), list(values.values())) < 1e-5
+
+
+def test_runner_sensitivity_mode_refuses_another_simulator():
+    from receptorkin.dosing.experiment import Experiment
+    from receptorkin.dosing.run import prepare
+    from receptorkin.simulation.sensitivities import Sensitivities
+
+    sens = Sensitivities("trafficking", _pick_parameters(load_model("trafficking"), 2), [])
+    with pytest.raises(ModelError, match="sensitivity mode"):
+        prepare(Simulator("trafficking"), Experiment(), sensitivities=sens)

@@ -28,6 +28,15 @@ infusion rate, or adding bolus amounts in between, and reads the outputs.
 segment plan of experiments that differ only in their overrides is compiled
 once, and a pre-treatment (``Start(after=...)``) shared by several
 experiments is simulated once.
+
+Sensitivity mode: ``prepare(sens.simulator, experiment, sensitivities=sens)``
+(or ``run_many(..., sensitivities=sens)``) with a
+:class:`~receptorkin.simulation.sensitivities.Sensitivities` object runs the model
+augmented with its forward sensitivity equations and returns the readouts'
+derivatives with respect to ``sens.parameters`` as well: carried through
+segment boundaries and doses, zero for species a run sets, from the initial
+values and initial assignments after a reset, and by the implicit function
+theorem at every steady state (pre-equilibration and steady readouts).
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from .pk import drug_input
 from .regimen import Schedule
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..simulation.sensitivities import Sensitivities
     from ..simulation import Simulator
 
 __all__ = ["run", "run_many", "prepare", "PreparedExperiment", "ExperimentResult", "model_facts", "ModelFacts"]
@@ -160,6 +170,12 @@ class ExperimentResult:
         ``None``, or the message of the :class:`SimulationError` that ended
         this experiment (only from :func:`run_many` with ``errors='record'``;
         ``values`` are then NaN).
+    sensitivities, steady_sensitivities
+        Sensitivity mode only: d values / d parameter
+        (``len(times) × len(selections) × len(parameters)``) and the same at
+        the steady state; else ``None``.
+    parameters
+        Sensitivity mode only: the parameters differentiated with respect to.
     """
 
     experiment: Experiment
@@ -175,6 +191,9 @@ class ExperimentResult:
     schedule: "Schedule | None" = field(default=None, repr=False)
     breakpoints: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
     error: "str | None" = None
+    sensitivities: "np.ndarray | None" = field(default=None, repr=False)
+    steady_sensitivities: "np.ndarray | None" = field(default=None, repr=False)
+    parameters: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def ok(self) -> bool:
@@ -412,7 +431,7 @@ class PreparedExperiment:
     serves a whole population or every evaluation of a fit objective.
     """
 
-    def __init__(self, sim: "Simulator", experiment: Experiment) -> None:
+    def __init__(self, sim: "Simulator", experiment: Experiment, sensitivities: "Sensitivities | None" = None) -> None:
         self.sim = sim
         self.experiment = experiment
         self.facts = model_facts(sim)
@@ -421,6 +440,13 @@ class PreparedExperiment:
         if sel:
             sim.check_selections(sel)
         self.selections = sel
+        self.sens = sensitivities
+        self._read = sel  # what each segment reads: the selections, then their sensitivities
+        if sensitivities is not None:
+            if sensitivities.simulator is not sim:
+                raise ModelError("sensitivity mode runs on the Sensitivities object's own Simulator "
+                                 "(prepare(sens.simulator, experiment, sensitivities=sens))")
+            self._read = sel + sensitivities.columns(sel)
         self._base = dict(experiment.overrides)
         touched = _TOUCHED.get(sim)
         if touched is None:
@@ -445,15 +471,28 @@ class PreparedExperiment:
         """
         out, steady = self._execute(overrides, start_state, reset)
         sim, plan = self.sim, self.plan
+        extra: dict = {}
+        if self.sens is not None:
+            out, steady, dout, dsteady = self._split(out, steady)
+            extra = dict(sensitivities=dout, steady_sensitivities=dsteady, parameters=tuple(self.sens.parameters))
         return ExperimentResult(
             experiment=self.experiment, selections=tuple(self.selections), times=plan.times, values=out,
             steady=steady, final_state=sim.state(), species=tuple(sim.species), time_unit=sim.time_unit,
-            segment=plan.segment, segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T)
+            segment=plan.segment, segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T,
+            **extra)
+
+    def _split(self, out: np.ndarray, steady: "np.ndarray | None") -> tuple:
+        """Sensitivity mode: (values, steady, their sensitivities, at the steady state) from the columns read."""
+        k, sel = len(self.selections), self.selections
+        dout = self.sens.split(out[:, k:], sel)
+        dsteady = self.sens.split(steady[None, k:], sel)[0] if steady is not None else None
+        return out[:, :k], (steady[:k] if steady is not None else None), dout, dsteady
 
     def values(self, overrides: "Mapping[str, float] | None" = None) -> np.ndarray:
         """Only the readout values (``len(times) × len(selections)``) of :meth:`run`: the
         fast path for many runs (a population's individuals)."""
-        return self._execute(overrides, None, True, settle=False)[0]
+        out = self._execute(overrides, None, True, settle=False)[0]
+        return out if self.sens is None else out[:, :len(self.selections)]
 
     def _execute(self, overrides: "Mapping[str, float] | None", start_state: "np.ndarray | None",
                  reset: bool, settle: bool = True, base: "tuple | None" = None) -> "tuple[np.ndarray, np.ndarray | None]":
@@ -468,7 +507,7 @@ class PreparedExperiment:
             self._start(values, start_state)
         else:
             t_offset = sim.time
-        sel = self.selections
+        sel = self._read
         absolute = self.facts.uses_time
         out = np.empty((plan.times.size, len(sel)))
         state: dict[str, float | None] = {"level": None}
@@ -516,28 +555,36 @@ class PreparedExperiment:
             initial = (np.asarray(start.state, dtype=float) if start.state and not isinstance(start.state[0], tuple)
                        else dict(start.state))
         if not start.equilibrate:
-            sim.reset(values, initial)
+            self._reset(values, initial)
             return
         if start.overrides is None:
-            sim.reset(values, initial)
+            self._reset(values, initial)
             self._steady_state((), start.events, "pre-equilibration")
             if sim.time != 0.0:
                 sim.set_time(0.0)
             return
-        sim.reset(self._restore_values(dict(start.overrides)), initial)
+        self._reset(self._restore_values(dict(start.overrides)), initial)
         self._steady_state((), start.events, "pre-equilibration")
         # rate-rule parameters are state: their pre-equilibrated values go on (unless overridden)
         carried = {k: sim.get(k) for k in facts.rate_parameters}
-        sim.reset({**carried, **values} if carried else values, sim.state())
+        self._reset({**carried, **values} if carried else values, sim.state())
+
+    def _reset(self, values: Mapping[str, float], initial: "np.ndarray | Mapping[str, float] | None") -> None:
+        self.sim.reset(values, initial)
+        if self.sens is not None:  # initial sensitivities; zero for the species a run sets
+            self.sens.restart(values, initial)
 
     def _steady_state(self, selections: Sequence[str], events: str, what: str) -> np.ndarray:
         sim = self.sim
+        if self.facts.has_events and events != "disable":
+            raise SimulationError(
+                f"model {sim.id!r} has events: {what} would integrate through them and could return a state "
+                "past an event; ask for the steady state with the events switched off "
+                "(Start(..., events='disable')) if that is what you mean")
+        if self.sens is not None:  # the state on the original model, dx*/dθ by the implicit function theorem
+            self.sens.steady_state(ignore_events=self.facts.has_events)
+            return np.array([sim.get(s) for s in selections], dtype=float)
         if self.facts.has_events:
-            if events != "disable":
-                raise SimulationError(
-                    f"model {sim.id!r} has events: {what} would integrate through them and could return a state "
-                    "past an event; ask for the steady state with the events switched off "
-                    "(Start(..., events='disable')) if that is what you mean")
             return sim.solve_steady_state(selections, ignore_events=True)
         return sim.solve_steady_state(selections)
 
@@ -546,6 +593,8 @@ class PreparedExperiment:
         if seg.level is not None and target is not None and seg.level != state["level"]:
             sim.set_now({target: seg.level})
             state["level"] = seg.level
+            if self.sens is not None:  # a species set to a level: no sensitivity
+                self.sens.zero((target,))
         if seg.boluses:
             amounts = sim.state()
             for idx, amount in seg.boluses:
@@ -553,14 +602,17 @@ class PreparedExperiment:
             sim.set_state(amounts)
 
 
-def prepare(sim: "Simulator", experiment: Experiment) -> PreparedExperiment:
-    """Compile ``experiment`` for ``sim`` (see :class:`PreparedExperiment`)."""
+def prepare(sim: "Simulator", experiment: Experiment, *,
+            sensitivities: "Sensitivities | None" = None) -> PreparedExperiment:
+    """Compile ``experiment`` for ``sim`` (see :class:`PreparedExperiment`);
+    with ``sensitivities`` (run on ``sensitivities.simulator``) in sensitivity mode."""
     if not isinstance(experiment, Experiment):
         raise RegimenError(f"expected an Experiment (got {type(experiment).__name__})")
-    return PreparedExperiment(sim, experiment)
+    return PreparedExperiment(sim, experiment, sensitivities)
 
 
-def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> ExperimentResult:
+def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True,
+        sensitivities: "Sensitivities | None" = None) -> ExperimentResult:
     """Run one experiment on a compiled Simulator; leave the Simulator at its end.
 
     Parameters
@@ -571,6 +623,9 @@ def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> Expe
         What to simulate.  With ``Start(after=other)``, ``other`` is run first.
     reset
         ``False``: continue from the Simulator's current state and time.
+    sensitivities
+        Sensitivity mode (``sim`` is ``sensitivities.simulator``): the result
+        carries the readouts' derivatives with respect to its parameters.
 
     Returns
     -------
@@ -582,11 +637,11 @@ def run(sim: "Simulator", experiment: Experiment, *, reset: bool = True) -> Expe
         The solver failed, or a steady state of a model with events was asked
         for without switching the events off.
     """
-    return run_many(sim, [experiment], reset=reset)[0]
+    return run_many(sim, [experiment], reset=reset, sensitivities=sensitivities)[0]
 
 
 def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str = "raise",
-             reset: bool = True, values_only: bool = False) -> list:
+             reset: bool = True, values_only: bool = False, sensitivities: "Sensitivities | None" = None) -> list:
     """Run a batch of experiments on one compiled Simulator, in order.
 
     Experiments that differ only in their overrides share one compiled plan;
@@ -601,7 +656,11 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
         in :attr:`ExperimentResult.error`, and the batch goes on.
     values_only
         Return ``(values, steady)`` pairs instead of :class:`ExperimentResult`
-        objects (the fast path of a fit objective).
+        objects (the fast path of a fit objective); in sensitivity mode
+        ``(values, steady, sensitivities, steady sensitivities)``.
+    sensitivities
+        Sensitivity mode (``sim`` is ``sensitivities.simulator``): results
+        carry the readouts' derivatives with respect to its parameters.
     """
     if errors not in ("raise", "record"):
         raise RegimenError(f"run_many: errors must be 'raise' or 'record' (got {errors!r})")
@@ -616,7 +675,7 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
     def get(exp: Experiment) -> PreparedExperiment:
         hit = prepared.get(id(exp))
         if hit is None:
-            hit = prepared[id(exp)] = (exp, PreparedExperiment(sim, exp))
+            hit = prepared[id(exp)] = (exp, PreparedExperiment(sim, exp, sensitivities))
         return hit[1]
 
     def get_shared(exp: Experiment) -> PreparedExperiment:
@@ -624,7 +683,7 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
         key = (id(exp.start), id(exp.regimen), id(exp.readouts), exp.horizon, exp.breaks)
         hit = shared.get(key)
         if hit is None:
-            hit = shared[key] = (exp, PreparedExperiment(sim, exp))
+            hit = shared[key] = (exp, PreparedExperiment(sim, exp, sensitivities))
         return hit[1]
 
     def end_state(exp: Experiment, depth: int = 0) -> np.ndarray:
@@ -641,7 +700,9 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
         try:
             before = end_state(exp.start.after) if exp.start.after is not None else None
             if values_only:
-                results.append(get_shared(exp)._execute(None, before, reset, settle=False, base=exp.overrides))
+                p = get_shared(exp)
+                out = p._execute(None, before, reset, settle=False, base=exp.overrides)
+                results.append(out if sensitivities is None else p._split(*out))
             else:
                 p = get(exp)
                 results.append(p.run(start_state=before, reset=reset))
@@ -654,7 +715,12 @@ def run_many(sim: "Simulator", experiments: Iterable[Experiment], *, errors: str
             values = np.full((times.size, n_sel), np.nan)
             steady = np.full(n_sel, np.nan) if exp.readouts.steady else None
             if values_only:
-                results.append((values, steady))
+                if sensitivities is not None:
+                    q = len(sensitivities.parameters)
+                    results.append((values, steady, np.full(values.shape + (q,), np.nan),
+                                    None if steady is None else np.full(steady.shape + (q,), np.nan)))
+                else:
+                    results.append((values, steady))
                 continue
             results.append(ExperimentResult(
                 experiment=exp, selections=exp.readouts.selections, times=times, values=values, steady=steady,

@@ -525,78 +525,53 @@ class FitProblem:
 
     # ------------------------------------------------------ exact derivatives
     @property
-    def sensitivity_simulator(self):
-        """The augmented model with the sensitivity equations of the estimated
-        model parameters (:mod:`receptorkin.simulation.sensitivities`), compiled once per process."""
+    def sensitivities(self):
+        """The model augmented with the sensitivity equations of the estimated
+        model parameters (:class:`~receptorkin.simulation.sensitivities.Sensitivities`),
+        compiled once per process."""
         if getattr(self, "_sens_sim", None) is None:
-            from ..simulation.sensitivities import SensitivitySimulator
+            from ..simulation.sensitivities import Sensitivities
 
             params = [s.name for s in self.specs.values() if s.estimate and s.name in self.model.parameters]
-            self._sens_sim = SensitivitySimulator(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol)
+            self._sens_sim = Sensitivities(self.model, params, self._outputs, rtol=self.rtol, atol=self.atol,
+                                           base=self.simulator)
         return self._sens_sim
 
     def residuals_and_jacobian(self, x: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Weighted residuals and their exact Jacobian on the estimation scale
         (forward sensitivities through pre-equilibration, pre-treatment
-        segments and every challenge; ``n_data × n_parameters``)."""
-        ss = self.sensitivity_simulator
-        lig = self.model.ligand
+        segments and every challenge, by THE runner's sensitivity mode;
+        ``n_data × n_parameters``)."""
+        from ..dosing.run import run_many
+
+        sens = self.sensitivities
         x = np.asarray(x, dtype=float)
         linear = self.to_linear(x)
-        sens_params = ss.parameters
         n_out, n_par = len(self._outputs), len(self._names)
         out = np.empty((self._n_slots, n_out))
         dout = np.zeros((self._n_slots, n_out, n_par))
         index = {n: i for i, n in enumerate(self._names)}
-        f = self._time_factor
-        slot = 0
-        for cname, reads in self._read_plan:
-            values = self._condition_values(linear, cname)
-            values[lig] = 0.0
+        batch, columns = [], []
+        for cname, _, challenges in self.experiments(x):
             cond = self.conditions.get(cname)
-            cols = []
-            for p in sens_params:
-                if cond is not None and p in cond.overrides:
-                    cols.append(-1)
-                else:
-                    cols.append(index[f"{p}[{cname}]"] if self.specs[p].per_condition else index[p])
-            cols_arr = np.array(cols, dtype=int)
-            used = cols_arr >= 0
-            ss.reset(values)
-            if self.equilibrate:
-                ss.solve_steady_state()
-            if cond is not None and (cond.exposures or cond.challenge_at > 0):
-                t = 0.0
-                for e in cond.exposures:
-                    start, stop = e.start * f, e.stop * f
-                    if start > t:
-                        ss.set_now({lig: 0.0})
-                        ss.advance([t, start])
-                    ss.set_now({lig: e.concentration})
-                    ss.advance([start, stop])
-                    t = stop
-                ss.set_now({lig: 0.0})
-                end = cond.challenge_at * f
-                if end > t:
-                    ss.advance([t, end])
-            start_state = ss.state()
-            for read in reads:
-                if read.times:
-                    ss.reset({**values, lig: read.dose}, start_state)
-                    times = read.times if read.times[0] == 0.0 else (0.0,) + read.times
-                    y, dy = ss.advance(times)
-                    if read.times[0] != 0.0:
-                        y, dy = y[1:], dy[1:]
-                    k = len(read.times)
-                    out[slot:slot + k] = y
-                    dout[slot:slot + k, :, cols_arr[used]] = dy[:, :, used]
-                    slot += k
-                if read.steady:
-                    ss.reset({**values, lig: read.dose}, start_state)
-                    y, dy = ss.solve_steady_state()
-                    out[slot] = y
-                    dout[slot, :, cols_arr[used]] = dy[:, used].T
-                    slot += 1
+            # the estimated value each sensitivity column belongs to in this condition (-1: the condition sets it)
+            cols = np.array([-1 if cond is not None and p in cond.overrides
+                             else index[f"{p}[{cname}]"] if self.specs[p].per_condition else index[p]
+                             for p in sens.parameters], dtype=int)
+            batch += challenges
+            columns += [cols] * len(challenges)
+        slot = 0
+        for (values, steady, dvalues, dsteady), cols in zip(run_many(sens.simulator, batch, values_only=True,
+                                                                      sensitivities=sens), columns):
+            used = cols >= 0
+            n = values.shape[0]
+            out[slot:slot + n] = values
+            dout[slot:slot + n, :, cols[used]] = dvalues[:, :, used]
+            slot += n
+            if steady is not None:
+                out[slot] = steady
+                dout[slot, :, cols[used]] = dsteady[:, used].T
+                slot += 1
         pred = out[self._row_slot, self._row_output]
         dpred = dout[self._row_slot, self._row_output, :]
         params = self._observable_params(linear)

@@ -394,12 +394,8 @@ class _Condition:
 class _GradientModel:
     """The augmented (sensitivity) model of a problem, compiled once."""
 
-    sens: Any  # receptorkin.simulation.sensitivities.SensitivityModel
-    sim: Any  # Simulator of the augmented model
+    sens: Any  # receptorkin.simulation.sensitivities.Sensitivities (the runner's sensitivity mode)
     theta_k: np.ndarray  # position in x of each differentiated model parameter
-    xi: np.ndarray  # state columns of the original species
-    si: np.ndarray  # state columns of the sensitivity block (species × θ, row-major)
-    selections: dict  # experiment index -> selections (outputs, then their sensitivities)
 
 
 # --------------------------------------------------------------------------- the problem
@@ -1202,29 +1198,32 @@ class PetabProblem:
         return {sid: at_model_size[sid] / info.compartments[info.species[sid][0]] * resized[info.species[sid][0]]
                 for sid in rescale}
 
-    def _prepared(self, exp: "_Experiment | None", values: Mapping[str, float]):
+    def _prepared(self, exp: "_Experiment | None", values: Mapping[str, float], sens: Any = None):
         """The runner's compiled form of an experiment (``None``: a pre-equilibration), cached.
 
         The segment plan depends on the readouts and on the times where a
         ``time``-dependent piecewise input switches (resolved from the
         condition's values: they may be parameters), not on other overrides.
+        With ``sens`` (a :class:`~receptorkin.simulation.sensitivities.Sensitivities`),
+        the runner's sensitivity mode on the augmented model.
         """
         from ..dosing import Experiment, Readouts, Start, prepare
 
-        sim = self.simulator
+        sim = self.simulator if sens is None else sens.simulator
+        mode: tuple = () if sens is None else ("gradient",)
         if exp is None:  # a pre-equilibration: the steady state, reading the rate-rule parameters (state too)
-            key: tuple = ("preeq",)
+            key: tuple = ("preeq", *mode)
             if key not in self._runs:
                 self._runs[key] = prepare(sim, Experiment(
                     start=Start.preequilibrated(events=self.steady_state_events),
-                    readouts=Readouts(tuple(sorted(self._info.rate_parameters)), times=(0.0,))))
+                    readouts=Readouts(tuple(sorted(self._info.rate_parameters)), times=(0.0,))), sensitivities=sens)
             return self._runs[key]
         cuts: tuple[float, ...] = ()
         if self._breaks:
             defaults = sim.default_parameters
             cuts = tuple(sorted({float(values.get(b, defaults.get(b, math.nan))) if isinstance(b, str) else float(b)
                                  for b in self._breaks}))
-        key = (id(exp), cuts)
+        key = (id(exp), cuts, *mode)
         hit = self._runs.get(key)
         if hit is None:
             if len(self._runs) > 512:
@@ -1232,35 +1231,44 @@ class PetabProblem:
             hit = self._runs[key] = prepare(sim, Experiment(
                 start=Start(events=self.steady_state_events),
                 readouts=Readouts(tuple(exp.selections), times=tuple(exp.times), steady=exp.steady),
-                breaks=tuple(c for c in cuts if math.isfinite(c))))
+                breaks=tuple(c for c in cuts if math.isfinite(c))), sensitivities=sens)
         return hit
 
     def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
-                             preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]]) -> np.ndarray:
+                             preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]], sens: Any = None
+                             ) -> "np.ndarray | tuple[np.ndarray, np.ndarray]":
         """Run one (pre-equilibration, simulation) condition pair on the package's Experiment runner.
 
         A pre-equilibration is solved once per condition and evaluation
         (``preeq_cache``) and its steady state (species amounts and rate-rule
-        parameters) starts every simulation condition that names it.
+        parameters) starts every simulation condition that names it.  Returns
+        the outputs (times × selections, a steady-state row last); with
+        ``sens``, also their sensitivities (times × selections × θ) from the
+        runner's sensitivity mode.
         """
-        sim = self.simulator
+        sim = self.simulator if sens is None else sens.simulator
         values, species = self._condition_values(exp.sim, p)
         try:
             if exp.preeq is not None:
                 cached = preeq_cache.get(exp.preeq)
                 if cached is None:
                     pv, ps = self._condition_values(exp.preeq, p)
-                    res = self._prepared(None, pv).run({**pv, **ps, **self._rescaled(sim, pv, ps)})
+                    res = self._prepared(None, pv, sens).run({**pv, **ps, **self._rescaled(sim, pv, ps)})
                     carried = dict(zip(res.selections, res.values[0].tolist()))
                     cached = preeq_cache[exp.preeq] = (res.final_state, carried)
                 state, carried = cached
-                res = self._prepared(exp, values).run({**values, **carried, **species}, start_state=state)
+                res = self._prepared(exp, values, sens).run({**values, **carried, **species}, start_state=state)
             else:
-                res = self._prepared(exp, values).run({**values, **species, **self._rescaled(sim, values, species)})
+                res = self._prepared(exp, values, sens).run(
+                    {**values, **species, **self._rescaled(sim, values, species)})
         except SimulationError as exc:
             pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
             raise SimulationError(f"{self.name}: {pre}condition {exp.sim!r}: {exc}") from None
-        return res.values if not exp.steady else np.vstack([res.values, res.steady.reshape(1, -1)])
+        out = res.values if not exp.steady else np.vstack([res.values, res.steady.reshape(1, -1)])
+        if sens is None:
+            return out
+        dout = res.sensitivities if not exp.steady else np.concatenate([res.sensitivities, res.steady_sensitivities[None]])
+        return out, dout
 
     def _evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Simulated observables and noise values of every measurement row."""
@@ -1456,8 +1464,7 @@ class PetabProblem:
         model parameters (built on first use; see :meth:`nll_and_gradient`)."""
         if self._grad is not None:
             return self._grad
-        from ..simulation.sensitivities import SensitivityModel
-        from ..simulation import Simulator
+        from ..simulation.sensitivities import Sensitivities
 
         info = self._info
         est = {int(i): k for k, i in enumerate(self._est_index)}
@@ -1492,190 +1499,10 @@ class PetabProblem:
                 r = s[1:-1] if s.startswith("[") else s
                 if r != "time" and r not in readouts:
                     readouts.append(r)
-        sens = SensitivityModel(self.model, theta, readouts)
-        sim = Simulator(sens.augmented, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
-                        moiety_analysis=False)
-        defaults = sim.default_parameters
-        # start values of the parameters events change (restored before every condition)
-        self._grad_event_defaults = {k: defaults[k] for k in sorted(event_targets) if k in defaults}
-        xi, si = sens.state_columns(sim.species)
-        self._grad = _GradientModel(sens, sim, np.array(theta_k, dtype=int), xi, si, {})
+        sens = Sensitivities(self.model, theta, readouts, rtol=self._rtol, atol=self._atol,
+                             max_steps=self._max_steps, base=self.simulator)
+        self._grad = _GradientModel(sens, np.array(theta_k, dtype=int))
         return self._grad
-
-    def _all_values(self, sim, values: Mapping[str, float]) -> dict[str, float]:
-        out = dict(self._info.compartments)
-        out.update(sim.parameters)
-        out.update(values)
-        out["time"] = sim.time
-        return out
-
-    # the gradient path simulates the augmented model segment by segment (the runner knows no sensitivities)
-    def _grad_advance(self, sim, times: np.ndarray, selections: list[str], values: Mapping[str, float]) -> np.ndarray:
-        """Integrate through ``times``, restarting the solver at every switch of a
-        ``time``-dependent piecewise input (CVODE stalls on such jumps)."""
-        if not self._breaks:
-            return sim.advance(times, selections)
-        params = sim.parameters
-        cuts = {float(values.get(b, params.get(b, math.nan))) if isinstance(b, str) else float(b) for b in self._breaks}
-        cuts = {c for c in cuts if math.isfinite(c) and times[0] < c < times[-1]}
-        if not cuts:
-            return sim.advance(times, selections)
-        outputs = {float(t) for t in times}
-        points = sorted(outputs | cuts)
-        segments, current = [], [points[0]]
-        for t in points[1:]:
-            current.append(t)
-            if t in cuts:
-                segments.append(current)
-                current = [t]
-        if len(current) > 1:
-            segments.append(current)
-        rows = []
-        for k, seg in enumerate(segments):
-            # stop a hair before the switch: CVODE cannot meet its error test with
-            # the discontinuity at its end point (the state moves by ~1e-9 of a step)
-            grid = list(seg)
-            if grid[-1] in cuts:
-                grid[-1] -= 1e-9 * max(1.0, abs(grid[-1]))
-            res = sim.advance(grid, selections)
-            for i, t in enumerate(seg):
-                if (k == 0 or i > 0) and t in outputs:
-                    rows.append(res[i])
-        return np.array(rows)
-
-    def _grad_restart(self, sim, values: Mapping[str, float], initial: Mapping[str, float],
-                 state: np.ndarray | None = None) -> None:
-        """Reset ``sim`` to the start of a condition, whatever earlier runs left in it.
-
-        Parameters and compartments that the model's events change are
-        written explicitly first (a reset restores species, not parameters,
-        and a cache of pushed values would not see an event's change), so a
-        condition's result never depends on which conditions ran before it.
-        """
-        restore = {k: float(values.get(k, v)) for k, v in self._grad_event_defaults.items()}
-        if restore:
-            sim.set_now(restore)
-        info = self._info
-        resized = {c: float(values[c]) for c in info.compartments
-                   if c in values and values[c] != info.compartments[c] and info.compartments[c] > 0}
-        rescale = [sid for sid in sim.species if sid in info.by_concentration and sid not in initial
-                   and info.species[sid][0] in resized] if state is None else []
-        if not rescale:
-            sim.reset(values={**values, **initial}, state=state)
-            return
-        # a compartment resized by the condition: species given as concentrations keep their
-        # concentration (SBML), so their amounts scale with the size; the initial concentrations
-        # come from a start at the model's sizes (initial assignments may depend on parameters)
-        sim.reset(values={**values, **{c: info.compartments[c] for c in resized}})
-        at_model_size = sim.state()
-        sim.reset(values={**values, **initial})
-        amounts = sim.state()
-        index = {sid: k for k, sid in enumerate(sim.species)}
-        for sid in rescale:
-            comp = info.species[sid][0]
-            k = index[sid]
-            amounts[k] = at_model_size[k] / info.compartments[comp] * resized[comp]
-        sim.set_state(amounts)
-
-    def _set_sensitivities(self, sim, gm: "_GradientModel", S: np.ndarray, zero: Sequence[str] = ()) -> None:
-        from ..simulation.sensitivities import _clean
-
-        S = np.array(S, dtype=float)
-        species = gm.sens.species
-        for sid in zero:
-            if sid in species:
-                S[species.index(sid), :] = 0.0  # a species a condition sets has no sensitivity
-        state = sim.state()
-        state[gm.si] = _clean(S).reshape(-1)
-        sim.set_state(state)
-
-    def _steady_with_sensitivities(self, sim, gm: "_GradientModel", values: Mapping[str, float]) -> None:
-        """Steady state of the model (solved on the original model) and dx*/dθ
-        by the implicit function theorem."""
-        from ..simulation.sensitivities import _clean
-
-        base = self.simulator
-        state = sim.state()
-        n, q = gm.xi.size, gm.theta_k.size
-        before = state[gm.si].reshape(n, q)
-        species = gm.sens.species
-        # the condition's values are overrides in force since the reset (not in sim.parameters)
-        params = {k: v for k, v in {**sim.parameters, **values}.items() if k in base.parameters}
-        base.reset({**params, **dict(zip(species, state[gm.xi]))})
-        base.solve_steady_state(())
-        order = {s: i for i, s in enumerate(base.species)}
-        full = base.state()
-        x = np.array([full[order[s]] for s in species])
-        S = gm.sens.steady_state_sensitivities(x, self._all_values(sim, values), before)
-        state[gm.xi] = x
-        state[gm.si] = _clean(S).reshape(-1)
-        sim.set_state(state)
-
-    def _experiment_selections(self, e: int, exp: _Experiment, gm: "_GradientModel") -> list[str]:
-        from ..simulation.sensitivities import readout_sensitivity_id
-
-        sels = gm.selections.get(e)
-        if sels is None:
-            sels = list(exp.selections)
-            for s in exp.selections:
-                r = s[1:-1] if s.startswith("[") else s
-                if r != "time":
-                    sels += [readout_sensitivity_id(r, t) for t in gm.sens.parameters]
-            gm.selections[e] = sels
-        return sels
-
-    def _simulate_experiment_gradient(self, e: int, exp: _Experiment, p: np.ndarray, cache: dict[str, np.ndarray]
-                                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Outputs (times × selections) and their sensitivities (times × selections × θ)."""
-        gm = self._gradient_model()
-        sim = gm.sim
-        q = gm.theta_k.size
-        values, species = self._condition_values(exp.sim, p)
-        sels = self._experiment_selections(e, exp, gm)
-        try:
-            if exp.preeq is not None:
-                state = cache.get(exp.preeq)
-                if state is None:
-                    pv, ps = self._condition_values(exp.preeq, p)
-                    self._grad_restart(sim, pv, ps)
-                    self._set_sensitivities(sim, gm, gm.sens.initial_sensitivities(self._all_values(sim, pv)), ps)
-                    self._steady_with_sensitivities(sim, gm, pv)
-                    state = cache[exp.preeq] = sim.state()
-                self._grad_restart(sim, values, species)
-                start = state.copy()
-                index = {sid: k for k, sid in enumerate(sim.species)}
-                for sid, v in species.items():
-                    start[index[sid]] = v
-                sim.set_state(start)
-                if species:
-                    self._set_sensitivities(sim, gm, start[gm.si].reshape(gm.xi.size, q), species)
-            else:
-                self._grad_restart(sim, values, species)
-                self._set_sensitivities(sim, gm, gm.sens.initial_sensitivities(self._all_values(sim, values)), species)
-            if exp.times.size >= 2:
-                out = self._grad_advance(sim, exp.times, sels, values)
-            else:
-                out = np.array([[sim.get(s) for s in sels]], dtype=float)
-            if exp.steady:
-                self._steady_with_sensitivities(sim, gm, values)
-                out = np.vstack([out, np.array([[sim.get(s) for s in sels]], dtype=float)])
-        except SimulationError as exc:
-            pre = f"preequilibration {exp.preeq!r}, " if exp.preeq else ""
-            raise SimulationError(f"{self.name}: {pre}condition {exp.sim!r}: {exc}") from None
-        n_sel = len(exp.selections)
-        y = out[:, :n_sel]
-        dy = np.zeros((out.shape[0], n_sel, q))
-        col = n_sel
-        sizes = {**self._info.compartments, **{c: values[c] for c in self._info.compartments if c in values}}
-        for c, s in enumerate(exp.selections):
-            if s == "time":
-                continue
-            block = out[:, col:col + q]
-            col += q
-            if s.startswith("["):  # a concentration: the readout sensitivity is of the amount
-                block = block / sizes[self._info.species[s[1:-1]][0]]
-            dy[:, c, :] = block
-        return y, dy
 
     def _partials(self, formula: _Formula) -> list[Callable[..., Any] | None]:
         """∂formula/∂argument, one function (of the formula's arguments) per argument."""
@@ -1709,8 +1536,8 @@ class PetabProblem:
             dpdx[k] = p[i] * math.log(10.0) if sc == "log10" else (p[i] if sc == "log" else 1.0)
         k_of = {int(i): k for k, i in enumerate(self._est_index)}
         cache: dict[str, np.ndarray] = {}
-        for e, exp in enumerate(self._experiments):
-            out, dout = self._simulate_experiment_gradient(e, exp, p, cache)
+        for exp in self._experiments:
+            out, dout = self._simulate_experiment(exp, p, cache, gm.sens)
             for g in exp.groups:
                 rows_out, drows = out[g.tidx], dout[g.tidx]
                 m = g.rows.size

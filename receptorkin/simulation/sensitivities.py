@@ -27,7 +27,7 @@ supported: the jump ``x⁺ = h(x⁻, θ)`` carries ``S⁺ = ∂h/∂x · S⁻ + 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -35,9 +35,16 @@ import numpy as np
 from ..errors import ModelError
 from ..models.sbml import Model, load_model
 
-__all__ = ["SensitivityModel", "sensitivity_id", "readout_sensitivity_id"]
+__all__ = ["SensitivityModel", "Sensitivities", "SensitivitySimulator", "sensitivity_id", "readout_sensitivity_id"]
 
 _PREFIX = "rk_S"
+
+# How much looser than the states' the sensitivities' absolute tolerances are (on the log-parameter scale).
+# Measured in one run (benchmarks/bench_gradients.py problems, errors against rtol 1e-12 gradients, relative
+# to the largest entry): factor 1: 20-parameter problem 10.5x one objective, error 1.8e-8, Brannmark 22.6x,
+# 8.9e-10; factor 1e4: 7.9x, 4.1e-8 and 16.5x, 9.4e-9.  The states' error control, not the sensitivities',
+# sets the accuracy; the looser test saves CVODE steps.
+_ATOL_FACTOR = 1e4
 
 
 def sensitivity_id(species: str, parameter: str) -> str:
@@ -120,6 +127,7 @@ class _Math:
     symbols: dict  # id -> sympy Symbol
     stoichiometry: np.ndarray  # species × reactions
     events: list  # (event, {species id: expression of the new amount})
+    compartment: dict = field(default_factory=dict)  # species id -> its compartment id
 
 
 class SensitivityModel:
@@ -253,6 +261,12 @@ class SensitivityModel:
         for v, e in raw_rules.items():
             rules[v] = expand(e)
         # reactions
+        model_cf = m.getConversionFactor() if m.isSetConversionFactor() else ""
+        conversion = {}
+        for el in m.getListOfSpecies():
+            cf = el.getConversionFactor() if el.isSetConversionFactor() else model_cf
+            if cf and el.getId() in amount:
+                conversion[el.getId()] = cf
         rhs = [sp.Integer(0)] * len(species)
         index = {s: i for i, s in enumerate(species)}
         N = np.zeros((len(species), m.getNumReactions()))
@@ -270,8 +284,13 @@ class SensitivityModel:
                 if not ref.getConstant() and m.getInitialAssignment(ref.getId()) is not None:
                     raise ModelError(f"model {mid!r}: variable stoichiometry is not supported")
                 st = ref.getStoichiometry() if ref.isSetStoichiometry() else 1.0
+                term = sp.nsimplify(sign * st) * rate
+                if sid in conversion:  # SBML conversion factor: reaction extent -> species amount
+                    term = term * sym(conversion[sid])
+                    cf_par = m.getParameter(conversion[sid])
+                    st *= cf_par.getValue() if cf_par is not None and cf_par.isSetValue() else 1.0
                 N[index[sid], k] += sign * st
-                rhs[index[sid]] = rhs[index[sid]] + sp.nsimplify(sign * st) * rate
+                rhs[index[sid]] = rhs[index[sid]] + term
         # switches (piecewise) must depend on time and fixed quantities only: a switch that moves
         # with a parameter or the state would make the sensitivities jump, which is not modelled here
         moving = set(self.parameters) | {str(a) for a in amount.values()}
@@ -356,7 +375,8 @@ class SensitivityModel:
                     e = e * sym(sp_el.getCompartment())
                 jumps[v] = e
             events.append((ev.getId(), jumps))
-        return _Math(species, amount, symbol_of_species, rhs, rules, initial, symbols, N, events)
+        compartment = {s.getId(): s.getCompartment() for s in m.getListOfSpecies()}
+        return _Math(species, amount, symbol_of_species, rhs, rules, initial, symbols, N, events, compartment)
 
     # ---------------------------------------------------------- numerics
     def _theta(self):
@@ -387,6 +407,49 @@ class SensitivityModel:
         self._f_J = sp.lambdify(self._args, self._J, "numpy")
         self._f_F = sp.lambdify(self._args, self._F, "numpy")
         self._f_S0 = sp.lambdify(self._args, self._S0, "numpy")
+        self.structure = self._structure()
+        self.kept = np.flatnonzero(self.structure.reshape(-1))
+
+    def _structure(self) -> np.ndarray:
+        """Which sensitivities can be non-zero (species × parameters): those of the
+        species a parameter's rate term, initial value or event jump touches, and of
+        every species their sensitivity flows to (through the Jacobian, event jumps
+        and, at steady states, the conservation laws).  The others stay exactly 0
+        and are not integrated."""
+        import sympy as sp
+
+        mm = self._math
+        x = [mm.amount[s] for s in mm.species]
+        theta = self._theta()
+        n, q = len(x), len(theta)
+        nz = np.array([[self._F[i, j] != 0 or self._S0[i, j] != 0 for j in range(q)] for i in range(n)],
+                      dtype=bool).reshape(n, q)
+        flow = np.array([[self._J[i, k] != 0 for k in range(n)] for i in range(n)], dtype=bool).reshape(n, n)
+        index = {s: i for i, s in enumerate(mm.species)}
+        for _, jumps in mm.events:
+            for sid, h in jumps.items():
+                i = index[sid]
+                nz[i] |= np.array([sp.diff(h, t) != 0 for t in theta], dtype=bool)
+                flow[i] |= np.array([sp.diff(h, xk) != 0 for xk in x], dtype=bool)
+        N = mm.stoichiometry
+        groups = []
+        if N.size:
+            u, sv, _ = np.linalg.svd(N)
+            rank = int(np.sum(sv > 1e-10 * max(1.0, sv.max() if sv.size else 1.0)))
+            groups = [np.flatnonzero(np.abs(row) > 1e-12) for row in u[:, rank:].T]
+        while True:
+            new = nz | ((flow.astype(int) @ nz.astype(int)) > 0)
+            for g in groups:
+                new[g] |= new[g].any(axis=0)
+            if np.array_equal(new, nz):
+                return nz
+            nz = new
+
+    def _expand(self, block: np.ndarray) -> np.ndarray:
+        """The kept sensitivities (state order) as the full species × parameters matrix."""
+        S = np.zeros(self.structure.size)
+        S[self.kept] = block
+        return S.reshape(self.structure.shape)
 
     def _values(self, amounts: np.ndarray, values: Mapping[str, float]) -> list[float]:
         out = list(map(float, amounts))
@@ -454,7 +517,7 @@ class SensitivityModel:
         comp.setSpatialDimensions(3)
         x = [mm.amount[s] for s in mm.species]
         theta = self._theta()
-        S = {(i, j): sp.Symbol(sensitivity_id(s, p), real=True)
+        S = {(i, j): sp.Symbol(sensitivity_id(s, p), real=True) if self.structure[i, j] else sp.Integer(0)
              for i, s in enumerate(mm.species) for j, p in enumerate(self.parameters)}
         # amount symbols -> SBML symbols (amount = value × V for concentration species)
         to_sbml = {}
@@ -476,6 +539,8 @@ class SensitivityModel:
             obj.setMath(ast)
 
         for (i, j), s_sym in S.items():
+            if not self.structure[i, j]:
+                continue
             sp_el = m.createSpecies()
             sp_el.setId(str(s_sym))
             sp_el.setCompartment(comp.getId())
@@ -503,6 +568,8 @@ class SensitivityModel:
                 for i in range(n) for k in range(n) if self._J[i, k] != 0}
         for i in range(n):
             for j in range(q):
+                if not self.structure[i, j]:
+                    continue
                 expr = self._F[i, j] + sum((Jsym[(i, k)] * S[(k, j)] for k in range(n) if (i, k) in Jsym),
                                            sp.Integer(0))
                 rxn = m.createReaction()
@@ -538,6 +605,8 @@ class SensitivityModel:
                     continue
                 h = jumps[s]
                 for j, p in enumerate(theta):
+                    if not self.structure[i, j]:
+                        continue
                     expr = sp.diff(h, p) + sum((sp.diff(h, x[k]) * S[(k, j)] for k in range(n)), sp.Integer(0))
                     ea = ev.createEventAssignment()
                     ea.setVariable(str(S[(i, j)]))
@@ -547,15 +616,20 @@ class SensitivityModel:
     # ---------------------------------------------------------- helpers for runs
     def state_columns(self, species_order: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Positions, in a Simulator's species order, of the original species and
-        of the sensitivity block (row-major species × parameters)."""
+        of the sensitivities that can be non-zero (:attr:`kept`, row-major species × parameters)."""
         pos = {s: i for i, s in enumerate(species_order)}
         xi = np.array([pos[s] for s in self._math.species], dtype=int)
-        si = np.array([pos[sensitivity_id(s, p)] for s in self._math.species for p in self.parameters], dtype=int)
+        ids = [sensitivity_id(s, p) for s in self._math.species for p in self.parameters]
+        si = np.array([pos[ids[k]] for k in self.kept], dtype=int)
         return xi, si
 
     @property
     def species(self) -> list[str]:
         return list(self._math.species)
+
+    def compartment_of(self, species: str) -> str:
+        """The compartment of a species."""
+        return self._math.compartment[species]
 
     def readout_selections(self) -> list[str]:
         """Selections of the readout sensitivities (readout-major)."""
@@ -585,15 +659,210 @@ def _ast_names(ast) -> list[str]:
     return out
 
 
+class Sensitivities:
+    """Forward sensitivities carried through runs of the augmented model.
+
+    The experiment runner's sensitivity mode (``prepare(sens.simulator,
+    experiment, sensitivities=sens)``, see :mod:`receptorkin.dosing.run`)
+    calls this object where the sensitivity block needs more than
+    integration: initial sensitivities after a reset (initial values and
+    initial assignments), zero rows for species a run sets to a value, the
+    implicit function theorem at steady states (solved on the original
+    model), and the readout sensitivities of the selections it reads.
+
+    Parameters
+    ----------
+    model
+        The model (anything :func:`~receptorkin.models.load_model` accepts).
+    parameters
+        Constant global parameters to differentiate with respect to.
+    readouts
+        Readouts (species or assignment-rule variables) whose sensitivities
+        may be selected.
+    ligand
+        The model's dose input (default: the model's declared ligand).
+    rtol, atol, max_steps
+        Solver settings of the augmented model (the sensitivities share the
+        state's error control).
+    base
+        A :class:`~receptorkin.simulation.Simulator` of the original model to
+        solve steady states on (default: one compiled on first use).
+
+    Attributes
+    ----------
+    equations
+        The :class:`SensitivityModel`.
+    simulator
+        The :class:`~receptorkin.simulation.Simulator` of the augmented model.
+    """
+
+    def __init__(self, model: "Model | str", parameters: Sequence[str], readouts: Sequence[str], *,
+                 ligand: str | None = None, rtol: float = 1e-8, atol: float = 1e-10, max_steps: int = 100_000,
+                 base=None) -> None:
+        from .simulator import Simulator
+
+        self.equations = SensitivityModel(load_model(model).with_ligand(ligand), parameters, readouts)
+        self.simulator = Simulator(self.equations.augmented, rtol=rtol, atol=atol, max_steps=max_steps,
+                                   moiety_analysis=False)
+        self._x_idx, self._s_idx = self.equations.state_columns(self.simulator.species)
+        self._n, self._q = self._x_idx.size, len(self.equations.parameters)
+        self._row = {s: i for i, s in enumerate(self.equations.species)}
+        self._base = base
+        self._options = (rtol, atol, max_steps)
+        self._s0_zero = all(e == 0 for e in self.equations._S0)
+        boundary = set(self.simulator.boundary_species)
+        for name in self.equations._arg_names:
+            if name in boundary:
+                raise ModelError(f"model {self.equations.model.id!r}: sensitivities do not support the boundary "
+                                 f"species {name!r} in the rate laws or initial assignments")
+        self._columns: dict[tuple[str, ...], list[str]] = {}
+        # error control: S[i, j] = d x_i / d θ_j is held to x_i's absolute tolerance divided by |θ_j| (the
+        # log-parameter sensitivity θ_j S[i, j] has x_i's units), times _ATOL_FACTOR, set for the θ of each run
+        self._atol = self.simulator.absolute_tolerances()
+        self._atol_x = self._atol[self._x_idx] * _ATOL_FACTOR
+        self._atol_theta: np.ndarray | None = None
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.equations.parameters)
+
+    @property
+    def readouts(self) -> list[str]:
+        return list(self.equations.readouts)
+
+    def _tolerances(self) -> None:
+        """Scale the sensitivities' absolute tolerances to the current parameter values."""
+        get = self.simulator.get
+        theta = np.array([abs(get(p)) for p in self.equations.parameters])
+        if self._atol_theta is not None and np.array_equal(theta, self._atol_theta):
+            return
+        self._atol_theta = theta
+        scale = np.where(theta > 0, theta, 1.0)
+        self._atol[self._s_idx] = (self._atol_x[:, None] / scale[None, :]).reshape(-1)[self.equations.kept]
+        self.simulator.set_absolute_tolerances(self._atol)
+
+    # ------------------------------------------------------------ state
+    def _values(self) -> dict[str, float]:
+        """The values the sensitivity formulas need, as the augmented model holds them now."""
+        get = self.simulator.get
+        return {name: get(name) for name in self.equations._arg_names}
+
+    def sensitivities(self) -> np.ndarray:
+        """Current state sensitivities d amount / dθ (species × parameters)."""
+        return self.equations._expand(self.simulator.state()[self._s_idx])
+
+    def _write(self, full: np.ndarray, S: np.ndarray) -> None:
+        full[self._s_idx] = _clean(S).reshape(-1)[self.equations.kept]
+        self.simulator.set_state(full)
+
+    def restart(self, values: "Mapping[str, float] | None", state: "np.ndarray | Mapping[str, float] | None") -> None:
+        """After the augmented Simulator's reset with ``values`` and ``state``:
+        initial sensitivities (kept from a full augmented ``state``), zero rows
+        for the species ``values`` or a partial ``state`` set."""
+        self._tolerances()
+        fixed = [k for k in (values or {}) if k in self._row]
+        if isinstance(state, Mapping):
+            fixed += [k for k in state if k in self._row]
+        full = self.simulator.state()
+        if isinstance(state, np.ndarray):
+            # the sensitivities as given: a reset zeroes values below the solver's absolute tolerance
+            # as round-off, but a sensitivity to a large parameter is small without being round-off
+            S = self.equations._expand(np.asarray(state, dtype=float)[self._s_idx])
+        elif self._s0_zero:
+            if fixed:
+                self.zero(fixed)
+            return
+        else:
+            S = self.equations.initial_sensitivities(self._values())
+        for k in fixed:
+            S[self._row[k], :] = 0.0
+        self._write(full, S)
+
+    def zero(self, species: Sequence[str]) -> None:
+        """Species set to a given value now: their sensitivities are zero."""
+        rows = [self._row[k] for k in species if k in self._row]
+        if not rows:
+            return
+        full = self.simulator.state()
+        S = self.equations._expand(full[self._s_idx])
+        S[rows, :] = 0.0
+        self._write(full, S)
+
+    def _base_simulator(self):
+        if self._base is None:
+            from .simulator import Simulator
+
+            rtol, atol, max_steps = self._options
+            self._base = Simulator(self.equations.model, rtol=rtol, atol=atol, max_steps=max_steps)
+        return self._base
+
+    def steady_state(self, *, ignore_events: bool = False) -> None:
+        """Move the augmented model to the steady state reached from its current
+        state: the state solved on the original model (the sensitivity block may
+        be negative, which a steady-state search rightly refuses for amounts),
+        the sensitivities by the implicit function theorem."""
+        sim = self.simulator
+        base = self._base_simulator()
+        full = sim.state()
+        species = self.equations.species
+        before = self.equations._expand(full[self._s_idx])
+        get = sim.get
+        params = {p: get(p) for p in base.parameters}
+        base.reset({**params, **dict(zip(species, full[self._x_idx]))})
+        base.solve_steady_state((), ignore_events=ignore_events)
+        order = {s: i for i, s in enumerate(base.species)}
+        reached = base.state()
+        x = np.array([reached[order[s]] for s in species])
+        full[self._x_idx] = x
+        sim.set_state(full)
+        S = self.equations.steady_state_sensitivities(x, self._values(), before)
+        self._write(full, S)
+
+    # ------------------------------------------------------------ readouts
+    def columns(self, selections: Sequence[str]) -> list[str]:
+        """Selection ids of the readout sensitivities of ``selections``
+        (``q`` per selection other than ``time``; ``[S]`` reads S's)."""
+        key = tuple(selections)
+        hit = self._columns.get(key)
+        if hit is None:
+            hit = []
+            known = set(self.equations.readouts)
+            for s in selections:
+                if s == "time":
+                    continue
+                r = s[1:-1] if s.startswith("[") and s.endswith("]") else s
+                if r not in known:
+                    raise ModelError(f"model {self.equations.model.id!r}: no sensitivities of {s!r} were built "
+                                     f"(built: {', '.join(self.equations.readouts)})")
+                hit += [readout_sensitivity_id(r, p) for p in self.equations.parameters]
+            self._columns[key] = hit
+        return hit
+
+    def split(self, raw: np.ndarray, selections: Sequence[str]) -> np.ndarray:
+        """Readout sensitivities ``rows × len(selections) × q`` from the columns
+        :meth:`columns` selected (``raw``: rows × those columns)."""
+        q = self._q
+        raw = np.asarray(raw, dtype=float)
+        out = np.zeros((raw.shape[0], len(selections), q))
+        col = 0
+        for c, s in enumerate(selections):
+            if s == "time":
+                continue
+            block = raw[:, col:col + q]
+            col += q
+            if s.startswith("["):  # a concentration: the readout sensitivity is of the amount
+                block = block / self.simulator.get(self.equations.compartment_of(s[1:-1]))
+            out[:, c, :] = block
+        return out
+
+
 class SensitivitySimulator:
-    """Simulate the augmented model: readouts and their exact sensitivities.
+    """Simulate the augmented model step by step: readouts and their exact sensitivities.
 
     Mirrors the segment-wise API of :class:`~receptorkin.simulation.Simulator`
     (``reset``, ``set_now``, ``advance``, ``solve_steady_state``, ``state``)
-    and keeps the sensitivity block consistent at every step: initial
-    sensitivities after a reset from the model's initial values, the implicit
-    function theorem at steady states, zero sensitivity for a species set to
-    a given value.
+    on a :class:`Sensitivities` object (experiments run it through the
+    runner's sensitivity mode instead).
 
     Parameters
     ----------
@@ -609,64 +878,23 @@ class SensitivitySimulator:
 
     def __init__(self, model: "Model | str", parameters: Sequence[str], readouts: Sequence[str], *,
                  ligand: str | None = None, rtol: float = 1e-8, atol: float = 1e-10) -> None:
-        from .simulator import Simulator
-
-        base = load_model(model).with_ligand(ligand)
-        self.equations = SensitivityModel(base, parameters, readouts)
-        self.simulator = Simulator(self.equations.augmented, rtol=rtol, atol=atol)
-        order = self.simulator.species
-        self._x_idx, self._s_idx = self.equations.state_columns(order)
-        self._n = len(self._x_idx)
-        self._q = len(self.equations.parameters)
-        self._r = len(self.equations.readouts)
-        self._dy = self.equations.readout_selections()
-        self._compartments = {e.id: e.value for e in self.equations.model.elements if e.kind == "compartment"}
-        self._overrides: dict[str, float] = {}
-        self._base = None
-        self._rtol, self._atol = rtol, atol
+        self.handle = Sensitivities(model, parameters, readouts, ligand=ligand, rtol=rtol, atol=atol)
+        self.equations = self.handle.equations
+        self.simulator = self.handle.simulator
+        self._readouts = self.equations.readouts
+        self._dy = self.handle.columns(self._readouts)
 
     @property
     def parameters(self) -> list[str]:
-        return list(self.equations.parameters)
-
-    def _steady_amounts(self, x: np.ndarray) -> np.ndarray:
-        """Steady state of the original model from amounts ``x``, solved on the
-        original model (the sensitivity block is not part of that problem and
-        may be negative, which the steady-state search rightly refuses for
-        amounts)."""
-        from .simulator import Simulator
-
-        if self._base is None:
-            self._base = Simulator(self.equations.model, rtol=self._rtol, atol=self._atol)
-        base = self._base
-        species = self.equations.species
-        values = {k: v for k, v in {**self.simulator.parameters, **self._overrides}.items() if k not in species}
-        base.reset(values, dict(zip(species, x)))
-        base.solve_steady_state(())
-        order = {s: i for i, s in enumerate(base.species)}
-        full = base.state()
-        return np.array([full[order[s]] for s in species])
+        return self.handle.parameters
 
     @property
     def readouts(self) -> list[str]:
-        return list(self.equations.readouts)
-
-    def _all_values(self) -> dict[str, float]:
-        values = dict(self._compartments)
-        values.update(self.simulator.parameters)
-        values.update(self._overrides)
-        values["time"] = self.simulator.time
-        return values
-
-    def _set_sensitivities(self, S: np.ndarray) -> None:
-        S = _clean(S)
-        state = self.simulator.state()
-        state[self._s_idx] = S.reshape(-1)
-        self.simulator.set_state(state)
+        return self.handle.readouts
 
     def sensitivities(self) -> np.ndarray:
         """Current state sensitivities d amount / dθ (species × parameters)."""
-        return self.simulator.state()[self._s_idx].reshape(self._n, self._q)
+        return self.handle.sensitivities()
 
     def state(self) -> np.ndarray:
         """Full augmented state (to restore with :meth:`reset`)."""
@@ -676,30 +904,13 @@ class SensitivitySimulator:
         """Reset to the initial condition (sensitivities from the initial
         values and initial assignments), or to a saved augmented ``state``.
         Species given in ``values`` are set, so their sensitivities are zero."""
-        values = dict(values or {})
-        self._overrides = {k: float(v) for k, v in values.items()}
         self.simulator.reset(values, state)
-        if state is None:
-            S = self.equations.initial_sensitivities(self._all_values())
-        else:
-            S = self.sensitivities()
-        species = self.equations.species
-        for k in values:
-            if k in species:
-                S[species.index(k), :] = 0.0
-        self._set_sensitivities(S)
+        self.handle.restart(values, state)
 
     def set_now(self, values: Mapping[str, float]) -> None:
         """Step change at the current time; a species set to a value loses its sensitivity."""
-        self._overrides.update({k: float(v) for k, v in values.items()})
         self.simulator.set_now(values)
-        species = self.equations.species
-        hit = [k for k in values if k in species]
-        if hit:
-            S = self.sensitivities()
-            for k in hit:
-                S[species.index(k), :] = 0.0
-            self._set_sensitivities(S)
+        self.handle.zero(list(values))
 
     def advance(self, times: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Integrate through ``times`` (first = now).
@@ -711,21 +922,14 @@ class SensitivitySimulator:
         dy
             Sensitivities, ``len(times) × n_readouts × n_parameters``.
         """
-        out = self.simulator.advance(times, self.equations.readouts + self._dy)
-        y = out[:, :self._r]
-        dy = out[:, self._r:].reshape(len(out), self._r, self._q)
-        return y, dy
+        r = len(self._readouts)
+        out = self.simulator.advance(times, self._readouts + self._dy)
+        return out[:, :r], self.handle.split(out[:, r:], self._readouts)
 
     def solve_steady_state(self) -> tuple[np.ndarray, np.ndarray]:
         """Steady state from the current state, with dx*/dθ = −J⁻¹ ∂f/∂θ;
         returns the readouts and their sensitivities there."""
-        before = self.sensitivities()
-        state = self.simulator.state()
-        x = self._steady_amounts(state[self._x_idx])
-        S = self.equations.steady_state_sensitivities(x, self._all_values(), before)
-        state[self._x_idx] = x
-        state[self._s_idx] = _clean(S).reshape(-1)
-        self.simulator.set_state(state)
+        self.handle.steady_state()
         y, dy = self.advance([self.simulator.time])
         return y[0], dy[0]
 

@@ -629,6 +629,21 @@ class Simulator:
     def time(self) -> float:
         return float(self._rr.model.getTime())
 
+    def absolute_tolerances(self) -> np.ndarray:
+        """CVODE's absolute tolerance of each species amount (:attr:`species` order).
+
+        libRoadRunner derives them from the scalar ``atol`` and the species'
+        initial values unless :meth:`set_absolute_tolerances` gave them.
+        """
+        return np.array(self._rr.getIntegrator().getAbsoluteToleranceVector(), dtype=float)[:len(self._species)]
+
+    def set_absolute_tolerances(self, atol: np.ndarray) -> None:
+        """Give CVODE one absolute tolerance per species amount (:attr:`species` order, > 0)."""
+        vec = np.asarray(atol, dtype=float)
+        if vec.shape != (len(self._species),) or not np.all(vec > 0):
+            raise SimulationError(f"model {self.model.id!r}: absolute tolerances need {len(self._species)} positive values")
+        self._rr.getIntegrator().setValue("absolute_tolerance", vec.tolist())
+
     def set_time(self, t: float) -> None:
         """Set the model time [model time unit] without changing the state.
 
