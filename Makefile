@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: demo test unit-tests wheel-smoke bench models fuzz clean help report-check docs conformance
+.PHONY: demo test unit-tests wheel-smoke bench bench-brannmark models fuzz clean help report-check docs conformance
 
 help:
 	@echo "make demo   - the main job: fit, dosing comparison, SBML export into demo-output/"
 	@echo "make test   - the whole test suite (docs examples included), then the wheel smoke test"
 	@echo "make wheel-smoke - build the wheel, install it into a fresh venv, run every command from an empty folder"
 	@echo "make bench  - speed benchmarks against naive baselines measured in the same run"
+	@echo "make bench-brannmark - Brannmark PEtab 20-start fits, default method against scipy least squares, same starts"
 	@echo "make conformance - every SBML Test Suite time-course case through the Simulator"
 	@echo "make models - rebuild sbml/*.xml from the Antimony sources"
 	@echo "make fuzz   - property tests of every parser, 2000 examples each"
@@ -47,6 +48,10 @@ conformance: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# Brannmark 20-start fits, the default method (Fides) and scipy's least squares on the same seeded starts (about 10 min each on 2 idle cores)
+bench-brannmark: $(STAMP)
+	BENCH_PETAB_METHODS=auto,least_squares $(PY) benchmarks/bench_petab.py
 
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[docs]"

@@ -12,7 +12,10 @@
   measured before the engine (510 s, 0 of 20).
 
 Figures are printed, not asserted.  ``BENCH_PETAB_STARTS`` overrides the 20
-starts and ``BENCH_PETAB_LONG_STARTS`` adds a longer run (0 skips a run).
+starts and ``BENCH_PETAB_LONG_STARTS`` adds a longer run (0 skips a run);
+``BENCH_PETAB_METHODS`` (comma-separated ``fit_petab`` methods, default
+``auto``) runs the same seeded starts with each method, one after the other
+(``make bench-brannmark``: the default, Fides, against ``least_squares``).
 """
 
 from __future__ import annotations
@@ -156,24 +159,39 @@ def main() -> None:
     # 0 of them at the optimum (best -143.05); target: >= 4 within 1e-3 of -141.8892 in no more wall time
     short = int(os.environ.get("BENCH_PETAB_STARTS", "20"))
     long = int(os.environ.get("BENCH_PETAB_LONG_STARTS", "0"))
+    methods = [m.strip() for m in os.environ.get("BENCH_PETAB_METHODS", "auto").split(",") if m.strip()]
     for n_starts in (short, long):
         if n_starts <= 0:
             continue
-        load0 = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        result = fit_petab(problem, n_starts=n_starts, seed=0, jobs=2, uncertainty=False, progress=False)
-        wall = time.perf_counter() - t0
-        load1 = os.getloadavg()[0]
-        llhs = result.starts["llh"].to_numpy()
-        at_opt = int(np.sum(llhs >= OPTIMUM_LLH - 1e-3))
-        how = f"hierarchical, {len(result.inner_ids)} of {len(result.x_ids)} in closed form" if result.inner_ids else "all numerical"
-        report(f"{n_starts}-start fit, --jobs 2, wall time", wall, OLD_WALL * n_starts / 20, "before the engine (510 s / 20 starts)")
-        print(f"  best llh {result.llh:.6f}; {at_opt}/{n_starts} starts within 1e-3 of {OPTIMUM_LLH} "
-              f"(before the engine: 0/20; target >= 4/20); {result.n_failed} failed; {result.method}, {how}; "
-              f"median start {fmt(float(np.median(result.starts['seconds'])))}; "
-              f"load average {load0:.1f} at start, {load1:.1f} at end (2 cores)")
-        print("  llh of every start: " + " ".join(f"{v:.4f}" for v in llhs), flush=True)
+        for method in methods:  # the same seeded starts for every method, one after the other
+            brannmark_multistart(problem, n_starts, method)
 
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the worker processes) [s]."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def brannmark_multistart(problem, n_starts: int, method: str) -> None:
+    """One seeded multistart fit with 2 worker processes: wall and CPU time, starts at the optimum."""
+    from receptorkin.petab.problem import fit_petab
+
+    load0 = os.getloadavg()[0]
+    c0, t0 = _cpu_seconds(), time.perf_counter()
+    result = fit_petab(problem, n_starts=n_starts, seed=0, jobs=2, method=method, uncertainty=False, progress=False)
+    wall, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
+    load1 = os.getloadavg()[0]
+    llhs = result.starts["llh"].to_numpy()
+    at_opt = int(np.sum(llhs >= OPTIMUM_LLH - 1e-3))
+    how = f"hierarchical, {len(result.inner_ids)} of {len(result.x_ids)} in closed form" if result.inner_ids else "all numerical"
+    report(f"{n_starts}-start fit ({method}), --jobs 2, wall time", wall, OLD_WALL * n_starts / 20,
+           "before the engine (510 s / 20 starts)")
+    print(f"  {at_opt}/{n_starts} starts within 1e-3 of {OPTIMUM_LLH} (before the engine: 0/20; target >= 4/20); "
+          f"best llh {result.llh:.6f}; CPU {cpu:.0f} s ({cpu / max(wall, 1e-9):.2f} cores busy); {result.n_failed} failed; "
+          f"{result.method}, {how}; median start {fmt(float(np.median(result.starts['seconds'])))}; "
+          f"load average {load0:.1f} at start, {load1:.1f} at end (2 cores)")
+    print("  llh of every start: " + " ".join(f"{v:.4f}" for v in llhs), flush=True)
 
 if __name__ == "__main__":
     import sys

@@ -1,4 +1,12 @@
-"""Foundation benchmarks: steady-state dose-response, time course overhead, CLI start-up."""
+"""Foundation benchmarks: steady-state dose-response, time course overhead, CLI start-up,
+and the simulation-bound figures of this checkout against the previous release, same run.
+
+The previous release (commit ``PREVIOUS_RELEASE``, taken from git with
+``git archive``) and this checkout are each imported in a fresh interpreter,
+alternately, three times; each reports the CPU time of its measuring thread
+(not wall time: other work on a shared machine then hardly moves it), and the
+median of the three rounds is compared.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,106 @@ from pathlib import Path
 
 import numpy as np
 
-from _timing import median_time, report
+from _timing import fmt, median_time, report
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the last commit of the previous release (2026-11-21)
+PREVIOUS_RELEASE = "989d7f1"
+
+# measured in a fresh interpreter for one version of receptorkin (PYTHONPATH);
+# argv[1] is this checkout (its data files serve both versions)
+_PROBE = r"""
+import json, statistics, sys, time
+from pathlib import Path
+import numpy as np
+root = Path(sys.argv[1])
+
+def cpu(fn, repeat, number=1):
+    fn()
+    samples = []
+    for _ in range(repeat):
+        t0 = time.thread_time()
+        for _ in range(number):
+            fn()
+        samples.append((time.thread_time() - t0) / number)
+    return statistics.median(samples)
+
+def first(*names):
+    import importlib
+    for module, attr in names:
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            continue
+    raise ImportError(names)
+
+out = {}
+from receptorkin.simulation import Simulator
+sim = Simulator("trafficking")
+doses = np.logspace(-3, 3, 12)
+out["12-dose steady-state dose-response, trafficking"] = cpu(lambda: sim.dose_response(doses), 21, 5)
+out["24 h time course, 100 points"] = cpu(lambda: sim.timecourse(1440, 100, selections=["surface_receptor", "occupancy"]), 21, 5)
+FitProblem = first(("receptorkin.fitting", "FitProblem"))
+load_measurements = first(("receptorkin.data.measurements", "load_measurements"), ("receptorkin.measurements", "load_measurements"))
+load_conditions = first(("receptorkin.data.measurements", "load_conditions"), ("receptorkin.measurements", "load_conditions"))
+problem = FitProblem("gpcr_desensitization", load_measurements(root / "data" / "desensitization.csv"),
+                     ["k_internalization", "k_recycling", "k_degradation", "K_E"],
+                     conditions=load_conditions(root / "data" / "desensitization_conditions.csv"), rtol=1e-8, atol=1e-9)
+problem.initial_noise()
+x0 = problem.initial_vector()
+out["fit objective, gpcr_desensitization (150 data)"] = cpu(lambda: problem.residuals(x0), 11)
+compare = first(("receptorkin.design", "compare"))
+sys.path.insert(0, str(root / "benchmarks"))
+from bench_dosing import REGIMENS
+gpcr = Simulator("gpcr_desensitization")
+out["compare 10 regimens x 14 d"] = cpu(lambda: compare(gpcr, REGIMENS, "14d"), 3)
+PetabProblem = first(("receptorkin.petab", "PetabProblem"), ("receptorkin.petab_io", "PetabProblem"))
+brannmark = PetabProblem.from_yaml(root / "tests" / "data" / "petab" / "Brannmark_JBC2010" / "Brannmark_JBC2010.yaml")
+out["Brannmark PEtab llh"] = cpu(brannmark.llh, 11, 3)
+Population = first(("receptorkin.population", "Population"))
+simulate = first(("receptorkin.population", "simulate"))
+pop = Population("trafficking", {"k_internalization": 0.3, "V_synthesis": 0.2}, n=1000, seed=11)
+grid = np.linspace(0.0, 1440.0, 100)
+out["population, 1,000 x 24 h, serial"] = cpu(
+    lambda: simulate(pop, "exposure:10nM@0-", ["surface_receptor"], times=grid, jobs=1, progress=False), 3)
+print(json.dumps(out))
+"""
+
+
+def previous_release(rounds: int = 3) -> None:
+    """This checkout against the previous release, alternately in fresh interpreters (CPU time, medians)."""
+    import io
+    import json
+    import os
+    import shutil
+    import tarfile
+    import tempfile
+
+    print(f"\n# Against the previous release ({PREVIOUS_RELEASE}), same run: CPU time, median of {rounds} "
+          "alternating fresh interpreters")
+    git = shutil.which("git")
+    archive = subprocess.run([git, "-C", str(ROOT), "archive", PREVIOUS_RELEASE], capture_output=True) if git else None
+    if archive is None or archive.returncode:
+        print("  skipped: no git history here (the previous release is taken from git)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        previous = Path(tmp) / "previous"
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(previous, filter="data")
+        runs: dict[str, list[dict[str, float]]] = {"previous": [], "this": []}
+        for _ in range(rounds):
+            for name, path in (("previous", previous), ("this", ROOT)):
+                proc = subprocess.run([sys.executable, "-c", _PROBE, str(ROOT)], cwd=tmp, capture_output=True, text=True,
+                                      env={**os.environ, "PYTHONPATH": str(path)})
+                if proc.returncode:
+                    print(f"  {name}: failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+                    return
+                runs[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    for key in runs["this"][0]:
+        prev = float(np.median([r[key] for r in runs["previous"]]))
+        this = float(np.median([r[key] for r in runs["this"]]))
+        print(f"{key:58s} this {fmt(this)}   previous release {fmt(prev)}   this/previous {this / prev:5.2f}x (target <= 1)",
+              flush=True)
 
 
 def main() -> None:
@@ -129,6 +234,7 @@ def main() -> None:
     samples.sort()
     print(f"{'receptorkin --help, wall':58s} {samples[len(samples) // 2] * 1e3:8.1f} ms (target < 300 ms)")
     del roadrunner
+    previous_release()
 
 
 if __name__ == "__main__":

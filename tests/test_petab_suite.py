@@ -68,3 +68,29 @@ def test_moiety_analysis_only_where_steady_states_are_needed() -> None:
     # 0009 pre-equilibrates to a steady state: moiety analysis helps; 0018's rate rules on a species exclude it
     assert PetabProblem.from_yaml(cases_dir / "0009" / "_0009.yaml").simulator.moiety_analysis is True
     assert PetabProblem.from_yaml(cases_dir / "0018" / "_0018.yaml").simulator.moiety_analysis is False
+
+
+def test_llh_without_preequilibration_compiles_no_moiety_analysis(monkeypatch) -> None:
+    """Every compilation goes through the Simulator's one roadrunner factory: counted,
+    a PEtab llh without pre-equilibration compiles the model once and never with
+    moiety analysis; with a pre-equilibration (0009) the steady-state copy has it."""
+    from receptorkin.simulation import simulator as simulation
+
+    compiled: list[bool] = []
+    real = simulation._new_roadrunner
+
+    def counting(sbml, moieties=False, recompile=False):
+        compiled.append(bool(moieties))
+        return real(sbml, moieties, recompile)
+
+    monkeypatch.setattr(simulation, "_new_roadrunner", counting)
+    cases_dir = petabtests.get_cases_dir(FORMAT, VERSION)
+    plain = PetabProblem.from_yaml(cases_dir / "0001" / "_0001.yaml")
+    plain.llh()
+    plain.llh()
+    assert compiled and not any(compiled)
+    assert plain.simulator.uses_moieties is None  # no steady-state instance was built
+    compiled.clear()
+    preeq = PetabProblem.from_yaml(cases_dir / "0009" / "_0009.yaml")
+    preeq.llh()
+    assert True in compiled and preeq.simulator.uses_moieties is True

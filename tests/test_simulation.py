@@ -1,5 +1,7 @@
 """The Simulator against analytic solutions of the trafficking model."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
@@ -310,6 +312,51 @@ def test_moiety_analysis_only_for_steady_states():
     assert_allclose(tc["A"].to_numpy(), [10, a1], rtol=1e-7)
 
 
+def test_steady_state_copy_follows_every_change_of_the_state():
+    """Steady states are solved on a second compiled copy (moiety analysis); whatever
+    changed in between -- a parameter step, new amounts, a time course -- the copy
+    starts from the simulator's state.  A + B is conserved, so a stale copy would
+    keep the old total; the steady state is A = total k2/(k1 + k2)."""
+    sim = Simulator(CYCLE)
+    ss = sim.steady_state()
+    assert sim.uses_moieties is True
+    assert_allclose([ss["A"], ss["B"]], [2.5, 7.5], rtol=1e-9)
+    sim.set_now({"k1": 0.1})  # a parameter step (made in the copy too)
+    assert_allclose(sim.solve_steady_state(["A", "B"]), [5.0, 5.0], rtol=1e-9)
+    sim.set_state({"A": 20.0, "B": 0.0})  # new amounts: total 20
+    assert_allclose(sim.solve_steady_state(["A", "B"]), [10.0, 10.0], rtol=1e-9)
+    sim.set_now({"A": 2.0, "k2": 0.3})  # a species step and a parameter step: total 12
+    assert_allclose(sim.solve_steady_state(["A", "B"]), [9.0, 3.0], rtol=1e-9)
+    sim.reset({"k1": 0.3, "k2": 0.1, "A": 4.0})  # a reset with overrides: total 4
+    assert_allclose(sim.solve_steady_state(["A", "B"]), [1.0, 3.0], rtol=1e-9)
+    sim.reset()
+    sim.advance([0.0, 1.0], ["A"])  # integrated in between: the total is still 10
+    assert_allclose(sim.solve_steady_state(["A", "B"]), [2.5, 7.5], rtol=1e-9)
+
+
+def test_dose_response_continuation_equals_independent_steady_states(trafficking_sim):
+    """Each dose of a steady-state curve starts from the previous steady state; the
+    values equal a steady state solved from the initial state at that dose alone."""
+    doses = np.logspace(-2, 2, 5)
+    curve = trafficking_sim.dose_response(doses, observable=["occupancy", "surface_receptor"])
+    assert list(curve.columns) == ["dose", "occupancy", "surface_receptor"]
+    assert_allclose(curve["dose"].to_numpy(), doses)
+    for dose, row in zip(doses, curve.itertuples()):
+        alone = Simulator("trafficking").steady_state(values={"ligand": dose})
+        assert_allclose([row.occupancy, row.surface_receptor], [alone["occupancy"], alone["surface_receptor"]],
+                        rtol=1e-8)
+    assert_allclose(trafficking_sim.dose_response(doses, observable=["occupancy", "surface_receptor"]).to_numpy(),
+                    curve.to_numpy(), rtol=1e-12)  # the second curve: the same numbers
+
+
+def test_ids_spelled_like_the_time_are_read_as_themselves():
+    """SBML Test Suite case 01820: parameters named time, Time and TIME (10, 11, 12)."""
+    sim = Simulator(Path(__file__).parent / "data" / "sbml-test-suite" / "01820" / "01820-sbml-l3v2.xml")
+    sim.timecourse(1.0, 3)
+    assert [sim.get("time"), sim.get("Time"), sim.get("TIME")] == [10.0, 11.0, 12.0]
+    assert sim.time == 1.0
+
+
 def test_moiety_analysis_not_used_where_invalid():
     """A rate rule on a species: libRoadRunner refuses moiety analysis for it."""
     sim = Simulator("""
@@ -328,6 +375,14 @@ def test_moiety_analysis_not_used_where_invalid():
     ss = sim.steady_state()
     assert sim.uses_moieties is False
     assert_allclose([ss["A"], ss["B"], ss["X"]], [2.5, 7.5, 0.0], rtol=1e-6, atol=1e-9)
+    # libRoadRunner regenerates a model without moiety analysis in every solve:
+    # later solves, time courses and reads go to the regenerated one
+    ss = sim.steady_state(values={"k1": 0.1})
+    assert_allclose([ss["A"], ss["B"]], [5.0, 5.0], rtol=1e-6)
+    tc = sim.timecourse(times=[0, 1])
+    a1 = 10 * (0.1 + 0.3 * np.exp(-0.4)) / 0.4
+    assert_allclose(tc["A"].to_numpy(), [10, a1], rtol=1e-7)
+    assert sim.get("A") == pytest.approx(a1, rel=1e-7)
 
 
 def test_roundoff_never_moves_a_value_beyond_the_absolute_tolerance():

@@ -41,10 +41,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="profile-likelihood 95%% intervals of every estimated parameter (default: off; each "
                      "parameter costs a series of re-optimizations)")
     fit.add_argument("--nominal-start", action="store_true", help="also start from the nominal values (first start)")
-    fit.add_argument("--method", choices=["auto", "least_squares", "lbfgsb"], default="auto",
-                     help="local optimizer, both with exact derivatives and continued by L-BFGS-B (default auto: least "
-                     "squares when the noise model allows it)")
-    fit.add_argument("--max-iter", type=int, default=2000, metavar="N", help="iterations / evaluations per start (default 2000)")
+    fit.add_argument("--method", choices=["auto", "fides", "least_squares", "lbfgsb"], default="auto",
+                     help="local optimizer, each with exact derivatives and continued by L-BFGS-B: fides (trust region, "
+                     "Gauss-Newton Hessian), least_squares (scipy's trust-region least squares) or lbfgsb (default "
+                     "auto: fides when the noise model allows it, else lbfgsb)")
+    fit.add_argument("--max-iter", type=int, default=None, metavar="N",
+                     help="per start: fides iterations (default 500), least-squares evaluations or L-BFGS-B iterations "
+                     "(default 2000)")
     fit.add_argument("--no-hierarchical", dest="hierarchical", action="store_false",
                      help="optimize scaling factors and noise levels numerically too (default: solve them in closed form "
                      "when the problem allows it)")

@@ -440,6 +440,8 @@ class PreparedExperiment:
         if sel:
             sim.check_selections(sel)
         self.selections = sel
+        self._selections = tuple(sel)
+        self._species = tuple(sim.species)
         self.sens = sensitivities
         self._read = sel  # what each segment reads: the selections, then their sensitivities
         if sensitivities is not None:
@@ -476,8 +478,8 @@ class PreparedExperiment:
             out, steady, dout, dsteady = self._split(out, steady)
             extra = dict(sensitivities=dout, steady_sensitivities=dsteady, parameters=tuple(self.sens.parameters))
         return ExperimentResult(
-            experiment=self.experiment, selections=tuple(self.selections), times=plan.times, values=out,
-            steady=steady, final_state=sim.state(), species=tuple(sim.species), time_unit=sim.time_unit,
+            experiment=self.experiment, selections=self._selections, times=plan.times, values=out,
+            steady=steady, final_state=sim.state(), species=self._species, time_unit=sim.time_unit,
             segment=plan.segment, segment_start=plan.segment_start, schedule=plan.schedule, breakpoints=plan.T,
             **extra)
 

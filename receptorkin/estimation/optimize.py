@@ -2,7 +2,11 @@
 
 - Gaussian noise (residuals): ``scipy.optimize.least_squares``, trust-region
   reflective, bounded, with the exact Jacobian;
-- general likelihoods: L-BFGS-B on the negative log-likelihood with its gradient.
+- general likelihoods: L-BFGS-B on the negative log-likelihood with its gradient;
+- either: Fides (Fröhlich & Sorger 2022), an interior trust-region reflective
+  optimizer for ODE models, with the Gauss–Newton (Fisher information)
+  Hessian ``JᵀJ`` of the exact Jacobian, or BFGS on a likelihood (optional
+  dependency ``fides``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import numpy as np
 
 from ..errors import FitError
 
-__all__ = ["LocalResult", "fit_least_squares", "minimize_likelihood"]
+__all__ = ["LocalResult", "fit_least_squares", "minimize_likelihood", "minimize_trust_region"]
 
 
 @dataclass
@@ -136,3 +140,85 @@ def minimize_likelihood(objective, x0: np.ndarray, lower: np.ndarray, upper: np.
                    options={"maxiter": max_iter, "ftol": tol, "gtol": tol})
     return LocalResult(np.asarray(res.x, dtype=float), float(res.fun), count["n"], count["n"], bool(res.success),
                        str(res.message))
+
+
+def minimize_trust_region(objective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
+                          max_iter: int = 1000, tol: float = 1e-10, hessian: str = "fim") -> LocalResult:
+    """Fides' trust-region reflective search with the exact derivatives.
+
+    Parameters
+    ----------
+    objective
+        With ``hessian='fim'``: a least-squares objective (residuals and
+        their Jacobian ``J``); Fides minimises ½χ² with the Gauss–Newton
+        Hessian ``JᵀJ`` (the Fisher information). With ``hessian='bfgs'``: a
+        likelihood objective (``nll_and_gradient``) and a BFGS Hessian.
+    x0, lower, upper
+        Start and bounds (estimation scale).
+    max_iter
+        Iterations; each evaluates the objective and its derivatives once.
+    tol
+        Absolute tolerance on the change of the objective of an accepted step.
+
+    Returns
+    -------
+    LocalResult
+        ``objective`` is χ² (``'fim'``) or the negative log-likelihood
+        (``'bfgs'``) at the best point Fides evaluated.
+
+    Raises
+    ------
+    FitError
+        Fides is not installed, ``x0`` is outside the bounds, or the objective
+        is not finite at ``x0``.
+    """
+    import logging
+
+    try:
+        import fides
+    except ImportError:
+        raise FitError("the 'fides' optimizer needs the fides package (pip install fides)") from None
+    x0 = np.asarray(x0, dtype=float)
+    lower = np.asarray(lower, dtype=float)
+    upper = np.asarray(upper, dtype=float)
+    if np.any(x0 < lower) or np.any(x0 > upper):
+        j = int(np.flatnonzero((x0 < lower) | (x0 > upper))[0])
+        raise FitError(f"start value {x0[j]:g} of parameter {j} is outside its bounds [{lower[j]:g}, {upper[j]:g}]")
+    if hessian not in ("fim", "bfgs"):
+        raise FitError(f"hessian must be 'fim' or 'bfgs' (got {hessian!r})")
+    n = x0.size
+    count = {"n": 0}
+
+    def fim(x: np.ndarray):
+        count["n"] += 1
+        r, J = objective.residuals_and_jacobian(x)
+        r = np.asarray(r, dtype=float)
+        J = np.asarray(J, dtype=float)
+        if not (np.all(np.isfinite(r)) and np.all(np.isfinite(J))):
+            return math.inf, np.zeros(n), np.eye(n)  # a rejected step
+        return 0.5 * float(r @ r), J.T @ r, J.T @ J
+
+    def bfgs(x: np.ndarray):
+        count["n"] += 1
+        v, g = objective.nll_and_gradient(x)
+        g = np.asarray(g, dtype=float)
+        if not (math.isfinite(v) and np.all(np.isfinite(g))):
+            return math.inf, np.zeros(n)
+        return float(v), g
+
+    options = {"maxiter": int(max_iter), "fatol": float(tol), "frtol": 0.0, "gatol": 0.0, "xtol": 0.0}
+    if hessian == "fim":
+        opt = fides.Optimizer(fim, ub=upper, lb=lower, verbose=logging.ERROR, options=options)
+    else:
+        opt = fides.Optimizer(bfgs, ub=upper, lb=lower, verbose=logging.ERROR, options=options,
+                              hessian_update=fides.BFGS())
+    try:
+        opt.minimize(x0)
+    except RuntimeError as exc:  # Fides refuses a start where the objective is not finite
+        raise FitError(f"fides: {' '.join(str(exc).split())}") from None
+    value = float(opt.fval_min)
+    if not math.isfinite(value):
+        raise FitError("the objective is not finite at the start")
+    flag = opt.exitflag
+    return LocalResult(np.asarray(opt.x_min, dtype=float), 2.0 * value if hessian == "fim" else value,
+                       count["n"], count["n"], int(flag) > 0, f"fides: {flag.name.lower()}")

@@ -1862,37 +1862,60 @@ class PetabObjective:
 
 
 _LBFGSB_RESTARTS = 20
+#: Fides iterations per start by default: a budget that keeps a 20-start Brannmark fit near the 510 s of
+#: the method before the engine on 2 cores (about 0.1 s of CPU per iteration there)
+_FIDES_ITERATIONS = 500
+#: L-BFGS-B evaluations after Fides (its restarts together)
+_FIDES_POLISH = 300
 
 
 def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                  method: str, max_iter: int) -> tuple[Any, dict[str, Any]]:
     """One local search with the exact derivatives; the end point scored at the problem's tolerances."""
     from ..estimation import fit_least_squares, minimize_likelihood
-    from ..estimation.optimize import LocalResult
+    from ..estimation.optimize import LocalResult, minimize_trust_region
 
     t0 = _time.perf_counter()
     # L-BFGS-B stops early on the plateaus of sloppy models (Brannmark: after ~12 evaluations at
     # llh ~ -205 from random starts, with a correct gradient); a restart drops its stale curvature
     # pairs, so it restarts from its end point while that still improves the objective.  After a
-    # least-squares search (which stops short in the flat valley near the optimum) the same
-    # L-BFGS-B runs continue from its end point.
-    if method == "least_squares":
-        first = fit_least_squares(objective, x0, lower, upper, max_nfev=max_iter, tol=1e-12)
+    # trust-region search (which stops short in the flat valley near the optimum, where several
+    # parameters sit at their bounds) the same L-BFGS-B runs continue from its end point.
+    if method in ("least_squares", "fides"):
+        if method == "fides":
+            # measured on Brannmark (same start): scipy's trust region with x_scale='jac' takes huge steps
+            # along insensitive directions onto the plateau where insulin has no effect (llh -207.12 after
+            # 15 evaluations, as L-BFGS-B); Fides with the Gauss-Newton Hessian went on to -149.5
+            first = minimize_trust_region(objective, x0, lower, upper, max_iter=max_iter, tol=1e-10, hessian="fim")
+        else:
+            first = fit_least_squares(objective, x0, lower, upper, max_nfev=max_iter, tol=1e-12)
         # the least-squares objective is χ² = 2·nll + const: compare on the nll scale from here on
         value = objective.nll(first.x)
         res = LocalResult(first.x, value, first.nfev, first.njev, first.success, first.message)
     else:
         res = minimize_likelihood(objective, x0, lower, upper, max_iter=max_iter, tol=1e-12)
     nfev = res.nfev
+    # after Fides, L-BFGS-B only finishes (at most _FIDES_POLISH evaluations): the budget is Fides'
+    polish = _FIDES_POLISH if method == "fides" else math.inf
+    used = 0
     for _ in range(_LBFGSB_RESTARTS):
-        again = minimize_likelihood(objective, res.x, lower, upper, max_iter=max_iter, tol=1e-12)
+        if used >= polish:
+            break
+        again = minimize_likelihood(objective, res.x, lower, upper, max_iter=int(min(max_iter, polish)), tol=1e-12)
         nfev += again.nfev
+        used += again.nfev
         better = again.objective < res.objective - 1e-6
         if again.objective <= res.objective:
             res = again
         if not better:
             break
-    res = LocalResult(res.x, res.objective, nfev, nfev, res.success, res.message)
+    return _scored(objective, LocalResult(res.x, res.objective, nfev, nfev, res.success, res.message), t0)
+
+
+def _scored(objective: PetabObjective, res: Any, t0: float) -> tuple[Any, dict[str, Any]]:
+    """A search's end point scored at the problem's own tolerances."""
+    from ..estimation.optimize import LocalResult
+
     problem = objective.problem
     try:
         xs = objective.full(res.x, problem)
@@ -1974,7 +1997,7 @@ def fit_petab(
     *,
     starts: "Sequence[Sequence[float]] | np.ndarray | None" = None,
     method: str = "auto",
-    max_iter: int = 2000,
+    max_iter: int | None = None,
     hierarchical: bool | None = None,
     search_rtol: float | None = 1e-8,
     scheduler: Any = None,
@@ -2006,14 +2029,19 @@ def fit_petab(
         Extra starting points (rows on the parameter scales) run before the
         Latin-hypercube ones; they must lie within the bounds.
     method
-        ``'least_squares'`` (trust-region reflective on the weighted residuals
-        with the exact Jacobian, estimated normal σ folded in exactly),
+        ``'fides'`` (Fides' interior trust-region reflective search on the
+        weighted residuals with the Gauss–Newton Hessian ``JᵀJ`` of the exact
+        Jacobian, estimated normal σ folded in exactly), ``'least_squares'``
+        (scipy's trust-region reflective least squares, same residuals),
         ``'lbfgsb'`` (L-BFGS-B on −llh − log-prior with the exact gradient),
-        or ``'auto'`` (least squares when the problem allows it).  Either is
-        continued by L-BFGS-B from its end point, restarted while it improves
-        (it walks the flat valleys where the trust region stops short).
+        or ``'auto'`` (Fides when the problem has the least-squares form:
+        normal noise, no priors; else L-BFGS-B).  Each is continued by
+        L-BFGS-B from its end point, restarted while it improves (it walks
+        the flat valleys and active bounds where a trust region stops short).
     max_iter
-        Function-evaluation (least squares) or iteration (L-BFGS-B) limit per start.
+        Per start: iterations of Fides (each one sensitivity run; default
+        500, about 25 s on Brannmark), function evaluations of least squares
+        or iterations of L-BFGS-B (default 2000).
     hierarchical
         Solve scaling factors and noise levels in closed form
         (:mod:`receptorkin.petab.hierarchical`).  Default: whenever the problem has such parameters.
@@ -2049,13 +2077,16 @@ def fit_petab(
         raise FitError(f"{problem.name}: no parameter is estimated (estimate = 1 in the parameter table)")
     if method == "auto":
         # measured on Brannmark: L-BFGS-B alone stops at once on ill-conditioned points (±0.05 and ±0.1
-        # from the nominal values: -142.21 and -143.03); trust-region least squares then L-BFGS-B from its
-        # end point reaches the optimum from both (-141.88920, -141.88924)
-        method = "least_squares" if problem._least_squares_offset() is not None else "lbfgsb"
-    if method not in ("least_squares", "lbfgsb"):
-        raise FitError(f"unknown method {method!r} (least_squares, lbfgsb, auto)")
-    if method == "least_squares" and problem._least_squares_offset() is None:
-        raise FitError(f"{problem.name}: least_squares needs normal noise with constant or bounded-parameter sigma and no priors")
+        # from the nominal values: -142.21 and -143.03); a trust region then L-BFGS-B from its end point
+        # reaches the optimum; of the trust regions, Fides (Gauss-Newton Hessian) leaves random starts
+        # that scipy's trf walks onto plateaus (see _petab_local)
+        method = "fides" if problem._least_squares_offset() is not None else "lbfgsb"
+    if method not in ("least_squares", "lbfgsb", "fides"):
+        raise FitError(f"unknown method {method!r} (least_squares, fides, lbfgsb, auto)")
+    if method in ("least_squares", "fides") and problem._least_squares_offset() is None:
+        raise FitError(f"{problem.name}: {method} needs normal noise with constant or bounded-parameter sigma and no priors")
+    if max_iter is None:
+        max_iter = _FIDES_ITERATIONS if method == "fides" else 2000
     x0s = []
     if starts is not None:
         extra = np.atleast_2d(np.asarray(starts, dtype=float))

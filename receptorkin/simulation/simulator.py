@@ -31,8 +31,7 @@ import os
 import re
 import tempfile
 import threading
-from contextlib import contextmanager
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -50,6 +49,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 os.environ.setdefault("SUNLOGGER_WARNING_FILENAME", "stderr")
 _STEADY = ("steady", "steady_state", "ss", "steady-state")
 _SPECIES_REF_ID = re.compile(r"<speciesReference\b[^>]*?\sid=\"([^\"]+)\"")
+_SS_RTOL = 1e-12  # Newton's relative tolerance (a looser one is a fallback)
 
 
 def _roundoff(amounts: np.ndarray, atol: float) -> np.ndarray:
@@ -80,21 +80,36 @@ class _StderrCapture:
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile(mode="w+b")
         self._fd = self._file.fileno()
+        self._saved: list[int] = []  # the stderr descriptors to put back (nested captures)
 
-    @contextmanager
-    def capture(self) -> Iterator["_StderrCapture"]:
-        with self._lock:
+    def capture(self) -> "_StderrCapture":
+        """``with capture.capture():`` redirects stderr into the capture file
+        (a plain context manager: cheaper than a generator around every solver call)."""
+        return self
+
+    def __enter__(self) -> "_StderrCapture":
+        self._lock.acquire()
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all (daemonised): nothing to capture
+            saved = -1
+        else:
             try:
-                saved = os.dup(2)
-            except OSError:  # no stderr at all (daemonised): nothing to capture
-                yield self
-                return
-            os.dup2(self._fd, 2)
-            try:
-                yield self
-            finally:
+                os.dup2(self._fd, 2)
+            except OSError:
+                os.close(saved)
+                saved = -1
+        self._saved.append(saved)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            saved = self._saved.pop()
+            if saved >= 0:
                 os.dup2(saved, 2)
                 os.close(saved)
+        finally:
+            self._lock.release()
 
     def take(self) -> str:
         """Return what was captured since the last take, and forget it."""
@@ -155,20 +170,27 @@ def _reset_flags() -> tuple[int, int]:
     return _RESET_FLAGS
 
 
-def _configure_steady_state(rr, relative_tolerance: float = 1e-12):
-    """Steady-state solver settings, applied before every solve: libRoadRunner
-    makes a new solver with default settings after each ``steadyState()``.
-    No automatic moiety analysis (it would regenerate the model twice per
-    solve; the steady-state copy has it where valid), no presimulation (the
-    fallbacks integrate, see ``Simulator._solve_on``)."""
+def _configure_steady_state(rr) -> None:
+    """Steady-state solver settings of a compiled instance, applied once: they
+    persist as long as the model is not regenerated, and nothing here
+    regenerates it (automatic moiety analysis, which would, twice per solve,
+    is off; the steady-state copy has moiety analysis where valid).  No
+    presimulation (the fallbacks integrate, see ``Simulator._solve_on``)."""
     solver = rr.getSteadyStateSolver()
     for key, value in (("auto_moiety_analysis", False), ("allow_presimulation", False),
-                       ("relative_tolerance", relative_tolerance), ("maximum_iterations", 100)):
+                       ("relative_tolerance", _SS_RTOL), ("maximum_iterations", 100)):
         try:
             solver.setValue(key, value)
         except (RuntimeError, AttributeError):
             pass
-    return solver
+
+
+def _steady_state_rtol(rr, relative_tolerance: float) -> None:
+    """Change the steady-state solver's relative tolerance (the looser retries)."""
+    try:
+        rr.getSteadyStateSolver().setValue("relative_tolerance", relative_tolerance)
+    except (RuntimeError, AttributeError):
+        pass
 
 
 def _new_roadrunner(sbml: str, moieties: bool = False, recompile: bool = False):
@@ -204,6 +226,24 @@ def _new_roadrunner(sbml: str, moieties: bool = False, recompile: bool = False):
             return roadrunner.RoadRunner(sbml)
         finally:
             cfg.setValue(key, before)
+
+
+def _reader(rr):
+    """``rr.getValue`` without the Python wrapper's per-call regular expression
+    (which only serves ``eigen(...)`` selections, never asked for here)."""
+    return getattr(rr, "_getValue", rr.getValue)
+
+
+def _simulate_options(rr) -> tuple:
+    """Kept ``SimulateOptions`` for equally spaced and for given output times,
+    or ``(None, None)`` where libRoadRunner's Python API lacks the direct calls
+    (then ``rr.simulate`` is used)."""
+    import roadrunner
+
+    if not (hasattr(rr, "_simulate") and hasattr(rr, "_setSimulateOptionsTimes")
+            and hasattr(roadrunner, "SimulateOptions")):
+        return None, None
+    return roadrunner.SimulateOptions(), roadrunner.SimulateOptions()
 
 
 class SolverOptions:
@@ -276,9 +316,14 @@ class Simulator:
         _quiet_logger()
         rr = self._compile(self.model.sbml)
         self._rr = rr
-        m = rr.model
+        # the ExecutableModel handle, kept: ``rr.model`` makes a new wrapper on
+        # every access, and nothing here regenerates the model it points to
+        m = self._m = rr.model
+        self._read = _reader(rr)
+        self._uniform, self._at = _simulate_options(rr)
         self._species: list[str] = list(m.getFloatingSpeciesIds())
         self._species_index = {s: i for i, s in enumerate(self._species)}
+        self._all_species = np.arange(len(self._species), dtype=np.int32)  # index vector of every species
         self._boundary: list[str] = list(m.getBoundarySpeciesIds())
         self._boundary_index = {s: i for i, s in enumerate(self._boundary)}
         self._param_ids: list[str] = list(m.getGlobalParameterIds())
@@ -303,6 +348,11 @@ class Simulator:
         # every steady-state solve forgets this record (all is written again).
         self._init_held: dict[str, float] = {**self._defaults, **self._comp_defaults}
         self._init_key = {k: f"init({k})" for k in self._init_held}
+        # parameters whose held initial value may differ from self._params (the
+        # last reset's overrides, values set since): a reset compares only those,
+        # or all of them after the record was forgotten
+        self._held_extra: set[str] = set()
+        self._held_check_all = False
         self._has_events = m.getNumEvents() > 0
         # whether current parameter or compartment values may differ from their
         # initial ones after a reset: events and rate rules can move them during
@@ -330,7 +380,16 @@ class Simulator:
         readable |= {s for s in m.getStoichiometryIds() if "(" not in s}
         readable |= {f"[{s}]" for s in every_species}
         self._known = frozenset(readable)
+        # read through the model's own getValue (several times cheaper than
+        # roadrunner's selection parser, and the same numbers), except ids
+        # spelled like the time, which it takes for the time itself
+        self._direct = frozenset(k for k in readable if k.strip("[]").lower() != "time")
         self._ss_rr = None  # the steady-state copy (made on first use)
+        self._ss_m = None  # its ExecutableModel handle
+        # the copy holds exactly the simulator's state (after a solve, until the
+        # simulator's state changes): the next solve need not copy it over
+        self._ss_synced = False
+        self._ss_param_pos: dict[str, int] = {}  # parameter id -> its index in the copy
         self._ss_moieties = False
         self._ss_map: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         lig = self.model.ligand
@@ -355,6 +414,7 @@ class Simulator:
         integ.setValue("relative_tolerance", self.options.rtol)
         integ.setValue("absolute_tolerance", self.options.atol)
         integ.setValue("maximum_num_steps", self.options.max_steps)
+        integ.setValue("variable_step_size", False)  # output at the requested times only (Simulator._simulate)
         _configure_steady_state(rr)
         return rr
 
@@ -467,11 +527,13 @@ class Simulator:
                 self._check_id(k)
                 raise ModelError(f"model {self.model.id!r}: {k!r} is not a parameter; give initial values per call with values=")
             self._params[k] = self._check_value(k, v)
+            self._held_extra.add(k)
         return self
 
     def reset_parameters(self) -> "Simulator":
         """Restore every parameter to its value in the SBML."""
         self._params = dict(self._defaults)
+        self._held_check_all = True
         return self
 
     def get(self, ident: str) -> float:
@@ -480,17 +542,17 @@ class Simulator:
         if ident not in self._known and ident != "time":
             self._check_selections([ident])
         try:
-            return float(self._rr.getValue(ident))
+            return float(self._m.getValue(ident) if ident in self._direct else self._read(ident))
         except RuntimeError as exc:
             raise SimulationError(f"model {self.model.id!r}: cannot read {ident!r}: {exc}") from None
 
     # --------------------------------------------------------------- low level
     def _failure(self, what: str, exc: BaseException, values: Mapping[str, float] | None = None) -> SimulationError:
         chatter = " ".join(_ANSI.sub("", _capture().take()).split())
-        rr = self._rr
+        m = self._m
         try:
-            t = float(rr.model.getTime())
-            current = np.asarray(rr.model.getGlobalParameterValues(), dtype=float)
+            t = float(m.getTime())
+            current = np.asarray(m.getGlobalParameterValues(), dtype=float)
             params = {p: float(current[self._param_index[p]]) for p in self._settable}  # what roadrunner held
         except RuntimeError:
             t, params = float("nan"), dict(self._params)
@@ -523,16 +585,17 @@ class Simulator:
             :attr:`species` order) to start from instead of the initial one.
         """
         rr = self._rr
-        m = rr.model
-        vec = self._params
+        m = self._m
+        self._ss_synced = False
+        params = self._params
+        over: dict[str, float] = {}  # parameter overrides
         comps = None
         species_values: dict[str, float] = {}
         rated: dict[str, float] = {}
         if values:
-            vec = dict(vec)
             for k, v in values.items():
-                if k in vec:
-                    vec[k] = self._check_value(k, v)
+                if k in params:
+                    over[k] = self._check_value(k, v)
                 elif k in self._species_index or k in self._boundary_index:
                     species_values[k] = self._check_value(k, v)
                 elif k in self._comp_defaults:
@@ -545,11 +608,18 @@ class Simulator:
                     self._check_id(k)
         held, key, put = self._init_held, self._init_key, m.setValue
         changed = self._moved
-        for k, v in vec.items():
+        if self._held_check_all:
+            todo: Iterable[str] = params
+        else:
+            todo = self._held_extra.union(over) if over else self._held_extra
+        for k in todo:
+            v = over[k] if k in over else params[k]
             if held.get(k) != v:
                 put(key[k], v)
                 held[k] = v
                 changed = True
+        self._held_extra = set(over)
+        self._held_check_all = False
         for k, v in (comps or self._comp_defaults).items():
             if held.get(k) != v:
                 put(key[k], v)
@@ -570,7 +640,7 @@ class Simulator:
                 if isinstance(state, np.ndarray):
                     if state.shape != amounts.shape:
                         raise ModelError(f"model {self.model.id!r}: a state needs {amounts.size} values ({', '.join(self._species)}), got {state.size}")
-                    amounts = state.astype(float).copy()
+                    amounts = state.astype(float)
                 else:
                     for k, v in dict(state).items():
                         if k in self._species_index:
@@ -582,14 +652,15 @@ class Simulator:
                     m.setValue(k, v)  # a boundary species: its amount
             amounts[_roundoff(amounts, self.options.atol)] = 0.0
             if amounts.size:
-                m.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+                m.setFloatingSpeciesAmounts(self._all_species, amounts)
 
     def state(self) -> np.ndarray:
         """Current amounts of the floating species (in :attr:`species` order)."""
-        return np.array(self._rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        return np.array(self._m.getFloatingSpeciesAmounts(), dtype=float)
 
     def set_state(self, amounts: "np.ndarray | Mapping[str, float]") -> None:
         """Overwrite the current species amounts (time is kept)."""
+        self._ss_synced = False
         current = self.state()
         if isinstance(amounts, np.ndarray):
             if amounts.shape != current.shape:
@@ -602,18 +673,30 @@ class Simulator:
                     raise ModelError(f"model {self.model.id!r}: {k!r} is not a floating species")
                 current[self._species_index[k]] = float(v)
         if current.size:
-            self._rr.model.setFloatingSpeciesAmounts(list(range(current.size)), list(current))
+            self._m.setFloatingSpeciesAmounts(self._all_species, current)
 
     def set_now(self, values: Mapping[str, float]) -> None:
         """Change values at the current time without resetting (a step input):
         parameters, species amounts (boundary ones too), compartment sizes."""
-        m = self._rr.model
+        m = self._m
         self._moved = True
+        # a step in a parameter is made in the steady-state copy too while it
+        # holds the same state (dose-response continuation); anything else
+        # leaves the copy to be refreshed by the next solve
+        mirror = self._ss_param_pos if self._ss_synced else None
         for k, v in values.items():
             x = float(v)
             if k in self._param_index and k in self._params:
                 m.setGlobalParameterValues([self._param_index[k]], [x])
-            elif k in self._species_index:
+                if mirror is not None:
+                    j = mirror.get(k)
+                    if j is None:
+                        self._ss_synced, mirror = False, None
+                    else:
+                        self._ss_m.setGlobalParameterValues([j], [x])
+                continue
+            self._ss_synced, mirror = False, None
+            if k in self._species_index:
                 m.setFloatingSpeciesAmounts([self._species_index[k]], [x])
             elif k in self._boundary_index:
                 m.setValue(k, x)  # its amount
@@ -627,7 +710,7 @@ class Simulator:
 
     @property
     def time(self) -> float:
-        return float(self._rr.model.getTime())
+        return float(self._m.getTime())
 
     def absolute_tolerances(self) -> np.ndarray:
         """CVODE's absolute tolerance of each species amount (:attr:`species` order).
@@ -656,7 +739,8 @@ class Simulator:
         value = float(t)
         if not math.isfinite(value):
             raise SimulationError(f"model {self.model.id!r}: time must be finite (got {t!r})")
-        self._rr.model.setTime(value)
+        self._ss_synced = False
+        self._m.setTime(value)
 
     def _select(self, selections: Sequence[str]) -> None:
         sel = tuple(selections)
@@ -693,17 +777,38 @@ class Simulator:
         if times.size == 1:  # nothing to integrate: the current values
             return self._values_row(selections)[None, :]
         self._select(["time", *selections])
+        self._ss_synced = False
         cap = _capture()
         with cap.capture():
             try:
                 if times.size == 2 or uniform:
-                    out = self._rr.simulate(float(times[0]), float(times[-1]), int(times.size))
+                    out = self._simulate(float(times[0]), float(times[-1]), int(times.size))
                 else:
-                    out = self._rr.simulate(times=times.tolist())
+                    out = self._simulate_at(times.tolist())
             except RuntimeError as exc:
                 raise self._failure("time course", exc) from None
         cap.clear()
         return np.asarray(out)[:, 1:]
+
+    def _simulate(self, start: float, end: float, points: int):
+        """``rr.simulate(start, end, points)``, without the Python wrapper's
+        per-call argument checks and integrator look-ups (a tenth of a short
+        time course): libRoadRunner's own call with kept options, the same
+        numbers (the integrator's fixed output steps are set at compile)."""
+        if self._uniform is None:
+            return self._rr.simulate(start, end, points)
+        o = self._uniform
+        o.start = start
+        o.end = end
+        o.steps = points - 1
+        return self._rr._simulate(o)
+
+    def _simulate_at(self, times: list[float]):
+        """``rr.simulate(times=times)`` the same way (see :meth:`_simulate`)."""
+        if self._at is None:
+            return self._rr.simulate(times=times)
+        self._rr._setSimulateOptionsTimes(self._at, times)
+        return self._rr._simulate(self._at)
 
     # ------------------------------------------------------------ steady state
     def _moieties_valid(self) -> bool:
@@ -773,38 +878,49 @@ class Simulator:
             # (they come last) updates its conserved total from the independent ones
             keep = sorted((i for i in mine if names[kind][i] in where), key=lambda i: where[names[kind][i]])
             self._ss_map[kind] = (np.array(keep, dtype=np.int32), np.array([where[names[kind][i]] for i in keep], dtype=np.int32))
-        self._ss_rr = ss
+        # what a solve can change besides the species: variables of rate rules
+        for kind in ("param", "comp"):
+            mine, theirs = self._ss_map[kind]
+            rated = np.array([names[kind][i] in self._rate_rule_ids for i in mine], dtype=bool)
+            self._ss_map[f"{kind}_rated"] = (mine[rated], theirs[rated])
+        b_mine, _ = self._ss_map["boundary"]
+        self._ss_boundary = [self._boundary[i] for i in b_mine]
+        mine, theirs = self._ss_map["param"]
+        self._ss_param_pos = {self._param_ids[i]: int(j) for i, j in zip(mine.tolist(), theirs.tolist())}
+        self._ss_rr, self._ss_m = ss, sm
         return ss
 
-    def _to_steady(self, ss) -> None:
+    def _to_steady(self) -> None:
         """Copy the complete current state of the simulator into the steady-state copy."""
-        m, sm = self._rr.model, ss.model
+        m, sm, maps = self._m, self._ss_m, self._ss_map
         sm.setTime(m.getTime())
-        for kind, get, put in (("comp", "getCompartmentVolumes", "setCompartmentVolumes"),
-                               ("param", "getGlobalParameterValues", "setGlobalParameterValues"),
-                               ("floating", "getFloatingSpeciesAmounts", "setFloatingSpeciesAmounts")):
-            mine, theirs = self._ss_map[kind]
-            if mine.size:
-                vals = np.asarray(getattr(m, get)(), dtype=float)[mine]
-                getattr(sm, put)(theirs, vals)
-            if kind == "param":  # boundary species (their amounts) before the floating ones
-                b_mine, _ = self._ss_map["boundary"]
-                if b_mine.size:
-                    amounts = np.asarray(m.getBoundarySpeciesAmounts(), dtype=float)
-                    for i in b_mine:
-                        sm.setValue(self._boundary[i], float(amounts[i]))
+        mine, theirs = maps["comp"]
+        if mine.size:
+            sm.setCompartmentVolumes(theirs, m.getCompartmentVolumes()[mine])
+        mine, theirs = maps["param"]
+        if mine.size:
+            sm.setGlobalParameterValues(theirs, m.getGlobalParameterValues()[mine])
+        if self._ss_boundary:  # boundary species (their amounts) before the floating ones
+            get, put = m.getValue, sm.setValue
+            for b in self._ss_boundary:
+                put(b, get(b))
+        mine, theirs = maps["floating"]
+        if mine.size:
+            sm.setFloatingSpeciesAmounts(theirs, m.getFloatingSpeciesAmounts()[mine])
 
-    def _from_steady(self, ss) -> None:
-        """Copy the solved state (species, rate-rule variables) back."""
-        m, sm = self._rr.model, ss.model
+    def _from_steady(self) -> None:
+        """Copy the solved state back: time, species and the variables of rate
+        rules (nothing else changes in a solve)."""
+        m, sm, maps = self._m, self._ss_m, self._ss_map
         m.setTime(sm.getTime())
-        for kind, get, put in (("comp", "getCompartmentVolumes", "setCompartmentVolumes"),
-                               ("param", "getGlobalParameterValues", "setGlobalParameterValues"),
-                               ("floating", "getFloatingSpeciesAmounts", "setFloatingSpeciesAmounts")):
-            mine, theirs = self._ss_map[kind]
+        for kind, put in (("comp_rated", m.setCompartmentVolumes), ("param_rated", m.setGlobalParameterValues)):
+            mine, theirs = maps[kind]
             if mine.size:
-                vals = np.asarray(getattr(sm, get)(), dtype=float)[theirs]
-                getattr(m, put)(mine, vals)
+                get = sm.getCompartmentVolumes if kind == "comp_rated" else sm.getGlobalParameterValues
+                put(mine, get()[theirs])
+        mine, theirs = maps["floating"]
+        if mine.size:
+            m.setFloatingSpeciesAmounts(mine, sm.getFloatingSpeciesAmounts()[theirs])
 
     def _steady(self, ignore_events: bool = False) -> None:
         """Solve for the steady state from the current state, robustly, and
@@ -813,11 +929,14 @@ class Simulator:
         if ss is self._rr:
             self._solve_on(ss)
             return
-        self._to_steady(ss)
-        self._solve_on(ss)
-        self._from_steady(ss)
+        if not self._ss_synced:
+            self._to_steady()
+        self._ss_synced = False
+        self._solve_on(ss, restart=self._to_steady)
+        self._from_steady()
+        self._ss_synced = True
 
-    def _solve_on(self, rr) -> None:
+    def _solve_on(self, rr, restart=None) -> None:
         """Solve for the steady state of ``rr`` from its current state.
 
         1. Newton (NLEQ) from the current state, strict tolerance;
@@ -827,51 +946,70 @@ class Simulator:
            with Newton after each, and accept an integrated state whose rates of
            change are negligible (|dx/dt|·T < 1e-9·max(|x|, 1) over the span T).
         A state with negative amounts is never accepted.
+
+        ``restart`` puts the starting state back (the steady-state copy takes
+        it from the simulator again); without it, the state is saved first.
         """
         self._moved = True
-        if rr is self._rr:
+        own = rr is self._rr
+        if own:
             self._init_held.clear()  # the solver may reset the initial values (see __init__)
+            self._held_check_all = True
+        # libRoadRunner regenerates the model of an instance compiled without
+        # moiety analysis on every steady-state solve (a new ExecutableModel):
+        # the kept handle is renewed after every solve, on any instance
+        m = self._m if own else self._ss_m
+        if restart is None:
+            start = np.asarray(m.getFloatingSpeciesAmounts(), dtype=float)
+            start_rated = self._rated(m)  # state too: a failed Newton run moves them
+            t_start = float(m.getTime())
+
+            def restart() -> None:
+                self._restore(self._m if own else self._ss_m, start, t_start, start_rated)
+
+        def newton() -> bool:
+            nonlocal m
+            try:
+                rr.steadyState()
+            finally:
+                m = self._renew(rr)
+            return self._plausible(m)
+
         cap = _capture()
-        start = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
-        start_rated = self._rated(rr)  # state too: a failed Newton run moves them
-        t_start = float(rr.model.getTime())
         first: BaseException | None = None
         ok = False
         with cap.capture():
             try:
-                _configure_steady_state(rr)
-                rr.steadyState()
-                ok = self._plausible(rr)
+                ok = newton()
             except RuntimeError as exc:
                 first = exc
             if not ok:
-                self._restore(rr, start, t_start, start_rated)
+                restart()
+                _steady_state_rtol(rr, 1e-9)
                 try:
-                    _configure_steady_state(rr, 1e-9)
-                    rr.steadyState()
-                    ok = self._plausible(rr)
+                    ok = newton()
                 except RuntimeError as exc:
                     first = first or exc
+                finally:
+                    _steady_state_rtol(rr, _SS_RTOL)
             if not ok:
-                self._restore(rr, start, t_start, start_rated)
+                restart()
                 horizon = 1e3 * {"s": 60.0, "min": 1.0, "h": 1 / 60.0, "d": 1 / 1440.0}.get(self.time_unit, 1.0)
-                t0 = t_start
+                t0 = float(m.getTime())
                 try:
                     for span in (horizon, 10 * horizon, 100 * horizon, 1000 * horizon):
                         rr.simulate(t0, t0 + span, 2)
                         t0 += span
-                        settled = self._settled(rr, span)
-                        here = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
-                        here_rated = self._rated(rr)
+                        settled = self._settled(rr, m, span)
+                        here = np.asarray(m.getFloatingSpeciesAmounts(), dtype=float)
+                        here_rated = self._rated(m)
                         try:
-                            _configure_steady_state(rr)
-                            rr.steadyState()
-                            if self._plausible(rr):
+                            if newton():
                                 ok = True
                                 break
                         except RuntimeError:
                             pass
-                        self._restore(rr, here, t0, here_rated)
+                        self._restore(m, here, t0, here_rated)
                         if settled:
                             ok = True
                             break
@@ -881,27 +1019,36 @@ class Simulator:
                 raise self._failure("steady state", first or RuntimeError("no non-negative steady state found")) from None
         cap.clear()
 
-    def _rated(self, rr) -> dict[str, float]:
+    def _renew(self, rr):
+        """The current model handle of ``rr`` (kept for the next calls)."""
+        m = rr.model
+        if rr is self._rr:
+            self._m = m
+        if rr is self._ss_rr and rr is not self._rr:
+            self._ss_m = m
+        return m
+
+    def _rated(self, m) -> dict[str, float]:
         """Current values of the parameters and compartments driven by rate rules."""
-        get = rr.model.getValue
+        get = m.getValue
         return {k: float(get(k)) for k in self._rate_rule_ids if k in self._param_index or k in self._compartment_index}
 
     @staticmethod
-    def _restore(rr, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
-        rr.model.setTime(t)
+    def _restore(m, amounts: np.ndarray, t: float, rated: Mapping[str, float] | None = None) -> None:
+        m.setTime(t)
         if amounts.size:
-            rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+            m.setFloatingSpeciesAmounts(np.arange(amounts.size, dtype=np.int32), amounts)
         for k, v in (rated or {}).items():
-            rr.model.setValue(k, v)
+            m.setValue(k, v)
 
-    def _settled(self, rr, span: float) -> bool:
+    def _settled(self, rr, m, span: float) -> bool:
         """Rates of change negligible over ``span`` and amounts non-negative."""
-        x = np.asarray(rr.model.getFloatingSpeciesAmounts(), dtype=float)
+        x = np.asarray(m.getFloatingSpeciesAmounts(), dtype=float)
         rates = np.asarray(rr.getRatesOfChange(), dtype=float)
         scale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
         if rates.size == 0:
-            return self._plausible(rr)
-        return bool(np.all(np.isfinite(rates)) and np.max(np.abs(rates)) * span < 1e-9 * scale and self._plausible(rr))
+            return self._plausible(m)
+        return bool(np.all(np.isfinite(rates)) and np.max(np.abs(rates)) * span < 1e-9 * scale and self._plausible(m))
 
     def solve_steady_state(self, selections: Sequence[str], *, ignore_events: bool = False) -> np.ndarray:
         """Steady state reached from the current state (no reset); returns the
@@ -913,9 +1060,9 @@ class Simulator:
         self._steady(ignore_events)
         return self._values_row(selections)
 
-    def _plausible(self, rr) -> bool:
+    def _plausible(self, m) -> bool:
         """Finite, non-negative (to round-off) amounts; round-off is set to zero."""
-        a = rr.model.getFloatingSpeciesAmounts()
+        a = m.getFloatingSpeciesAmounts()
         values = a.tolist()  # plain floats: faster than numpy for a handful of species
         if not values:
             return True
@@ -932,12 +1079,12 @@ class Simulator:
         junk = _roundoff(amounts, atol)
         if junk.any():
             amounts[junk] = 0.0
-            rr.model.setFloatingSpeciesAmounts(list(range(amounts.size)), list(amounts))
+            m.setFloatingSpeciesAmounts(np.arange(amounts.size, dtype=np.int32), amounts)
         return True
 
     def _values_row(self, selections: Sequence[str]) -> np.ndarray:
-        get = self._rr.getValue
-        return np.array([get(s) for s in selections], dtype=float)
+        direct, get, read = self._direct, self._m.getValue, self._read
+        return np.array([get(s) if s in direct else read(s) for s in selections], dtype=float)
 
     # ------------------------------------------------------------------- public
     def _default_selections(self) -> list[str]:
@@ -1185,8 +1332,11 @@ class Simulator:
                 self.reset(base, init_state)
                 out[i] = self.advance(grid, obs)[-1]
             kind = f"t = {t:g} {self.time_unit}"
-        df = pd.DataFrame(out, columns=obs)
-        df.insert(0, "dose", d)
+        key = ("dose", *obs)
+        cols = self._column_index.get(key)
+        if cols is None:  # building a pandas Index of strings costs more than the whole curve
+            cols = self._column_index[key] = pd.Index(list(key))
+        df = pd.DataFrame(np.column_stack([d, out]), columns=cols, copy=False)
         df.attrs["units"] = {"dose": self.model.dose_unit, **{o: self._unit(o) for o in obs}}
         df.attrs["readout"] = kind
         df.attrs["model"] = self.model.id
