@@ -132,7 +132,7 @@ def bench_no_preequilibration() -> None:
 def main() -> None:
     import warnings
 
-    from receptorkin.petab.problem import PetabProblem, fit_petab
+    from receptorkin.petab import PetabProblem, fit_petab
 
     warnings.simplefilter("ignore")  # petab's pandas deprecation chatter
     bench_no_preequilibration()
@@ -175,7 +175,7 @@ def _cpu_seconds() -> float:
 
 def brannmark_multistart(problem, n_starts: int, method: str) -> None:
     """One seeded multistart fit with 2 worker processes: wall and CPU time, starts at the optimum."""
-    from receptorkin.petab.problem import fit_petab
+    from receptorkin.petab import fit_petab
 
     load0 = os.getloadavg()[0]
     c0, t0 = _cpu_seconds(), time.perf_counter()

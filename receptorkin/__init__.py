@@ -89,7 +89,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
                              PopulationResult, ResponderFraction, Uniform, binomial_ci, parse_criterion,
                              simulate_population)
     from .export import ExportResult, apply_fit, export_sbml, load_fit
-    from .petab.problem import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
+    from .petab import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
     from .export.sedml import dose_response_omex, run_omex, timecourse_omex
     from .design import ComparisonResult, OptimizeResult, compare, optimize
     from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,

@@ -27,7 +27,7 @@ MOVED_MODULES: dict[str, str] = {
     "receptorkin.sensitivities": "receptorkin.simulation.sensitivities",
     "receptorkin.readers": "receptorkin.data",  # read_frame moved to data.tables
     "receptorkin.measurements": "receptorkin.data.measurements",
-    "receptorkin.petab_io": "receptorkin.petab.problem",
+    "receptorkin.petab_io": "receptorkin.petab",  # split into petab.problem, .fit, .write, .lint
     "receptorkin.petab_inner": "receptorkin.petab.hierarchical",
     "receptorkin.petab_export": "receptorkin.petab.write",
     "receptorkin.plots_curves": "receptorkin.plots.curves",

@@ -108,7 +108,7 @@ def test_population_report_names_distribution_units_and_tolerances():
 def test_petab_report_has_wald_intervals_from_the_se_and_tolerances(tmp_path):
     import math
 
-    from receptorkin.petab.problem import PetabProblem, fit_petab
+    from receptorkin.petab import PetabProblem, fit_petab
     from test_petab import write_two_state
 
     problem = PetabProblem.from_yaml(write_two_state(tmp_path / "p"))

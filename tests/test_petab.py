@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose
 from conftest import BAD, BRANNMARK
 
 from receptorkin.errors import DataError, FitError, ModelError, OutputExistsError
-from receptorkin.petab.problem import PetabProblem, lint_petab, to_petab
+from receptorkin.petab import PetabProblem, lint_petab, to_petab
 
 BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 #: AMICI's benchmark reference at the nominal parameters (tests/data/README.md)

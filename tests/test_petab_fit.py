@@ -16,7 +16,7 @@ from conftest import BRANNMARK
 from test_petab import write_two_state
 
 from receptorkin.errors import FitError
-from receptorkin.petab.problem import PetabProblem, fit_petab
+from receptorkin.petab import PetabProblem, fit_petab
 
 BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 BRANNMARK_LLH = -141.889114

@@ -12,7 +12,7 @@ from scipy import optimize
 from conftest import BRANNMARK
 from test_petab import _two_state_tables, write_two_state
 
-from receptorkin.petab.problem import PetabProblem, fit_petab
+from receptorkin.petab import PetabProblem, fit_petab
 
 BRANNMARK_YAML = BRANNMARK / "Brannmark_JBC2010.yaml"
 

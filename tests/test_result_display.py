@@ -114,7 +114,7 @@ def test_regimen_comparison_and_optimization():
 
 
 def test_population_and_petab_fit_results(tmp_path):
-    from receptorkin.petab.problem import PetabProblem, fit_petab
+    from receptorkin.petab import PetabProblem, fit_petab
     from receptorkin.population import LogNormal, Population, simulate
     from test_petab import write_two_state
 

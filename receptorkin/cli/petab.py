@@ -94,7 +94,7 @@ def run_fit(args: argparse.Namespace) -> int:
 
     from ..errors import FitError
     from ..io import check_writable
-    from ..petab.problem import PetabProblem, fit_petab
+    from ..petab import PetabProblem, fit_petab
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():

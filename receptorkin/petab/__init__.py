@@ -1,11 +1,17 @@
-"""PEtab v1 problems in and out: the problem and its objective (:mod:`.problem`), hierarchical
-(closed-form) inner parameters (:mod:`.hierarchical`), a fit problem written as PEtab (:mod:`.write`)."""
+"""PEtab v1 problems in and out: column names (:mod:`.columns`), the problem and its objective
+(:mod:`.problem`), parameter scales (:mod:`.scales`), hierarchical (closed-form) inner parameters
+(:mod:`.hierarchical`), the multistart fit (:mod:`.fit`), writing problems (:mod:`.write`) and the linter
+(:mod:`.lint`)."""
 
-from .problem import (PetabProblem, PetabFitResult, fit_petab, to_petab, scale_value, unscale_value, OBSERVABLE_ID,
-    PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT, SIMULATION, TIME, OBSERVABLE_PARAMETERS,
-    NOISE_PARAMETERS, CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA, NOISE_FORMULA,
-    OBSERVABLE_TRANSFORMATION, NOISE_DISTRIBUTION, PARAMETER_ID, PARAMETER_NAME, PARAMETER_SCALE, LOWER_BOUND,
-    UPPER_BOUND, NOMINAL_VALUE, ESTIMATE, lint_petab)
+from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT, SIMULATION,
+    TIME, OBSERVABLE_PARAMETERS, NOISE_PARAMETERS, CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA,
+    NOISE_FORMULA, OBSERVABLE_TRANSFORMATION, NOISE_DISTRIBUTION, PARAMETER_ID, PARAMETER_NAME, PARAMETER_SCALE,
+    LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE)
+from .fit import PetabFitResult, fit_petab
+from .lint import lint_petab
+from .problem import PetabProblem
+from .scales import scale_value, unscale_value
+from .write import to_petab
 
 __all__ = ["PetabProblem", "PetabFitResult", "fit_petab", "to_petab", "scale_value", "unscale_value",
            "OBSERVABLE_ID", "PREEQUILIBRATION_CONDITION_ID", "SIMULATION_CONDITION_ID", "MEASUREMENT", "SIMULATION",

@@ -27,12 +27,15 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
+from ..errors import DataError, FitError, ModelError
+from ..io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
+from ..models.sbml import Model, load_model
+from .lint import lint_petab
+from .problem import PetabProblem
 
-from ..errors import FitError
-
-__all__ = ["fit_problem_to_petab", "petab_tables"]
+__all__ = ["to_petab", "fit_problem_to_petab", "petab_tables"]
 
 BASELINE = "rk_baseline"
 
@@ -239,7 +242,97 @@ def fit_problem_to_petab(problem, outdir: "str | os.PathLike", *, values: Mappin
 
     See the module docstring for how the experiment is encoded.
     """
-    from .problem import to_petab
-
     model, meas, conds, obs, pars = petab_tables(problem, values, noise)
     return to_petab(outdir, model, meas, conds, obs, pars, name=name or problem.model.id, force=force)
+
+
+def to_petab(
+    outdir: "str | os.PathLike",
+    sbml: "str | os.PathLike | Model",
+    measurements_df: Any,
+    conditions: Any,
+    observables: Any,
+    parameters: Any,
+    *,
+    name: str = "problem",
+    force: bool = False,
+    lint: bool = True,
+) -> Path:
+    """Write a PEtab v1 problem and check it with the ``petab`` linter.
+
+    Parameters
+    ----------
+    outdir
+        Output directory (created; a non-empty one needs ``force``).
+    sbml
+        The model: a :class:`~receptorkin.models.Model`, a bundled id, a
+        path, or SBML text.
+    measurements_df
+        Measurement table (``observableId``, ``simulationConditionId``,
+        ``measurement``, ``time``; optional ``preequilibrationConditionId``,
+        ``observableParameters``, ``noiseParameters``, ``datasetId``,
+        ``replicateId``).  Times in the model's time unit.
+    conditions
+        Condition table (``conditionId``, optional ``conditionName``, one
+        column per parameter, species or compartment set).
+    observables
+        Observable table (``observableId``, ``observableFormula``,
+        ``noiseFormula``; optional ``observableName``,
+        ``observableTransformation``, ``noiseDistribution``).
+    parameters
+        Parameter table (``parameterId``, ``parameterScale``, ``lowerBound``,
+        ``upperBound``, ``nominalValue``, ``estimate``; optional
+        ``parameterName`` and prior columns).  Values on linear scale.
+    name
+        Stem of the file names (``<name>.yaml``, ``<name>_model.xml``, ...).
+    force
+        Allow writing into a non-empty directory (files are replaced).
+    lint
+        Run ``petab.lint_problem`` on the written problem.
+
+    Returns
+    -------
+    pathlib.Path
+        The YAML file.
+
+    Raises
+    ------
+    DataError, ModelError, FitError
+        The tables are not a valid problem for this model (checked before
+        anything is written), or the ``petab`` linter reports errors.
+    """
+    model = load_model(sbml)
+    problem = PetabProblem(model, conditions, measurements_df, observables, parameters, name=f"{name} (to_petab)")
+    out = prepare_outdir(outdir, force=force)
+    files = {
+        "sbml": f"{name}_model.xml",
+        "conditions": f"{name}_conditions.tsv",
+        "measurements": f"{name}_measurements.tsv",
+        "observables": f"{name}_observables.tsv",
+        "parameters": f"{name}_parameters.tsv",
+    }
+    for fn in list(files.values()) + [f"{name}.yaml"]:
+        check_writable(out / fn, force=force)
+    atomic_write_text(out / files["sbml"], sbml_without_doctype(model.sbml, str(out / files["sbml"])), force=force)
+    for key in ("conditions", "measurements", "observables", "parameters"):
+        df = problem.table(key)
+        with atomic_path(out / files[key], force=force) as tmp:
+            df.to_csv(tmp, sep="\t", index=False)
+    spec = {
+        "format_version": 1,
+        "parameter_file": files["parameters"],
+        "problems": [{
+            "sbml_files": [files["sbml"]],
+            "condition_files": [files["conditions"]],
+            "measurement_files": [files["measurements"]],
+            "observable_files": [files["observables"]],
+        }],
+    }
+    import yaml
+
+    ypath = atomic_write_text(out / f"{name}.yaml", yaml.safe_dump(spec, sort_keys=False), force=force)
+    if lint:
+        issues = lint_petab(ypath)
+        if issues:
+            raise DataError(f"{ypath}: the petab linter reports errors:\n" + "\n".join(issues))
+    return ypath

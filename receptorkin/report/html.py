@@ -474,7 +474,7 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
 
 
 def petab_fit_report(res: Any, *, yaml_path: str | None = None, problem: Any = None) -> Report:
-    """Report of a :class:`~receptorkin.petab.problem.PetabFitResult` (``problem``: the fitted problem, for its
+    """Report of a :class:`~receptorkin.petab.fit.PetabFitResult` (``problem``: the fitted problem, for its
     model checksum and solver tolerances)."""
     import pandas as pd
 

@@ -9,7 +9,7 @@ from conftest import ROOT
 from receptorkin.fitting import FitProblem, ParameterSpec, fit
 from receptorkin.dosing import Exposure
 from receptorkin.data.measurements import Condition, Measurements, load_conditions, load_measurements
-from receptorkin.petab.problem import PetabProblem, lint_petab
+from receptorkin.petab import PetabProblem, lint_petab
 
 
 def test_pretreatment_time_course_and_steady_state_rows_round_trip(tmp_path):

@@ -1,0 +1,72 @@
+"""PEtab v1 column names and allowed values, in one place."""
+
+from __future__ import annotations
+
+__all__ = [
+    "OBSERVABLE_ID",
+    "PREEQUILIBRATION_CONDITION_ID",
+    "SIMULATION_CONDITION_ID",
+    "MEASUREMENT",
+    "SIMULATION",
+    "TIME",
+    "OBSERVABLE_PARAMETERS",
+    "NOISE_PARAMETERS",
+    "DATASET_ID",
+    "REPLICATE_ID",
+    "CONDITION_ID",
+    "CONDITION_NAME",
+    "OBSERVABLE_NAME",
+    "OBSERVABLE_FORMULA",
+    "NOISE_FORMULA",
+    "OBSERVABLE_TRANSFORMATION",
+    "NOISE_DISTRIBUTION",
+    "PARAMETER_ID",
+    "PARAMETER_NAME",
+    "PARAMETER_SCALE",
+    "LOWER_BOUND",
+    "UPPER_BOUND",
+    "NOMINAL_VALUE",
+    "ESTIMATE",
+    "OBJECTIVE_PRIOR_TYPE",
+    "OBJECTIVE_PRIOR_PARAMETERS",
+    "MEASUREMENT_REQUIRED",
+    "OBSERVABLE_REQUIRED",
+    "PARAMETER_REQUIRED",
+    "SCALES",
+    "TRANSFORMATIONS",
+    "DISTRIBUTIONS",
+]
+
+OBSERVABLE_ID = "observableId"
+PREEQUILIBRATION_CONDITION_ID = "preequilibrationConditionId"
+SIMULATION_CONDITION_ID = "simulationConditionId"
+MEASUREMENT = "measurement"
+SIMULATION = "simulation"
+TIME = "time"
+OBSERVABLE_PARAMETERS = "observableParameters"
+NOISE_PARAMETERS = "noiseParameters"
+DATASET_ID = "datasetId"
+REPLICATE_ID = "replicateId"
+CONDITION_ID = "conditionId"
+CONDITION_NAME = "conditionName"
+OBSERVABLE_NAME = "observableName"
+OBSERVABLE_FORMULA = "observableFormula"
+NOISE_FORMULA = "noiseFormula"
+OBSERVABLE_TRANSFORMATION = "observableTransformation"
+NOISE_DISTRIBUTION = "noiseDistribution"
+PARAMETER_ID = "parameterId"
+PARAMETER_NAME = "parameterName"
+PARAMETER_SCALE = "parameterScale"
+LOWER_BOUND = "lowerBound"
+UPPER_BOUND = "upperBound"
+NOMINAL_VALUE = "nominalValue"
+ESTIMATE = "estimate"
+OBJECTIVE_PRIOR_TYPE = "objectivePriorType"
+OBJECTIVE_PRIOR_PARAMETERS = "objectivePriorParameters"
+
+MEASUREMENT_REQUIRED = (OBSERVABLE_ID, SIMULATION_CONDITION_ID, MEASUREMENT, TIME)
+OBSERVABLE_REQUIRED = (OBSERVABLE_ID, OBSERVABLE_FORMULA, NOISE_FORMULA)
+PARAMETER_REQUIRED = (PARAMETER_ID, PARAMETER_SCALE, LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE)
+SCALES = ("lin", "log", "log10")
+TRANSFORMATIONS = ("lin", "log", "log10")
+DISTRIBUTIONS = ("normal", "laplace")
