@@ -312,7 +312,7 @@ def test_streaming_to_csv_writes_the_tidy_table_without_building_it(tmp_path, mo
 
 
 def test_a_failure_part_way_leaves_no_file(tmp_path, monkeypatch):
-    import receptorkin.population.virtual as population
+    import receptorkin.population.simulation as population
 
     calls = {"n": 0}
     real = population._simulate_chunk
