@@ -255,8 +255,8 @@ class PopulationResult(NotebookDisplay):
             return "<PopulationResult>"
 
     # ----------------------------------------------------------------- tables
-    def _tidy(self, start: int, chunk: np.ndarray, plain: bool = False,
-              columns: np.ndarray | None = None) -> "pd.DataFrame":
+    def tidy_chunk(self, start: int, chunk: np.ndarray, plain: bool = False,
+                   columns: np.ndarray | None = None) -> "pd.DataFrame":
         """Tidy rows of individuals ``start ...`` (``chunk``: their readout values), for all
         readouts or the readout indices ``columns``."""
         import pandas as pd
@@ -299,7 +299,7 @@ class PopulationResult(NotebookDisplay):
         ``readout`` (label), ``observable``, ``time`` [model unit], ``value``,
         the sampled parameters, and with a criterion ``margin`` and
         ``responder``.  ``df.attrs['time_unit']`` gives the time unit."""
-        return self._tidy(0, self.values)
+        return self.tidy_chunk(0, self.values)
 
     def wide(self) -> "pd.DataFrame":
         """One row per individual: sampled parameters, then one column per readout label."""

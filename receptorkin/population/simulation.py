@@ -375,7 +375,7 @@ class _TableWriter:
         self._done = False
 
     def write(self, start: int, chunk: np.ndarray) -> None:
-        df = self.result._tidy(start, chunk, plain=self.parquet, columns=self.columns)
+        df = self.result.tidy_chunk(start, chunk, plain=self.parquet, columns=self.columns)
         if self.parquet:
             import pyarrow as pa
             import pyarrow.parquet as pq
