@@ -303,3 +303,19 @@ end
                      readouts=Readouts(("x",), times=times))
     # pre-equilibrated at b/a = 4, then relaxing towards 2 with rate a
     assert_allclose(run(sim, exp).column("x"), 2.0 + 2.0 * np.exp(-0.5 * np.array(times)), rtol=1e-6)
+
+
+def test_readouts_spanning_many_decades_match_the_analytic_decay():
+    """Readout times from 1e-3 to 1e9 in one run: each equals the analytic solution.
+
+    The snapping of readouts onto input times used a tolerance scaled by the
+    horizon (1e-9 x 1e9 = 1 time unit), which read every early readout as the
+    start value: a silently wrong number.
+    """
+    sim = Simulator(from_antimony(LINEAR))
+    # R(0) = 10, ksyn = 0: R(t) = 10 exp(-kdeg t), kdeg = 0.1
+    times = (0.0,) + tuple(10.0 ** k for k in np.arange(-3.0, 9.5, 0.5))
+    exp = Experiment(overrides={"ksyn": 0.0}, readouts=Readouts(("R",), times=times))
+    got = run(sim, exp).values[:, 0]
+    want = 10.0 * np.exp(-0.1 * np.asarray(times))
+    assert_allclose(got, want, rtol=1e-5, atol=1e-9)

@@ -327,7 +327,6 @@ def _compile(sim: "Simulator", exp: Experiment) -> _Plan:
             hair = np.isin(T, extra)
     n_seg = T.size - 1
     lengths = np.diff(T)
-    tol = 1e-9 * max(1.0, end)
     seg_times: list[np.ndarray] = []
     seg_rows: list[np.ndarray] = []
     seg_dest: list[np.ndarray] = []
@@ -365,8 +364,10 @@ def _compile(sim: "Simulator", exp: Experiment) -> _Plan:
         segment = np.concatenate(out_seg).astype(int) if out_seg else np.empty(0, int)
     else:
         rt = np.asarray(rd.times, dtype=float)
-        seg_of = np.clip(np.searchsorted(T, rt + tol, side="right") - 1, 0, T.size - 1)
-        snapped = np.where(np.abs(rt - T[seg_of]) <= tol, T[seg_of], rt)
+        # a readout within round-off of an input time reads at that time; round-off is relative to
+        # the time itself (a tolerance scaled by the horizon snapped early readouts of a long run to 0)
+        seg_of = np.clip(np.searchsorted(T, rt + 1e-9 * np.maximum(1.0, np.abs(rt)), side="right") - 1, 0, T.size - 1)
+        snapped = np.where(np.abs(rt - T[seg_of]) <= 1e-9 * np.maximum(1.0, np.abs(T[seg_of])), T[seg_of], rt)
         last = T.size - 1
         segment = seg_of.astype(int)
         if n_seg and levels[last] is None and not boluses[last]:

@@ -231,7 +231,7 @@ def receptor_half_life(model: Any, *, synthesis: str | None = None, receptor: st
     if receptor not in mm.model.ids:
         raise FitError(f"receptor_half_life: model {mm.model.id!r} has no output {receptor!r}")
     lig = mm.ligand
-    # readout windows of 16 doublings each (one run spanning many decades of time loses accuracy at its end)
+    # readout windows of 16 doublings each: the search stops at the first window where the receptor has halved
     windows = [tuple(float(2.0 ** k) for k in range(k0, k0 + 17)) for k0 in range(-8, 40, 16)]
 
     def chase(values: Mapping[str, float], times: Sequence[float]) -> np.ndarray:
