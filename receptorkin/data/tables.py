@@ -350,6 +350,11 @@ def _validate_cells(
     problems = chunks.add(rows, lines)
     if problems:
         _finish(problems, source, None)
+    return _finished_frame(chunks, source, units)
+
+
+def _finished_frame(chunks: "_Chunks", source: str, units: "Mapping[str, str] | None") -> pd.DataFrame:
+    """The table the chunks hold, with its source (and column units) in ``attrs``; no rows is an error."""
     if not chunks.n:
         _raise([Problem(source, None, None, "no data rows below the header")])
     df = chunks.frame()
@@ -631,13 +636,7 @@ def _read_stream(fh, source: str, *, required: Sequence[str], numeric: Sequence[
         problems = chunks.add(batch, numbers)
         if problems:
             _finish(problems, source, numbers[-1] if full else None)
-    if not chunks.n:
-        _raise([Problem(source, None, None, "no data rows below the header")])
-    df = chunks.frame()
-    df.attrs["source"] = source
-    if units:
-        df.attrs["units"] = units
-    return df
+    return _finished_frame(chunks, source, units)
 
 
 def warn_duplicate_rows(df: pd.DataFrame, columns: Sequence[str] | None = None, most: int = 5) -> list[list[int]]:
