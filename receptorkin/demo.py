@@ -90,6 +90,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
 
     _step("4. Fit to the bundled desensitization dataset")
     from .fitting import FitProblem, fit
+    from .plots.fitting import plot_fit
     from .data.measurements import load_conditions, load_measurements
 
     from .examples import data_dir
@@ -109,7 +110,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     fit_dir = out / "fit"
     fit_dir.mkdir(exist_ok=True)
     result.to_json(fit_dir / "fit.json", force=True)
-    result.plot(fit_dir / "fit.png", force=True)
+    plot_fit(result, fit_dir / "fit.png", force=True)
     with atomic_path(fit_dir / "report.md", force=True) as tmp:
         tmp.write_text(result.report(), encoding="utf-8")
     written += [fit_dir / "fit.json", fit_dir / "fit.png", fit_dir / "report.md"]

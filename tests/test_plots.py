@@ -268,22 +268,23 @@ def test_fit_figure_draws_one_panel_per_caller_axes_with_residuals_below():
     from receptorkin.errors import PlotError
     from receptorkin.fitting import FitProblem, fit
     from receptorkin.data.measurements import Measurements
+    from receptorkin.plots import plot_fit
 
     course = synthetic_trafficking(2, doses=[1.0, 10.0]).table
     steady = synthetic_trafficking(3, steady=True).table
     data = Measurements.from_frame(pd.concat([course, steady], ignore_index=True)[["dose", "time", "observable", "response"]])
     result = fit(FitProblem("trafficking", data, ["k_recycling", "k_internalization"]), n_starts=1, seed=1)
-    own = result.plot()
+    own = plot_fit(result)
     assert_one_style(own)
     fig, axes = _caller_axes(2)
-    assert result.plot(ax=axes) is fig
+    assert plot_fit(result, ax=axes) is fig
     assert len(fig.axes) == 4  # two panels, each with its residual axes appended
     assert all(a.get_lines() for a in fig.axes)
     assert "time course" in axes[0].get_title(loc="left") and "steady state" in axes[1].get_title(loc="left")
     assert_one_style(fig)
     with pytest.raises(PlotError, match=r"needs 2 axes \(one per panel: surface_receptor \(time\), surface_receptor "
                                         r"\(dose\)"):
-        result.plot(ax=axes[0])
+        plot_fit(result, ax=axes[0])
 
 
 def test_every_public_plot_function_takes_ax():
@@ -293,13 +294,12 @@ def test_every_public_plot_function_takes_ax():
     from receptorkin.curves.result import CurveFitResult
     from receptorkin.design import ComparisonResult, OptimizeResult
     from receptorkin.plots.fitting import plot_fit
-    from receptorkin.fitting.result import FitResult
     from receptorkin.plots.curves import plot_curve_fit
     from receptorkin.plots.population import plot_bands
     from receptorkin.population import PopulationResult
 
     functions = [getattr(plots, n) for n in plots.__all__ if n.startswith("plot_")]
-    functions += [plot_fit, plot_curve_fit, plot_bands, FitResult.plot, CurveFitResult.plot, ComparisonResult.plot,
+    functions += [plot_fit, plot_curve_fit, plot_bands, CurveFitResult.plot, ComparisonResult.plot,
                   OptimizeResult.plot, PopulationResult.plot_bands]
     assert len(functions) >= 11
     missing = [f.__qualname__ for f in functions if "ax" not in inspect.signature(f).parameters

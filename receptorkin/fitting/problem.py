@@ -516,13 +516,6 @@ class FitProblem:
         """Set the per-observable noise levels (weights of the residuals)."""
         self._sigma = {k: float(v) for k, v in sigma.items()}
 
-    def to_petab(self, outdir, *, values=None, force: bool = False):
-        """Write this problem as a lint-clean PEtab v1 problem (see
-        :mod:`receptorkin.petab.write`); returns the YAML path."""
-        from ..petab.write import fit_problem_to_petab
-
-        return fit_problem_to_petab(self, outdir, values=values, force=force)
-
     # ------------------------------------------------------ exact derivatives
     @property
     def sensitivities(self):

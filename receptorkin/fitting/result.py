@@ -1,5 +1,10 @@
 """FitResult: estimates with intervals, the start table, information criteria,
-a report, a plot, JSON save/load and the fitted model as SBML."""
+a report, JSON save/load and the fitted model as SBML.
+
+The layers above take a result as an argument: its figure is
+:func:`receptorkin.plots.plot_fit`, its PEtab problem
+:func:`receptorkin.petab.fit_problem_to_petab`, its HTML report
+:func:`receptorkin.report.html.report_for`."""
 
 from __future__ import annotations
 
@@ -442,33 +447,6 @@ class FitResult(NotebookDisplay):
     def to_sbml(self, path: str | os.PathLike, force: bool = False) -> Path:
         """Write the fitted model as validated SBML (atomic, no overwrite without ``force``)."""
         return self.fitted_model().write(path, force=force)
-
-    def to_petab(self, outdir: str | os.PathLike, force: bool = False) -> Path:
-        """Write the fitted problem as PEtab v1 with the estimates as nominal
-        values (and the estimated noise levels); its PEtab log-likelihood at
-        the nominal values equals ``criteria['loglik']``."""
-        from ..petab.write import fit_problem_to_petab
-
-        if self.problem is None:
-            raise FitError("to_petab() needs the FitProblem: use a result returned by fit(), not one loaded from JSON")
-        noise = self.noise_levels if self.noise == "estimate" else None
-        return fit_problem_to_petab(self.problem, outdir, values=self.estimates, noise=noise, force=force)
-
-    # ----------------------------------------------------------------- plots
-    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True, ax=None):
-        """Data with the fitted curves per condition (and the 95% prediction band
-        from the parameter covariance) and residuals; see
-        :func:`receptorkin.plots.fitting.plot_fit`.  Needs the fitting problem
-        (a result fresh from :func:`fit`).  Returns the Figure."""
-        from ..plots.figures import save_figure
-        from ..plots.fitting import plot_fit
-
-        if self.problem is None:
-            raise FitError("plot() needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
-        fig = plot_fit(self, band=band, ax=ax)
-        if path is not None:
-            save_figure(fig, path, force=force)
-        return fig
 
 
 def _ci_label(method: str) -> str:

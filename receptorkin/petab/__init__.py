@@ -11,10 +11,10 @@ from .fit import PetabFitResult, fit_petab
 from .lint import lint_petab
 from .problem import PetabProblem
 from .scales import scale_value, unscale_value
-from .write import to_petab
+from .write import fit_problem_to_petab, to_petab
 
-__all__ = ["PetabProblem", "PetabFitResult", "fit_petab", "to_petab", "scale_value", "unscale_value",
-           "OBSERVABLE_ID", "PREEQUILIBRATION_CONDITION_ID", "SIMULATION_CONDITION_ID", "MEASUREMENT", "SIMULATION",
+__all__ = ["PetabProblem", "PetabFitResult", "fit_petab", "to_petab", "fit_problem_to_petab", "scale_value",
+           "unscale_value", "OBSERVABLE_ID", "PREEQUILIBRATION_CONDITION_ID", "SIMULATION_CONDITION_ID", "MEASUREMENT", "SIMULATION",
            "TIME", "OBSERVABLE_PARAMETERS", "NOISE_PARAMETERS", "CONDITION_ID", "CONDITION_NAME", "OBSERVABLE_NAME",
            "OBSERVABLE_FORMULA", "NOISE_FORMULA", "OBSERVABLE_TRANSFORMATION", "NOISE_DISTRIBUTION", "PARAMETER_ID",
            "PARAMETER_NAME", "PARAMETER_SCALE", "LOWER_BOUND", "UPPER_BOUND", "NOMINAL_VALUE", "ESTIMATE",

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import DataError, FitError, ModelError
+from ..fitting.result import FitResult
 from ..io import atomic_path, atomic_write_text, check_writable, prepare_outdir, sbml_without_doctype
 from ..models.sbml import Model, load_model
 from .lint import lint_petab
@@ -236,12 +237,48 @@ def petab_tables(problem, values: Mapping[str, float] | None = None, noise: Mapp
     return model, measurements_df, conditions_df, observables_df, parameters_df
 
 
-def fit_problem_to_petab(problem, outdir: "str | os.PathLike", *, values: Mapping[str, float] | None = None,
-                         noise: Mapping[str, float] | None = None, name: str | None = None, force: bool = False) -> Path:
-    """Write a FitProblem as a PEtab v1 problem (lint-checked); returns the YAML path.
+def fit_problem_to_petab(problem_or_result: Any, outdir: "str | os.PathLike", *,
+                         values: Mapping[str, float] | None = None, noise: Mapping[str, float] | None = None,
+                         name: str | None = None, force: bool = False) -> Path:
+    """Write a fitting problem, or a fit, as a PEtab v1 problem (lint-checked); returns the YAML path.
 
     See the module docstring for how the experiment is encoded.
+
+    Parameters
+    ----------
+    problem_or_result
+        A :class:`~receptorkin.fitting.FitProblem`, or a
+        :class:`~receptorkin.fitting.FitResult` fresh from
+        :func:`~receptorkin.fitting.fit`: its problem is written with the
+        estimates as nominal values (and the estimated noise levels, when the
+        fit estimated them), so that the PEtab log-likelihood at the nominal
+        values equals the result's ``criteria['loglik']``.
+    outdir
+        Output directory (created; a non-empty one needs ``force``).
+    values, noise
+        Nominal values of the estimated parameters and noise levels per
+        observable (linear scale); by default the problem's start values (of a
+        result: its estimates and noise levels).
+    name
+        Stem of the file names (default: the model id).
+    force
+        Allow writing into a non-empty directory (files are replaced).
+
+    Raises
+    ------
+    FitError
+        A result without its problem (loaded from JSON).
     """
+    problem = problem_or_result
+    if isinstance(problem_or_result, FitResult):
+        result = problem_or_result
+        if result.problem is None:
+            raise FitError("fit_problem_to_petab needs the FitProblem: write a result returned by fit(), "
+                           "not one loaded from JSON")
+        problem = result.problem
+        values = result.estimates if values is None else values
+        if noise is None and result.noise == "estimate":
+            noise = result.noise_levels
     model, meas, conds, obs, pars = petab_tables(problem, values, noise)
     return to_petab(outdir, model, meas, conds, obs, pars, name=name or problem.model.id, force=force)
 

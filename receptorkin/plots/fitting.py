@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
+
+from ..errors import FitError
 
 __all__ = ["plot_fit"]
 
@@ -96,7 +101,8 @@ def _grid_predictions(result, grid, band: bool, n_draws: int = 60, seed: int = 1
     return fit, np.percentile(preds, 2.5, axis=0), np.percentile(preds, 97.5, axis=0)
 
 
-def plot_fit(result, band: bool = True, ax=None):
+def plot_fit(result: Any, path: str | os.PathLike | None = None, *, force: bool = False, band: bool = True,
+             ax: Any = None) -> Any:
     """Measured points and the fitted model, with residuals.
 
     One panel per kind of read-out -- dose-response curves per read-out time,
@@ -114,6 +120,11 @@ def plot_fit(result, band: bool = True, ax=None):
     result
         A :class:`~receptorkin.fitting.FitResult` fresh from
         :func:`~receptorkin.fitting.fit` (it needs the problem).
+    path
+        Image file to write (PNG, or SVG/PDF by suffix; atomically, an
+        existing file needs ``force``), or ``None`` to only return the figure.
+    force
+        Overwrite an existing file.
     band
         Draw the prediction band.
     ax
@@ -126,10 +137,17 @@ def plot_fit(result, band: bool = True, ax=None):
     Returns
     -------
     matplotlib.figure.Figure
+
+    Raises
+    ------
+    FitError
+        The result has no problem (it was loaded from JSON).
     """
-    from .figures import PALETTE, apply_style, axis_break, control_ticks, legend_outside, time_unit_for
+    from .figures import PALETTE, apply_style, axis_break, control_ticks, legend_outside, save_figure, time_unit_for
 
     problem = result.problem
+    if problem is None:
+        raise FitError("plot_fit needs the FitProblem: plot a result returned by fit(), not one loaded from JSON")
     table = problem.data.table.copy()
     x = problem.to_scaled(result.estimates)
     table["fit"] = problem.predict(x)
@@ -243,4 +261,6 @@ def plot_fit(result, band: bool = True, ax=None):
         a.tick_params(labelbottom=False)
         legend_outside(a, last=(band_label,))
     fig.suptitle(f"Fit of {result.model.id}: data (points), model (lines)", fontsize=11)
+    if path is not None:
+        save_figure(fig, path, force=force)
     return fig

@@ -67,13 +67,16 @@ def write_fit_folder(result: Any, outdir: str | os.PathLike, force: bool = False
     the figure, the text and HTML reports) and the fitted problem as PEtab in ``petab/``.
 
     Returns the paths written, ``petab/`` last."""
+    from ..petab.write import fit_problem_to_petab
+    from ..plots.fitting import plot_fit
+
     with staged_outdir(outdir, force=force) as out:
         result.to_json(out / FIT_FILES[0], force=True)
         result.to_sbml(out / FIT_FILES[1], force=True)
-        result.plot(out / FIT_FILES[2], force=True)
+        plot_fit(result, out / FIT_FILES[2], force=True)
         atomic_write_text(out / FIT_FILES[3], result.report(), force=True)
         write_report(result, out / FIT_FILES[4], force=True)
-        result.to_petab(out / "petab", force=True)
+        fit_problem_to_petab(result, out / "petab", force=True)
     return [Path(outdir) / name for name in FIT_FILES] + [Path(outdir) / "petab"]
 
 

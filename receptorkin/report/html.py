@@ -7,9 +7,9 @@ paragraph that a paper can quote (model and data checksums, software
 versions, seed, tolerances, optimizer, starts reaching the best).  The page
 loads nothing from the network.
 
-:func:`report_for` builds the report of any result type; the result types'
-``_repr_html_`` show :meth:`Report.fragment` (summary, first table, first
-figure) in Jupyter.
+:func:`report_for` builds the report of any result type; a notebook shows a
+result as :meth:`Report.fragment` (summary, first table, first figure), through
+the formatter that :mod:`receptorkin.notebook` registers with IPython.
 
 Example
 -------
@@ -33,9 +33,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..plots.figures import figure_png, figure_svg
+from ..plots.fitting import plot_fit
 
 __all__ = ["Report", "report_for", "write_report", "figure_png", "figure_svg", "sha256_file", "sha256_text",
-           "software_versions", "summary_html"]
+           "software_versions"]
 
 _CSS = """
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:62rem;margin:2rem auto;padding:0 1rem;
@@ -261,7 +262,7 @@ def fit_report(result: Any, *, figures: bool = True) -> Report:
     figs: list[tuple[str, str | bytes]] = []
     if figures and result.problem is not None:
         figs.append(("Data (points, error bars = given SD) and the fitted model (lines) with its 95% prediction "
-                     "band from the parameter covariance; lower panels: residuals.", figure_svg(result.plot())))
+                     "band from the parameter covariance; lower panels: residuals.", figure_svg(plot_fit(result))))
     problem = result.problem
     tol = f"rtol {problem.rtol:g}, atol {problem.atol:g}" if problem is not None else "the problem's tolerances"
     noise = ("weighted by the given standard deviations" if result.noise == "sd"
@@ -539,12 +540,23 @@ def petab_fit_report(res: Any, *, yaml_path: str | None = None, problem: Any = N
                    ("Starts", starts, "")], [], warnings, methods)
 
 
+def posterior_report(sample: Any) -> Report:
+    """Report of a :class:`~receptorkin.estimation.sampling.PosteriorSample`: the draws and their
+    diagnostics in one line, and the :meth:`~receptorkin.estimation.sampling.PosteriorSample.summary` table."""
+    text = (f"{len(sample.draws)} draws ({sample.n_walkers} walkers x {sample.n_steps} steps after {sample.burn} "
+            f"burn-in, seed {sample.seed}); acceptance {sample.acceptance_fraction:.2f}; "
+            + ("converged (chains longer than 50 autocorrelation times)." if sample.converged else "not converged."))
+    return Report("Posterior sample", [text],
+                  [("Posterior", sample.summary(), "median and equal-tailed 95% credible interval per parameter "
+                    "(linear scale); tau: integrated autocorrelation time [steps]; ess: effective sample size.")])
+
+
 def report_for(obj: Any, **context: Any) -> Report:
     """The :class:`Report` of any receptorkin result (see the builders above)."""
     kind = type(obj).__name__
     builders = {"FitResult": fit_report, "CurveFitResult": curve_report, "ComparisonResult": regimen_comparison_report,
                 "OptimizeResult": optimize_report, "PopulationResult": population_report,
-                "PetabFitResult": petab_fit_report}
+                "PetabFitResult": petab_fit_report, "PosteriorSample": posterior_report}
     if kind not in builders:
         from ..errors import ReceptorkinError
 
@@ -555,9 +567,3 @@ def report_for(obj: Any, **context: Any) -> Report:
 def write_report(obj: Any, path: str | os.PathLike, *, force: bool = False, **context: Any) -> Path:
     """Write ``report_for(obj).html()`` to ``path`` (atomic; ``force`` to replace)."""
     return report_for(obj, **context).write(path, force=force)
-
-
-def summary_html(title: str, text: str, table: Any, note: str = "") -> str:
-    """A notebook fragment: a heading, one line of text and a table (for results without a full report)."""
-    return (f'<div class="receptorkin"><h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>'
-            + _table_html(table) + (f'<p class="note">{html.escape(note)}</p>' if note else "") + "</div>")

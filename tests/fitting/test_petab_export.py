@@ -9,7 +9,7 @@ from conftest import ROOT
 from receptorkin.fitting import FitProblem, ParameterSpec, fit
 from receptorkin.dosing import Exposure
 from receptorkin.data.measurements import Condition, Measurements, load_conditions, load_measurements
-from receptorkin.petab import PetabProblem, lint_petab
+from receptorkin.petab import PetabProblem, fit_problem_to_petab, lint_petab
 
 
 def test_pretreatment_time_course_and_steady_state_rows_round_trip(tmp_path):
@@ -23,9 +23,16 @@ def test_pretreatment_time_course_and_steady_state_rows_round_trip(tmp_path):
     problem = FitProblem("trafficking", data, [ParameterSpec("k_internalization", 0.2, 0.01, 2.0),
                                                ParameterSpec("k_recycling", 0.05, 0.001, 1.0)], conditions=conds)
     result = fit(problem, n_starts=1, profiles=False)
-    yaml = result.to_petab(tmp_path / "petab")
+    yaml = fit_problem_to_petab(result, tmp_path / "petab")
     assert lint_petab(yaml) == []
     assert PetabProblem.from_yaml(yaml).llh() == pytest.approx(result.criteria["loglik"], rel=1e-7)
+    # the problem written with the fit's numbers is the same PEtab problem as the fit written
+    same = fit_problem_to_petab(problem, tmp_path / "problem", values=result.estimates, noise=result.noise_levels)
+    for name in ("parameters", "conditions", "measurements", "observables"):
+        assert (same.parent / f"trafficking_{name}.tsv").read_text() == (yaml.parent / f"trafficking_{name}.tsv").read_text()
+    # and at the problem's start values it is the problem's own log-likelihood there, not the fit's
+    start = PetabProblem.from_yaml(fit_problem_to_petab(problem, tmp_path / "start", noise=result.noise_levels))
+    assert start.llh() < result.criteria["loglik"]
 
 
 @pytest.mark.slow
@@ -35,6 +42,6 @@ def test_bundled_desensitization_problem_round_trips(tmp_path):
     problem = FitProblem("gpcr_desensitization", data, ["k_internalization", "k_recycling", "k_degradation", "K_E"],
                          conditions=conds)
     result = fit(problem, n_starts=1, profiles=False)
-    petab = PetabProblem.from_yaml(result.to_petab(tmp_path / "petab"))
+    petab = PetabProblem.from_yaml(fit_problem_to_petab(result, tmp_path / "petab"))
     assert petab.llh() == pytest.approx(result.criteria["loglik"], rel=1e-6)
     assert sorted(petab.x_ids)[:2] == ["K_E", "k_degradation"]

@@ -8,6 +8,9 @@ from numpy.testing import assert_allclose
 from synthetic import TRUE
 from receptorkin.errors import FitError
 from receptorkin.fitting import FitProblem, FitResult, ParameterSpec, fit
+from receptorkin.petab import fit_problem_to_petab
+from receptorkin.plots import plot_fit
+from receptorkin.report.html import report_for
 from receptorkin.simulation import Simulator
 
 
@@ -57,13 +60,18 @@ def test_views_need_the_problem(result, tmp_path):
     loaded = FitResult.from_json(tmp_path / "f.json")
     with pytest.raises(FitError, match="predict\\(\\) needs the FitProblem"):
         loaded.predict()
+    with pytest.raises(FitError, match="plot_fit needs the FitProblem"):
+        plot_fit(loaded)
+    with pytest.raises(FitError, match="fit_problem_to_petab needs the FitProblem"):
+        fit_problem_to_petab(loaded, tmp_path / "petab")
+    assert not (tmp_path / "petab").exists()
     assert loaded.vcov.shape == (2, 2)
 
 
 def test_repr_is_one_line_and_notebook_display_has_table_and_figure(result):
     text = repr(result)
     assert "\n" not in text and text.startswith("<FitResult trafficking: 2 parameters")
-    html = result._repr_html_()
+    html = report_for(result).fragment()
     assert "<table" in html and "k_recycling" in html and "<figure><svg " in html  # the figure inlined as SVG
 
 
@@ -73,7 +81,7 @@ def test_fit_figure_puts_vehicle_controls_on_a_broken_axis_and_draws_smooth_curv
     data = synthetic_trafficking(2, doses=[0.0, 0.1, 1.0, 10.0, 100.0], times=(30,))
     res = fit(FitProblem("trafficking", data, [ParameterSpec("k_recycling", 0.1, 0.001, 10.0)]), n_starts=1,
               profiles=False, progress=False)
-    fig = res.plot()
+    fig = plot_fit(res)
     main, resid = fig.axes[:2]
     assert [t.get_text() for t in resid.get_xticklabels()][0] == "0"
     assert "0 = vehicle" in resid.get_xlabel()
