@@ -6,11 +6,15 @@ design dosing that avoids desensitization, and exchange models as SBML.
 
 The public API is re-exported here and imported lazily (PEP 562), so that
 ``import receptorkin`` and ``receptorkin --help`` stay instant.
+
+In a running IPython shell (Jupyter), importing receptorkin registers the notebook display of its results
+(:mod:`receptorkin.notebook`); ``%load_ext receptorkin`` registers it in a shell started later.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import TYPE_CHECKING, Any
 
 from . import deprecation as _deprecation
@@ -19,6 +23,16 @@ __version__ = "0.1.0"
 
 # old module paths (receptorkin.petab_io, ...) import with a deprecation warning
 _deprecation.install()
+# a notebook already running shows results as their HTML report; like the API below, receptorkin.notebook is
+# imported by name (the package's own modules import this one for __version__, and must not reach the report
+# layer through it)
+if "IPython" in sys.modules:
+    importlib.import_module(".notebook", __name__).install()
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext receptorkin``: show receptorkin results as their HTML report in this IPython shell."""
+    importlib.import_module(".notebook", __name__).register(ipython)
 
 # public name -> module that defines it
 _API: dict[str, str] = {
@@ -46,6 +60,7 @@ _API: dict[str, str] = {
     "compare": "design", "optimize": "design", "ComparisonResult": "design", "OptimizeResult": "design",
     # interop
     "PetabProblem": "petab", "PetabFitResult": "petab", "fit_petab": "petab", "to_petab": "petab",
+    "fit_problem_to_petab": "petab",
     "lint_petab": "petab", "export_sbml": "export", "ExportResult": "export", "load_fit": "export",
     "apply_fit": "export", "timecourse_omex": "export.sedml", "dose_response_omex": "export.sedml",
     "run_omex": "export.sedml",
@@ -89,7 +104,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
                              PopulationResult, ResponderFraction, Uniform, binomial_ci, parse_criterion,
                              simulate_population)
     from .export import ExportResult, apply_fit, export_sbml, load_fit
-    from .petab import PetabFitResult, PetabProblem, fit_petab, lint_petab, to_petab
+    from .petab import PetabFitResult, PetabProblem, fit_petab, fit_problem_to_petab, lint_petab, to_petab
     from .export.sedml import dose_response_omex, run_omex, timecourse_omex
     from .design import ComparisonResult, OptimizeResult, compare, optimize
     from .dosing import (METRICS, Bolus, Holiday, Infusion, PulseTrain, Regimen, RegimenResult, apply_regimen,

@@ -1,9 +1,10 @@
-"""Notebook display of results: the one place where a result reaches up to :mod:`receptorkin.report`.
+"""Display of results: their one-line ``repr`` text, and the mark of a result that notebooks show as its report.
 
-Every result class (curve fits, mechanistic fits, PEtab fits, regimen comparisons and optimizations,
-populations) inherits :class:`NotebookDisplay`, so Jupyter shows it as its HTML report. The report is built
-by :func:`receptorkin.report.html.report_for`, imported when a notebook asks for it: importing a result's
-module never loads the report layer.
+A result class (curve fits, mechanistic fits, PEtab fits, regimen comparisons and optimizations, populations,
+posterior samples) derives from :class:`NotebookDisplay`. The class has no methods: the display itself is
+top-down, :mod:`receptorkin.notebook` registers one HTML formatter for this class with IPython, and the
+formatter asks :func:`receptorkin.report.html.report_for` for the result's report. No result module, and
+nothing in this one, reaches up to the report layer.
 """
 
 from __future__ import annotations
@@ -14,15 +15,14 @@ __all__ = ["NotebookDisplay", "values_text"]
 
 
 class NotebookDisplay:
-    """Mixin: ``_repr_html_`` is the result's HTML report fragment (summary, parameter table, key figure)."""
+    """Mark of a result that Jupyter shows as its HTML report fragment (summary, first table, key figure).
+
+    The formatter is registered for this class (and so for every subclass) by
+    :func:`receptorkin.notebook.register`; :func:`receptorkin.report.html.report_for` must have a report for
+    each subclass.
+    """
 
     __slots__ = ()
-
-    def _repr_html_(self) -> str:
-        """Notebook display: summary, parameter table and the key figure."""
-        from .report.html import report_for
-
-        return report_for(self).fragment()
 
 
 def values_text(values: Mapping[str, Any], most: int = 8) -> str:

@@ -26,7 +26,7 @@ def test_curve_report_has_units_intervals_methods_and_an_inline_svg():
     assert "dose" in texts and "control" in texts  # axis labels stay searchable text
     assert "data:image/png" not in html
     assert repr(fit).startswith("<CurveFitResult LL.4: 2 curve(s), 58 points, rse=3.044 on 50 df; b:control=-0.9511, ")
-    assert "<table" in fit._repr_html_()
+    assert "<table" in report_for(fit).fragment()
 
 
 def test_population_display_and_methods_name_the_seed():

@@ -17,6 +17,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..display import NotebookDisplay, values_text
 from ..errors import FitError
 
 __all__ = ["PosteriorSample", "sample_posterior"]
@@ -33,8 +34,8 @@ def _worker_log_prob(x: np.ndarray) -> float:
 
 
 @dataclass
-class PosteriorSample:
-    """Draws from a posterior and their diagnostics.
+class PosteriorSample(NotebookDisplay):
+    """Draws from a posterior and their diagnostics (a notebook shows the :meth:`summary` table).
 
     Attributes
     ----------
@@ -139,8 +140,6 @@ class PosteriorSample:
                              "ess": self.ess}, index=pd.Index(self.names, name="parameter"))
 
     def __repr__(self) -> str:
-        from ..display import values_text
-
         try:
             return (f"<PosteriorSample: {len(self.draws)} draws of {len(self.names)} parameters "
                     f"({self.n_walkers} walkers x {self.n_steps} steps after {self.burn} burn-in), "
@@ -148,17 +147,6 @@ class PosteriorSample:
                     f"median {values_text(self.median())}>")
         except Exception:  # noqa: BLE001 - a repr must never raise
             return "<PosteriorSample>"
-
-    def _repr_html_(self) -> str:
-        """Notebook display: the draws in one line and the :meth:`summary` table."""
-        from ..report.html import summary_html
-
-        text = (f"{len(self.draws)} draws ({self.n_walkers} walkers x {self.n_steps} steps after {self.burn} "
-                f"burn-in, seed {self.seed}); acceptance {self.acceptance_fraction:.2f}; "
-                + ("converged (chains longer than 50 autocorrelation times)" if self.converged else "not converged"))
-        return summary_html("Posterior sample", text, self.summary(),
-                            "median and equal-tailed 95% credible interval per parameter (linear scale); "
-                            "tau: integrated autocorrelation time [steps]; ess: effective sample size.")
 
 
 class _IndependenceT:
