@@ -18,14 +18,13 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import deprecation as _deprecation
-
-__version__ = "0.1.0"
+from .version import __version__
 
 # old module paths (receptorkin.petab_io, ...) import with a deprecation warning
 _deprecation.install()
 # a notebook already running shows results as their HTML report; like the API below, receptorkin.notebook is
-# imported by name (the package's own modules import this one for __version__, and must not reach the report
-# layer through it)
+# imported by name, and only then (a module that imports this package, e.g. curves.result for __version__,
+# must not reach the report layer through it)
 if "IPython" in sys.modules:
     importlib.import_module(".notebook", __name__).install()
 

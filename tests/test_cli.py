@@ -97,3 +97,18 @@ def test_help_does_not_import_heavy_libraries():
 def test_console_script_runs_as_module():
     proc = subprocess.run([sys.executable, "-m", "receptorkin", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0 and "dose-response" in proc.stdout
+
+
+def test_version_is_the_one_in_pyproject(capsys):
+    import tomllib
+
+    import receptorkin
+    from receptorkin.report.html import software_versions
+    from receptorkin.version import __version__
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert __version__ == receptorkin.__version__ == declared
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"receptorkin {declared}"
+    assert software_versions()["receptorkin"] == declared  # installed metadata, or the module's version

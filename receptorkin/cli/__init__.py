@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Sequence
 if TYPE_CHECKING:
     from pathlib import Path
 
-from .. import __version__
+from ..version import __version__
 
 #: subcommand modules, in the order ``--help`` lists them
 COMMANDS = ["models", "simulate", "dose_response", "validate", "curve", "fit", "compare",

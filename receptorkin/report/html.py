@@ -77,7 +77,7 @@ def software_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     if "receptorkin" not in out:
-        from .. import __version__
+        from ..version import __version__
 
         out["receptorkin"] = __version__
     return out
