@@ -100,13 +100,14 @@ def test_console_script_runs_as_module():
 
 
 def test_version_is_the_one_in_pyproject(capsys):
-    import tomllib
+    import re
 
     import receptorkin
     from receptorkin.report.html import software_versions
     from receptorkin.version import __version__
 
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    # the [project] table's version line (tomllib is Python 3.11+; the package supports 3.10)
+    declared = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(encoding="utf-8"), re.M).group(1)
     assert __version__ == receptorkin.__version__ == declared
     with pytest.raises(SystemExit):
         main(["--version"])
