@@ -72,6 +72,7 @@ def shell(tmp_path_factory):
     from IPython.core.interactiveshell import InteractiveShell
 
     old = os.environ.get("IPYTHONDIR")
+    hooks = sys.displayhook, sys.excepthook  # the shell installs its own: give the next tests theirs back
     os.environ["IPYTHONDIR"] = str(tmp_path_factory.mktemp("ipython"))
     config = Config()
     config.HistoryManager.enabled = False
@@ -79,6 +80,7 @@ def shell(tmp_path_factory):
     ip.run_line_magic("load_ext", "receptorkin")
     yield ip
     InteractiveShell.clear_instance()
+    sys.displayhook, sys.excepthook = hooks
     if old is None:
         os.environ.pop("IPYTHONDIR", None)
     else:
