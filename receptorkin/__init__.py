@@ -57,6 +57,8 @@ _API: dict[str, str] = {
     # mechanistic fitting
     "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
     "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
+    # figures of every result
+    "plot": "plots",
 }
 
 __all__ = ["__version__", *_API]
@@ -97,3 +99,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
     from .dosing import Exposure
     from .data.measurements import Condition, Measurements, load_conditions, load_measurements
+    from .plots import plot
