@@ -39,7 +39,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     import numpy as np
 
     from .io import atomic_path, prepare_outdir, write_csv
-    from .plots import plot, plot_dose_response, plot_timecourse, save_figure
+    from .plots import plot_dose_response, plot_timecourse, save_figure
     from .report import model_table
     from .simulation import Simulator
 
@@ -110,7 +110,7 @@ def run(outdir: str | Path, force: bool = False) -> list[Path]:
     fit_dir = out / "fit"
     fit_dir.mkdir(exist_ok=True)
     result.to_json(fit_dir / "fit.json", force=True)
-    plot(result, fit_dir / "fit.png", force=True)
+    result.plot(fit_dir / "fit.png", force=True)
     with atomic_path(fit_dir / "report.md", force=True) as tmp:
         tmp.write_text(result.report(), encoding="utf-8")
     written += [fit_dir / "fit.json", fit_dir / "fit.png", fit_dir / "report.md"]
