@@ -22,16 +22,19 @@ from .version import __version__
 
 # old module paths (receptorkin.petab_io, ...) import with a deprecation warning
 _deprecation.install()
-# a notebook already running shows results as their HTML report; like the API below, receptorkin.notebook is
-# imported by name, and only then (a module that imports this package, e.g. curves.result for __version__,
-# must not reach the report layer through it)
+# a notebook already running shows results as their HTML report (receptorkin.notebook is imported only then:
+# it loads the report layer)
 if "IPython" in sys.modules:
-    importlib.import_module(".notebook", __name__).install()
+    from . import notebook as _notebook
+
+    _notebook.install()
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext receptorkin``: show receptorkin results as their HTML report in this IPython shell."""
-    importlib.import_module(".notebook", __name__).register(ipython)
+    from . import notebook
+
+    notebook.register(ipython)
 
 # public name -> module that defines it
 _API: dict[str, str] = {
@@ -71,6 +74,8 @@ _API: dict[str, str] = {
     # mechanistic fitting
     "FitProblem": "fitting", "ParameterSpec": "fitting", "Observable": "fitting", "fit": "fitting",
     "FitResult": "fitting", "compare_fits": "fitting", "f_test": "fitting",
+    # figures of every result
+    "plot": "plots",
 }
 
 __all__ = ["__version__", *_API]
@@ -111,3 +116,4 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
     from .fitting import FitProblem, FitResult, Observable, ParameterSpec, compare_fits, f_test, fit
     from .dosing import Exposure
     from .data.measurements import Condition, Measurements, load_conditions, load_measurements
+    from .plots import plot

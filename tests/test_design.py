@@ -10,6 +10,7 @@ import pytest
 from receptorkin.design import Constraint, compare, optimize, parse_bounds, parse_constraint, pareto_front
 from receptorkin.dosing import Regimen, attach_pk, parse_regimen
 from receptorkin.errors import RegimenError
+from receptorkin.plots import plot
 from receptorkin.simulation import Simulator
 
 
@@ -37,7 +38,7 @@ def test_compare_tabulates_every_regimen(turnover):
     tc = res.timecourse
     assert set(tc["regimen"]) == set(regs) and {"time", "drug", "response", "surface_receptor", "receptor_fraction"} <= set(tc)
     assert tc.groupby("regimen")["receptor_fraction"].first().eq(1.0).all()
-    fig = res.plot()
+    fig = plot(res)
     assert len(fig.axes) == 3
 
 
@@ -69,7 +70,7 @@ def test_optimize_finds_the_constraint_boundary(turnover):
     doc = json.loads(res.to_json())
     assert doc["success"] and Regimen.from_dict(doc["regimen"]) == res.best
     assert doc["parameter_units"]["holiday"] == "min" and doc["parameter_units"]["dose"] == "nM"
-    assert len(res.plot().axes) == 2  # the front and its colour bar
+    assert len(plot(res).axes) == 2  # the front and its colour bar
 
 
 def test_optimize_is_deterministic_serial_or_parallel(turnover):
@@ -206,7 +207,7 @@ def test_cli_pk_option(capsys, tmp_path):
 
 
 def test_demo_gnrh_writes_its_files(tmp_path, capsys):
-    from receptorkin.design import demo_gnrh
+    from receptorkin.demo import demo_gnrh
 
     paths = demo_gnrh(tmp_path / "demo", quick=True, horizon="2d")
     names = {p.name for p in paths}

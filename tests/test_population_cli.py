@@ -156,3 +156,31 @@ def test_summary_json_is_the_results_summary(capsys, tmp_path):
     summary = res.summary("response")
     assert (tmp_path / "run" / "summary.json").read_text() == dumps(summary, indent=2) + "\n"
     assert summary["fixed"] == {"k_synthesis": 1.1} and summary["equilibrate"] is False
+
+
+def test_the_command_writes_what_the_library_builds(capsys, tmp_path):
+    # the CLI only parses and calls: summary.json, bands.png and report.html are write_population_files()
+    from receptorkin.population import time_grid
+    from receptorkin.report.folders import POPULATION_FILES, write_population_files
+
+    code, _, err = run(capsys, *ARGS, "-o", str(tmp_path / "run"))
+    assert code == 0, err
+    pop = Population("turnover_tolerance", {"k_degradation": LogNormal(0.5), "EC50": LogNormal(0.3)}, n=300, seed=3)
+    times = time_grid(pop.model, "exposure:50nM@0-", 6.0, points=9)  # the model's hours; the criterion's 6 h
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    res = simulate(pop, "exposure:50nM@0-", ["response"], times=times, criterion="response@6h/response@0h>=0.5",
+                   out=lib / "individuals.csv", out_readouts=["response@6h", "response@0h"], progress=False)
+    paths = write_population_files(res, lib, band="response", horizon=6.0)
+    assert [p.name for p in paths] == list(POPULATION_FILES) == ["summary.json", "bands.png", "report.html"]
+    for name in ("individuals.csv", *POPULATION_FILES):
+        assert (tmp_path / "run" / name).read_bytes() == (lib / name).read_bytes(), name
+    # the figure's time axis: hours for a 6-h horizon, days from 48 h on
+    from receptorkin.plots import plot_bands, save_figure
+
+    for horizon, unit in ((6.0, "h"), (48.0, "d")):
+        folder = tmp_path / f"horizon{horizon:g}"
+        folder.mkdir()
+        write_population_files(res, folder, band="response", horizon=horizon)
+        save_figure(plot_bands(res, "response", time_unit=unit), folder / "expected.png")
+        assert (folder / "bands.png").read_bytes() == (folder / "expected.png").read_bytes(), horizon

@@ -95,12 +95,11 @@ def _format(choice: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..dosing import as_regimen, attach_pk
     from ..errors import ReceptorkinError
-    from ..io import atomic_write_text, check_outdir, staged_outdir
-    from ..jsonout import dumps
+    from ..io import check_outdir, staged_outdir
     from ..models.sbml import load_model
     from ..population import LogNormal, Population, parse_criterion, simulate, time_grid
-    from ..units import parse_time, time_factor
-    from ._outputs import save_figure
+    from ..report.folders import write_population_files
+    from ..units import parse_time
 
     # read every option before any work
     cvs = parse_numbers(parse_assignments(args.cv, "--cv"), "--cv")
@@ -160,8 +159,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if client is not None:
             client.close()
-    hours = time_factor(time_unit, "h")
-    summary = result.summary(band)
     if result.failures:
         first = sorted(result.failures.items())[:5]
         _log.warning(f"{len(result.failures)} of {population.n} simulations failed (values NaN, not counted); "
@@ -172,14 +169,8 @@ def run(args: argparse.Namespace) -> int:
         if len(table):
             print("drivers of response (Spearman rho with the criterion margin; + favours response):")
             print(table.to_string(float_format=lambda v: f"{v:.3g}"))
-    atomic_write_text(out / "summary.json", dumps(summary, indent=2) + "\n", force=True)
-    show = "d" if horizon is not None and horizon * hours >= 48 else "h"
-    fig = result.plot_bands(band, time_unit=show)
-    save_figure(fig, str(out / "bands.png"), force=True)
-    from ..report.html import write_report
-
-    write_report(result, out / "report.html", force=True)
+    files = [individuals] + write_population_files(result, out, band=band, horizon=horizon)
     target = staged.commit()
-    for name in (individuals.name, "summary.json", "bands.png", "report.html"):
-        _log.info(f"wrote {target / name}")
+    for path in files:
+        _log.info(f"wrote {target / path.name}")
     return 0

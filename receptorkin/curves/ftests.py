@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import FitError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .result import CurveFitResult
+from .protocol import CurveFit
 
 __all__ = ["TestResult", "f_test", "lack_of_fit"]
 
@@ -55,7 +53,7 @@ def _f(num_ss: float, df1: int, den_ss: float, df2: int, name: str) -> TestResul
     return TestResult(name, float(stat), int(df1), int(df2), float(fdist.sf(stat, df1, df2)))
 
 
-def f_test(reduced: CurveFitResult, full: CurveFitResult) -> TestResult:
+def f_test(reduced: CurveFit, full: CurveFit) -> TestResult:
     """F test of a reduced model against the full model it is nested in (drc's ``anova``).
 
     ``F = ((RSS_r - RSS_f) / (df_r - df_f)) / (RSS_f / df_f)``.  Both fits
@@ -70,7 +68,7 @@ def f_test(reduced: CurveFitResult, full: CurveFitResult) -> TestResult:
               f"{reduced.model.name} vs {full.model.name}")
 
 
-def lack_of_fit(result: CurveFitResult) -> TestResult | None:
+def lack_of_fit(result: CurveFit) -> TestResult | None:
     """Lack-of-fit F test against the one-way ANOVA model (drc's ``modelFit``).
 
     The ANOVA model has one mean per curve and dose (and covariate value);

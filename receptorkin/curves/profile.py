@@ -12,7 +12,7 @@ the ED equals each trial value.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -20,9 +20,7 @@ from ..errors import FitError
 from .derived import EDNotReached, delta_se, ed_grad
 from .engine import DependentParameter, solve
 from .models import LN10
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .result import CurveFitResult
+from .protocol import CurveFit
 
 __all__ = ["profile_interval", "profile_parameter", "profile_ed"]
 
@@ -33,7 +31,7 @@ def _tq(level: float, df: int) -> float:
     return float(t.ppf(1 - (1 - level) / 2, df))
 
 
-def profile_interval(result: "CurveFitResult", rss_at: Callable[[float], float], v_hat: float, se: float,
+def profile_interval(result: CurveFit, rss_at: Callable[[float], float], v_hat: float, se: float,
                      log: bool, level: float) -> tuple[float, float]:
     """Solve ``|profile t(v)| = t-quantile`` on both sides of ``v_hat``.
 
@@ -84,7 +82,7 @@ def profile_interval(result: "CurveFitResult", rss_at: Callable[[float], float],
     return (0.0 if (log and u_lo == -math.inf) else to_v(u_lo)), to_v(u_hi)
 
 
-def profile_parameter(result: "CurveFitResult", k: int, level: float) -> tuple[float, float]:
+def profile_parameter(result: CurveFit, k: int, level: float) -> tuple[float, float]:
     """Profile interval of entry ``k`` of ``theta``."""
     theta_hat = result.theta.copy()
 
@@ -98,7 +96,7 @@ def profile_parameter(result: "CurveFitResult", k: int, level: float) -> tuple[f
                             bool(result.design.log_scale[k]), level)
 
 
-def profile_ed(result: "CurveFitResult", curve: int, p: float, level: float) -> tuple[float, float]:
+def profile_ed(result: CurveFit, curve: int, p: float, level: float) -> tuple[float, float]:
     """Profile interval of the relative ED(p) of one curve.
 
     Raises

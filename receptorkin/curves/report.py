@@ -3,16 +3,66 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Sequence
+from typing import Iterable, Protocol, Sequence
 
 import pandas as pd
 
 from ..errors import FitError
+from .ftests import TestResult
+from .protocol import CurveFit
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .result import CurveFitResult
+__all__ = ["ReportedFit", "render_report", "markdown_table"]
 
-__all__ = ["render_report", "markdown_table"]
+
+class ReportedFit(CurveFit, Protocol):
+    """What the report reads from a curve fit beyond :class:`~receptorkin.curves.protocol.CurveFit`:
+    column names, units, fit statistics and the derived tables (see
+    :class:`~receptorkin.curves.CurveFitResult`, which satisfies it, for each)."""
+
+    dose_column: str
+    response_column: str
+    curve_column: str | None
+    dose_unit: str | None
+    converged: bool
+    message: str
+    notes: list[str]
+
+    @property
+    def p_scale(self) -> str: ...
+
+    @property
+    def table(self) -> pd.DataFrame: ...
+
+    @property
+    def rse(self) -> float: ...
+
+    @property
+    def loglik(self) -> float: ...
+
+    @property
+    def aic(self) -> float: ...
+
+    @property
+    def aicc(self) -> float: ...
+
+    @property
+    def bic(self) -> float: ...
+
+    def ed(self, p: float | Iterable[float] = 50, curve: str | int | None = None, *,
+           type: str = "relative") -> pd.DataFrame: ...
+
+    def profile_ed(self, p: float = 50, curve: str | int | None = None, *,
+                   level: float | None = None) -> tuple[float, float]: ...
+
+    def potency(self, level: float | None = None) -> pd.DataFrame: ...
+
+    def shift_table(self, reference: str | None = None, p: float = 50) -> pd.DataFrame: ...
+
+    def parameter_ratio(self, parameter: str, reference: str | None = None) -> pd.DataFrame: ...
+
+    def ed_ratio(self, p: float = 50, p2: float | None = None, *, reference: str | None = None) -> pd.DataFrame: ...
+
+    def lack_of_fit(self) -> TestResult | None: ...
 
 
 def _cell(v: object) -> str:
@@ -34,7 +84,7 @@ def markdown_table(df: pd.DataFrame, columns: Sequence[str] | None = None) -> st
     return "\n".join(out)
 
 
-def render_report(result: "CurveFitResult", *, ed: Sequence[float] = (10, 50, 90), ed_type: str = "relative",
+def render_report(result: ReportedFit, *, ed: Sequence[float] = (10, 50, 90), ed_type: str = "relative",
                   reference: str | None = None, shift: bool | None = None, profile: bool = True,
                   comparison: pd.DataFrame | None = None, figure: str | None = None) -> str:
     """Markdown text: data, model, parameter table, ED values, ratios/shifts, fit statistics, notes; then the

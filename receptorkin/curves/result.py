@@ -14,8 +14,11 @@ from ..errors import FitError
 from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
 from .engine import Design, Solution
+from .ftests import TestResult, lack_of_fit as lack_of_fit_test
 from .doseunits import MOLAR as _MOLAR
 from .models import LN10, CurveModel
+from .profile import profile_ed as profile_ed_interval, profile_parameter
+from .report import render_report
 
 __all__ = ["CurveFitResult", "to_jsonable"]
 
@@ -577,8 +580,6 @@ class CurveFitResult(NotebookDisplay):
         (low, high)
             An unbounded side is returned as 0 (positive parameters) or +-inf.
         """
-        from .profile import profile_parameter
-
         k = self._index_of(parameter, curve)
         return profile_parameter(self, k, level or self.level)
 
@@ -590,23 +591,19 @@ class CurveFitResult(NotebookDisplay):
         pEC50 models) is eliminated so that ED(p) equals each trial value and
         the others are re-optimized.  Results are cached on the fit.
         """
-        from .profile import profile_ed
-
         if curve is None and self.design.m > 1:
             raise FitError("several curves: name one with curve=")
         c = self._curve(curve)[0] if curve is not None else 0
         key = ("ed", float(p), c, float(level or self.level))
         if key not in self._profiles:
-            self._profiles[key] = profile_ed(self, c, p, level or self.level)
+            self._profiles[key] = profile_ed_interval(self, c, p, level or self.level)
         return self._profiles[key]
 
     # ------------------------------------------------------------------ tests and output
-    def lack_of_fit(self):
+    def lack_of_fit(self) -> TestResult | None:
         """Lack-of-fit F test against a one-way ANOVA model (needs replicates); see
         :func:`receptorkin.curves.ftests.lack_of_fit`."""
-        from .ftests import lack_of_fit
-
-        return lack_of_fit(self)
+        return lack_of_fit_test(self)
 
     def to_dict(self, ed: Sequence[float] = (50,), *, ed_type: str = "relative",
                 profile: bool = False) -> dict[str, Any]:
@@ -734,8 +731,6 @@ class CurveFitResult(NotebookDisplay):
         figure
             File name of the figure to link at the end (e.g. ``'curve.png'``).
         """
-        from .report import render_report
-
         return render_report(self, ed=ed, ed_type=ed_type, reference=reference, shift=shift, profile=profile,
                              comparison=comparison, figure=figure)
 
@@ -748,7 +743,7 @@ class CurveFitResult(NotebookDisplay):
         the reference curve, EC50 ratios against it, the shift table and (operational model with a
         separate tau per curve) the receptor fractions; then the model comparison table, when given.
         """
-        from .. import __version__
+        from ..version import __version__
 
         reference_curve = reference or self.curves[0]
         summary = {"receptorkin_version": __version__, "input": input,
@@ -763,10 +758,3 @@ class CurveFitResult(NotebookDisplay):
         if comparison is not None:
             summary["comparison"] = comparison.to_dict("records")
         return summary
-
-    def plot(self, path: str | None = None, *, force: bool = False, ax: Any = None, title: str | None = None):
-        """Plot data and fitted curves on a log dose axis (controls shown left of a break);
-        see :func:`receptorkin.plots.curves.plot_curve_fit`."""
-        from ..plots.curves import plot_curve_fit
-
-        return plot_curve_fit(self, path=path, force=force, ax=ax, title=title)

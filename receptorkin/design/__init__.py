@@ -1,10 +1,9 @@
 """Regimen design: compare regimens (:mod:`.comparison`), optimize a regimen family under constraints
-(:mod:`.optimization`), the Pareto front (:mod:`.pareto`), the GnRH demo (:mod:`.demo`)."""
+(:mod:`.optimization`), the Pareto front (:mod:`.pareto`)."""
 
 from .comparison import ComparisonResult, compare
-from .demo import demo_gnrh
 from .optimization import FAMILIES, Constraint, Family, OptimizeResult, optimize, parse_bounds, parse_constraint
 from .pareto import pareto_front
 
 __all__ = ["compare", "ComparisonResult", "optimize", "OptimizeResult", "Constraint", "parse_constraint", "Family",
-           "FAMILIES", "parse_bounds", "pareto_front", "demo_gnrh"]
+           "FAMILIES", "parse_bounds", "pareto_front"]

@@ -65,13 +65,6 @@ class ComparisonResult(NotebookDisplay):
     results: tuple[RegimenResult, ...] = field(repr=False)
     threshold: float = math.nan
 
-    def plot(self, title: str = "", ax=None):
-        """Drug concentration, response and surface receptors over time, one line per regimen; ``ax``: the
-        caller's axes (see :func:`receptorkin.plots.plot_regimens`).  Returns the Figure."""
-        from ..plots import plot_regimens
-
-        return plot_regimens(self, title=title, ax=ax)
-
     def __repr__(self) -> str:
         try:
             return f"<ComparisonResult {self.model_id}: {len(self.table)} regimens over {self.horizon:g} {self.time_unit}>"

@@ -345,13 +345,6 @@ class OptimizeResult(NotebookDisplay):
 
         return dumps(self.to_dict(), indent=indent)
 
-    def plot(self, title: str = "", ax=None):
-        """The Pareto front of the objective against receptor preservation, the optimum marked; ``ax``: the
-        caller's axes (see :func:`receptorkin.plots.plot_pareto`).  Returns the Figure."""
-        from ..plots import plot_pareto
-
-        return plot_pareto(self, title=title, ax=ax)
-
     def __repr__(self) -> str:
         try:
             return (f"<OptimizeResult {self.model_id} {self.family}: {'feasible' if self.success else 'infeasible'}, "

@@ -242,12 +242,6 @@ class PopulationResult(NotebookDisplay):
                                for c in bands.columns if c.startswith("p")}}
         return summary
 
-    def plot_bands(self, observable: str | None = None, **kwargs: Any):
-        """Percentile bands as a matplotlib figure; see :func:`receptorkin.plots.population.plot_bands`."""
-        from ..plots.population import plot_bands
-
-        return plot_bands(self, observable, **kwargs)
-
     def __repr__(self) -> str:
         try:
             return f"<PopulationResult {self.model_id}: {self.n} individuals, {len(self.readouts)} readouts>"

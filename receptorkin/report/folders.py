@@ -11,8 +11,9 @@ from ..io import atomic_path, atomic_write_text, staged_outdir, write_csv
 from ..jsonout import dumps
 from .html import write_report
 
-__all__ = ["CURVE_FILES", "FIT_FILES", "COMPARISON_FILES", "OPTIMIZE_FILES", "write_curve_folder",
-           "write_fit_folder", "write_fit_comparison_folder", "write_comparison_folder", "write_optimize_folder"]
+__all__ = ["CURVE_FILES", "FIT_FILES", "COMPARISON_FILES", "OPTIMIZE_FILES", "POPULATION_FILES", "write_curve_folder",
+           "write_fit_folder", "write_fit_comparison_folder", "write_comparison_folder", "write_optimize_folder",
+           "write_population_files"]
 
 #: the files of :func:`write_fit_folder` (and the folder ``petab/``)
 FIT_FILES = ("fit.json", "fitted.xml", "fit.png", "report.md", "report.html")
@@ -20,6 +21,9 @@ FIT_FILES = ("fit.json", "fitted.xml", "fit.png", "report.md", "report.html")
 COMPARISON_FILES = ("metrics.csv", "timecourse.csv", "regimens.png", "report.html")
 #: the files of :func:`write_optimize_folder`
 OPTIMIZE_FILES = ("best.json", "pareto.csv", "pareto.png", "report.html")
+
+#: the files of :func:`write_population_files` (beside the individuals, which the simulation streams)
+POPULATION_FILES = ("summary.json", "bands.png", "report.html")
 
 #: the files of :func:`write_curve_folder`
 CURVE_FILES = ("curve.json", "curve.png", "report.md", "report.html")
@@ -125,3 +129,43 @@ def write_optimize_folder(result: Any, outdir: str | os.PathLike, *, title: str 
         save_figure(plot_pareto(result, title=title), out / OPTIMIZE_FILES[2], force=True)
         write_report(result, out / OPTIMIZE_FILES[3], force=True, **context)
     return Path(outdir)
+
+
+def write_population_files(result: Any, folder: str | os.PathLike, *, band: str,
+                           horizon: float | None = None) -> list[Path]:
+    """Write a population's :data:`POPULATION_FILES` into ``folder``: ``summary.json`` (from
+    :meth:`PopulationResult.summary`), ``bands.png`` (the percentile bands of ``band``) and ``report.html``.
+
+    ``folder`` is the (staged, :func:`receptorkin.io.staged_outdir`) folder into which
+    :func:`receptorkin.population.simulate` streamed the individuals; the caller commits it.
+
+    Parameters
+    ----------
+    result
+        A :class:`~receptorkin.population.PopulationResult`.
+    folder
+        An existing folder; the three files in it are replaced.
+    band
+        Observable of the percentile bands (figure and ``summary.json``).
+    horizon
+        End of the band time course [model time unit]; the figure's time axis is in days from 48 h on,
+        else in hours (default: the last time of the bands).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in the order of :data:`POPULATION_FILES`.
+    """
+    from ..plots import plot_bands, save_figure
+    from ..units import time_factor
+
+    out = Path(folder)
+    summary = result.summary(band)
+    end_h = max(summary["bands"]["time_h"], default=0.0) if horizon is None \
+        else horizon * time_factor(result.time_unit, "h")
+    show = "d" if end_h >= 48 else "h"
+    paths = [out / name for name in POPULATION_FILES]
+    atomic_write_text(paths[0], dumps(summary, indent=2) + "\n", force=True)
+    save_figure(plot_bands(result, band, time_unit=show), paths[1], force=True)
+    write_report(result, paths[2], force=True)
+    return paths

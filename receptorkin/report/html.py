@@ -32,8 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..plots.figures import figure_png, figure_svg
+from ..plots.curves import plot_curve_fit
+from ..plots.figures import figure_png, figure_svg, plot_pareto, plot_regimens
 from ..plots.fitting import plot_fit
+from ..plots.population import plot_bands
 
 __all__ = ["Report", "report_for", "write_report", "figure_png", "figure_svg", "sha256_file", "sha256_text",
            "software_versions"]
@@ -324,7 +326,7 @@ def curve_report(result: Any, *, data_path: str | None = None, extra: Sequence[t
     figs = []
     if figures:
         figs.append(("Data and fitted curves on a log dose axis (vehicle controls left of the axis break).",
-                     figure_svg(result.plot())))
+                     figure_svg(plot_curve_fit(result))))
     source = data_path or getattr(result.design, "source", "")
     data = _data_sentence(source) if source and Path(source).exists() else ""
     methods = (f"Dose-response curves were fitted with the {result.model.name} model ({result.model.formula}) by "
@@ -376,7 +378,7 @@ def regimen_comparison_report(cmp: Any, *, figures: bool = True, simulator: Any 
     units = dict(cmp.table.attrs.get("units", {}))
     table = cmp.table.copy()
     table.columns = [f"{c} [{units[c]}]" if units.get(c) else str(c) for c in table.columns]
-    figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_svg(cmp.plot()))] \
+    figs = [("Drug input, response and surface receptors over time, one line per regimen.", figure_svg(plot_regimens(cmp)))] \
         if figures else []
     model, solver = _model_sentence(cmp.model_id, *_simulator_context(simulator)).split("|")
     regimens = "; ".join(str(text) for label, text in cmp.table["regimen"].items() if label != text) \
@@ -409,7 +411,7 @@ def optimize_report(opt: Any, *, figures: bool = True, simulator: Any = None) ->
                              "unit": (getattr(METRICS.get(k), "unit", "") or "–").replace("dose unit", dose_unit or "dose unit")}
                             for k, v in opt.best_metrics.items()])
     figs = [("Evaluated regimens: objective against receptor preservation; the constraint and the reason a point "
-             "fails it are marked.", figure_svg(opt.plot()))] if figures else []
+             "fails it are marked.", figure_svg(plot_pareto(opt)))] if figures else []
     warnings = [] if opt.success else [f"No regimen met every constraint: {opt.message}"]
     n_feasible = int(opt.evaluations["feasible"].sum()) if "feasible" in opt.evaluations else 0
     model, solver = _model_sentence(opt.model_id, *_simulator_context(simulator)).split("|")
@@ -457,7 +459,7 @@ def population_report(res: Any, *, figures: bool = True) -> Report:
     figs = []
     if figures:
         try:
-            figs.append(("The median over time and the bands holding the middle 50 % and 90 % of the individuals.", figure_svg(res.plot_bands())))
+            figs.append(("The median over time and the bands holding the middle 50 % and 90 % of the individuals.", figure_svg(plot_bands(res))))
         except Exception as exc:  # noqa: BLE001 - a population without time courses has no bands
             summary.append(f"No band figure: {exc}")
     warnings = [f"{len(res.failures)} individuals failed to simulate (left out of the summaries)."] if res.failures else []
