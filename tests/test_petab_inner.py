@@ -52,7 +52,7 @@ def test_brannmark_closed_form_is_the_numerical_inner_optimum(brannmark):
     plan = brannmark.inner_plan()
     x = brannmark.x_nominal
     xs, y, sigma = plan.solve(brannmark, x[plan.outer])
-    closed = -float(np.sum(brannmark._nllh_terms(y, sigma)))
+    closed = -float(np.sum(brannmark.nllh_terms(y, sigma)))
     assert_allclose(closed, brannmark.llh(xs), rtol=0, atol=1e-9)  # the returned x reproduces y and sigma
     # a second implementation: Powell's method on the problem's llh over the 8 inner parameters
     moved = xs.copy()

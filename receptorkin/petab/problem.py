@@ -33,15 +33,14 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
+from ..errors import DataError, FitError, ModelError, SimulationError
 from ..models.sbml import Model, closest, load_model
-from ..models.mathml import walk
 from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT,
                       SIMULATION, TIME, OBSERVABLE_PARAMETERS, NOISE_PARAMETERS,
                       CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA, NOISE_FORMULA,
@@ -49,7 +48,11 @@ from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_C
                       LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE, OBJECTIVE_PRIOR_TYPE,
                       OBJECTIVE_PRIOR_PARAMETERS, MEASUREMENT_REQUIRED, OBSERVABLE_REQUIRED, PARAMETER_REQUIRED,
                       SCALES, TRANSFORMATIONS, DISTRIBUTIONS)
+from .experiments import Condition, Experiment, Formula, Observable, Source, compile_experiments
+from .hierarchical import InnerPlan, PlanInputs, plan_inner
+from .modelfacts import event_targets, model_info, time_switches
 from .scales import scale_value, unscale_value
+from .tables import Problems, Table, concat, from_frame, is_identifier, number, read_tsv, require_columns
 
 __all__ = ["PetabProblem"]
 
@@ -61,275 +64,13 @@ _TABLE_KEYS = {
 }
 
 
-# --------------------------------------------------------------------------- table reading
-@dataclass
-class _Table:
-    """A PEtab table as text cells, with the file and line of every row."""
-
-    name: str  #: file path or "<... table>"
-    columns: list[str]
-    rows: list[dict[str, str]]
-    origins: list[tuple[str, int]]  #: (file, line) per row
-
-    def where(self, i: int) -> str:
-        f, line = self.origins[i]
-        return f"{f}:{line}"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "1" if value else "0"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    text = str(value).strip()
-    return "" if text.lower() in ("none", "<na>") else text
-
-
-def _read_tsv(path: Path) -> _Table:
-    """A PEtab TSV table as text cells; malformed input names the file, line and column.
-
-    No cell or header of the file is quoted back in a message: a table given
-    by mistake (or on purpose) may be anything.
-    """
-    import csv
-    import io
-
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a tab-separated PEtab table")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); expected a tab-separated PEtab table") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            if cells and any(c.strip() for c in cells):
-                records.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise DataError(f"{path}:{max(reader.line_num, 1)}: not a readable tab-separated table "
-                        f"({str(exc).split(':')[0]}, e.g. an unbalanced quote)") from None
-    if not records:
-        raise DataError(f"{path}: empty; expected a tab-separated PEtab table with a header line")
-    header_line, header = records[0]
-    columns = [c.strip() for c in header]
-    for k, c in enumerate(columns, start=1):
-        if c == "":
-            raise DataError(f"{path}:{header_line}: column {k}: empty column name in the header")
-        if columns.index(c) != k - 1:
-            raise DataError(f"{path}:{header_line}: column {k}: the same column name as column {columns.index(c) + 1}")
-    rows, origins = [], []
-    for line, cells in records[1:]:
-        if len(cells) > len(columns):
-            extra = [k for k in range(len(columns), len(cells)) if cells[k].strip()]
-            if extra:
-                raise DataError(f"{path}:{line}: column {extra[0] + 1}: a value beyond the header's "
-                                f"{len(columns)} column(s)")
-        cells = cells + [""] * (len(columns) - len(cells))
-        rows.append({c: v.strip() for c, v in zip(columns, cells)})
-        origins.append((str(path), line))
-    return _Table(str(path), columns, rows, origins)
-
-
-def _from_frame(df: Any, name: str, id_column: str | None) -> _Table:
-    import pandas as pd
-
-    if isinstance(df, (str, os.PathLike)):
-        return _read_tsv(Path(df))
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"{name}: expected a pandas DataFrame or a TSV path (got {type(df).__name__})")
-    frame = df
-    if id_column is not None and id_column not in frame.columns and frame.index.name == id_column:
-        frame = frame.reset_index()
-    columns = [str(c).strip() for c in frame.columns]
-    rows = [{c: _cell(v) for c, v in zip(columns, rec)} for rec in frame.itertuples(index=False, name=None)]
-    return _Table(name, columns, rows, [(name, i + 2) for i in range(len(rows))])
-
-
-def _concat(tables: list[_Table], name: str) -> _Table:
-    if len(tables) == 1:
-        return tables[0]
-    columns: list[str] = []
-    for t in tables:
-        columns += [c for c in t.columns if c not in columns]
-    rows, origins = [], []
-    for t in tables:
-        for r, o in zip(t.rows, t.origins):
-            rows.append({c: r.get(c, "") for c in columns})
-            origins.append(o)
-    return _Table(name, columns, rows, origins)
-
-
-def _number(text: str) -> float | None:
-    """A PEtab numeric cell: None if empty, float (nan/inf allowed) otherwise; raises ValueError."""
-    if text == "":
-        return None
-    return float(text)
-
-
-def _is_identifier(text: str) -> bool:
-    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(ch.isalnum() or ch == "_" for ch in text) and text.isascii()
-
-
-class _Problems:
-    """Collects every problem of one kind, then raises them together."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def raise_if_any(self, cls: type[ReceptorkinError], what: str) -> None:
-        if self.lines:
-            if len(self.lines) == 1:
-                raise cls(self.lines[0])
-            raise cls(f"{what}: {len(self.lines)} problems\n" + "\n".join(self.lines))
-
-
-def _require_columns(table: _Table, required: Sequence[str], problems: _Problems) -> bool:
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        # header cells are named only when they are identifiers (the closest one), never echoed as they are
-        names = [c for c in table.columns if _is_identifier(c) and len(c) <= 64]
-        hints = "".join(closest(c, names) for c in missing)
-        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)}{hints} "
-                     f"(the header has {len(table.columns)} tab-separated column(s))")
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------- model facts
-@dataclass
-class _ModelInfo:
-    id: str
-    parameters: dict[str, float]  # settable global parameters -> SBML value
-    rule_targets: set[str]
-    species: dict[str, tuple[str, bool, bool]]  # id -> (compartment, hasOnlySubstanceUnits, boundary)
-    compartments: dict[str, float]
-    reactions: set[str]
-    referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
-    assigned: set[str] = field(default_factory=set)  # targets of assignment rules (no condition can set them)
-    rate_parameters: set[str] = field(default_factory=set)  # parameters driven by rate rules (initial values)
-    by_concentration: set[str] = field(default_factory=set)  # species whose initial value is a concentration
-
-    @property
-    def ids(self) -> set[str]:
-        return set(self.parameters) | self.rule_targets | set(self.species) | set(self.compartments) | self.reactions
-
-    def selection(self, ident: str) -> str:
-        """The roadrunner selection string giving the SBML meaning of ``ident``."""
-        if ident == "time":
-            return "time"
-        sp = self.species.get(ident)
-        if sp is not None and not sp[1]:
-            return f"[{ident}]"
-        return ident
-
-
-def _model_info(sbml: str) -> _ModelInfo:
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
-    assigned = {r.getVariable() for r in m.getListOfRules() if r.isAssignment()}
-    params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
-              if p.getId() not in rule_targets}
-    species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
-               for s in m.getListOfSpecies()}
-    comps = {c.getId(): (c.getSize() if c.isSetSize() else 1.0) for c in m.getListOfCompartments()}
-    reactions = {r.getId() for r in m.getListOfReactions()}
-    referenced: set[str] = set()
-    elements = m.getListOfAllElements()
-    for k in range(elements.getSize()):
-        el = elements.get(k)
-        if hasattr(el, "isSetMath") and el.isSetMath():
-            referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
-    rate_parameters = {r.getVariable() for r in m.getListOfRules()
-                       if r.isRate() and m.getParameter(r.getVariable()) is not None}
-    initial_assigned = {a.getSymbol() for a in m.getListOfInitialAssignments()}
-    by_concentration = {s.getId() for s in m.getListOfSpecies() if not s.getHasOnlySubstanceUnits()
-                        and (s.getId() in initial_assigned or s.isSetInitialConcentration())}
-    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced,
-                      assigned, rate_parameters, by_concentration)
-
-
-# --------------------------------------------------------------------------- compiled pieces
-# A value source: ("const", float) or ("par", index into the parameter vector)
-_Source = tuple
-
-
-@dataclass
-class _Formula:
-    text: str
-    fn: Callable[..., Any]
-    args: list[str]  # symbol names, in the order fn takes them
-    expr: Any
-
-
-@dataclass
-class _Observable:
-    id: str
-    name: str
-    formula: _Formula
-    noise: _Formula
-    transformation: str
-    distribution: str
-    n_obs_pars: int
-    n_noise_pars: int
-
-
-@dataclass
-class _Group:
-    """Measurement rows of one experiment sharing an observable and its overrides."""
-
-    obs: _Observable
-    rows: np.ndarray  # measurement row indices
-    tidx: np.ndarray  # row index into the experiment output
-    obs_args: list[tuple[str, Any]]  # per formula arg: ("model", col) | ("par", idx) | ("const", v)
-    noise_args: list[tuple[str, Any]]  # same, plus ("self", None)
-    sigma_source: tuple[str, Any]  # ("const", v) | ("par", idx) | ("other", None): for least squares
-
-
-@dataclass
-class _Experiment:
-    preeq: str | None
-    sim: str
-    times: np.ndarray  # output times, starting at 0 (added if no measurement is at 0)
-    steady: bool  # an extra steady-state row (time = inf)
-    selections: list[str]
-    groups: list[_Group] = field(default_factory=list)
-
-
-@dataclass
-class _Condition:
-    id: str
-    params: list[tuple[str, _Source]]  # SBML parameter overrides
-    compartments: list[tuple[str, _Source]]
-    species: list[tuple[str, _Source]]  # non-NaN initial values of species (SBML meaning) and rate-rule parameters
-
-
 @dataclass
 class _GradientModel:
     """The augmented (sensitivity) model of a problem, compiled once."""
 
     sens: Any  # receptorkin.simulation.sensitivities.Sensitivities (the runner's sensitivity mode)
     theta_k: np.ndarray  # position in x of each differentiated model parameter
+
 
 
 # --------------------------------------------------------------------------- the problem
@@ -384,10 +125,10 @@ class PetabProblem:
         max_steps: int = 100_000,
     ) -> None:
         tables = {
-            "conditions": conditions if isinstance(conditions, _Table) else _from_frame(conditions, "<condition table>", CONDITION_ID),
-            "measurements": measurements if isinstance(measurements, _Table) else _from_frame(measurements, "<measurement table>", None),
-            "observables": observables if isinstance(observables, _Table) else _from_frame(observables, "<observable table>", OBSERVABLE_ID),
-            "parameters": parameters if isinstance(parameters, _Table) else _from_frame(parameters, "<parameter table>", PARAMETER_ID),
+            "conditions": conditions if isinstance(conditions, Table) else from_frame(conditions, "<condition table>", CONDITION_ID),
+            "measurements": measurements if isinstance(measurements, Table) else from_frame(measurements, "<measurement table>", None),
+            "observables": observables if isinstance(observables, Table) else from_frame(observables, "<observable table>", OBSERVABLE_ID),
+            "parameters": parameters if isinstance(parameters, Table) else from_frame(parameters, "<parameter table>", PARAMETER_ID),
         }
         self._init(sbml, tables, name, rtol, atol, max_steps)
 
@@ -397,7 +138,7 @@ class PetabProblem:
         """The integrator's (rtol, atol) for every simulation of this problem."""
         return self._rtol, self._atol
 
-    def _init(self, sbml: Any, tables: dict[str, _Table], name: str, rtol: float, atol: float,
+    def _init(self, sbml: Any, tables: dict[str, Table], name: str, rtol: float, atol: float,
               max_steps: int = 100_000) -> None:
         self.name = name
         self.yaml_path: Path | None = None
@@ -405,14 +146,15 @@ class PetabProblem:
         self.model: Model = load_model(sbml)
         self._tables = tables
         self._rtol, self._atol = float(rtol), float(atol)
-        self._info = _model_info(self.model.sbml)
-        self._breaks = _time_switches(self.model.sbml)
+        self._info = model_info(self.model.sbml)
+        self._breaks = time_switches(self.model.sbml)
         self._read_parameters(tables["parameters"])
         self._read_conditions(tables["conditions"])
         self._read_observables(tables["observables"])
         self._read_measurements(tables["measurements"])
         self._check_parameter_usage()
-        self._compile_experiments()
+        self._experiments = compile_experiments(self._info, self._observables, self._par_index, self._obs_ids,
+                                                self._preeq, self._simc, self._t, self._obs_over, self._noise_over)
         self._sim = None
         self._grad: _GradientModel | None = None
         self._formula_partials: dict[int, list] = {}
@@ -521,10 +263,10 @@ class PetabProblem:
         if len(sbml_files) != 1:
             raise DataError(f"{ypath}: sbml_files: exactly one SBML model is supported (got {len(sbml_files)})")
         param_files = files("parameter_file", spec)
-        tables = {"parameters": _concat([_read_tsv(p) for p in param_files], str(param_files[0]))}
+        tables = {"parameters": concat([read_tsv(p) for p in param_files], str(param_files[0]))}
         for key, ykey in _TABLE_KEYS.items():
             paths = files(ykey, prob)
-            tables[key] = _concat([_read_tsv(p) for p in paths], str(paths[0]))
+            tables[key] = concat([read_tsv(p) for p in paths], str(paths[0]))
         sbml_path = sbml_files[0]
         try:
             sbml_text = sbml_path.read_text(encoding="utf-8")
@@ -539,18 +281,18 @@ class PetabProblem:
         return obj
 
     # -- parameter table
-    def _read_parameters(self, t: _Table) -> None:
-        problems = _Problems()
-        if not _require_columns(t, PARAMETER_REQUIRED, problems):
+    def _read_parameters(self, t: Table) -> None:
+        problems = Problems()
+        if not require_columns(t, PARAMETER_REQUIRED, problems):
             problems.raise_if_any(DataError, t.name)
-        bounds = _Problems()
+        bounds = Problems()
         info = self._info
         ids, scales, lower, upper, nominal, estimate, priors = [], [], [], [], [], [], []
         seen: dict[str, int] = {}
         for i, row in enumerate(t.rows):
             where = t.where(i)
             pid = row[PARAMETER_ID]
-            if not _is_identifier(pid):
+            if not is_identifier(pid):
                 problems.add(f"{where}: parameterId {pid!r} is not a valid identifier")
                 continue
             if pid in seen:
@@ -573,7 +315,7 @@ class PetabProblem:
             vals = {}
             for col in (LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE):
                 try:
-                    vals[col] = _number(row[col])
+                    vals[col] = number(row[col])
                 except ValueError:
                     problems.add(f"{where}: parameter {pid!r}: {col} is not a number (got {row[col]!r})")
                     vals[col] = None
@@ -614,10 +356,10 @@ class PetabProblem:
         self._prior_rows = list(t.rows)
 
     # -- condition table
-    def _source(self, text: str, where: str, what: str, problems: _Problems, allow_nan: bool = False) -> _Source | None:
+    def _source(self, text: str, where: str, what: str, problems: Problems, allow_nan: bool = False) -> Source | None:
         """A cell that is a number or a parameter id, resolved to a value source."""
         try:
-            v = _number(text)
+            v = number(text)
         except ValueError:
             v = None
             if text in self._par_index:
@@ -634,10 +376,10 @@ class PetabProblem:
             return None
         return ("const", v)
 
-    def _read_conditions(self, t: _Table) -> None:
-        problems, unknown = _Problems(), _Problems()
+    def _read_conditions(self, t: Table) -> None:
+        problems, unknown = Problems(), Problems()
         info = self._info
-        if not _require_columns(t, (CONDITION_ID,), problems):
+        if not require_columns(t, (CONDITION_ID,), problems):
             problems.raise_if_any(DataError, t.name)
         targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
         for col in targets:
@@ -654,18 +396,18 @@ class PetabProblem:
                 unknown.add(f"{t.name}:1: column {col!r} is also in the parameter table; PEtab forbids condition "
                             "columns there")
         unknown.raise_if_any(ModelError, t.name)
-        conds: dict[str, _Condition] = {}
+        conds: dict[str, Condition] = {}
         set_compartments = [c for c in targets if c in info.compartments]
         for i, row in enumerate(t.rows):
             where = t.where(i)
             cid = row[CONDITION_ID]
-            if not _is_identifier(cid):
+            if not is_identifier(cid):
                 problems.add(f"{where}: conditionId {cid!r} is not a valid identifier")
                 continue
             if cid in conds:
                 problems.add(f"{where}: condition {cid!r} is listed twice")
                 continue
-            cond = _Condition(cid, [], [], [])
+            cond = Condition(cid, [], [], [])
             for col in targets:
                 is_species = col in info.species or col in info.rate_parameters  # initial values
                 src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
@@ -686,7 +428,7 @@ class PetabProblem:
         self._conditions = conds
 
     # -- observable table
-    def _parse_formula(self, text: str, where: str, what: str, problems: _Problems) -> Any:
+    def _parse_formula(self, text: str, where: str, what: str, problems: Problems) -> Any:
         from petab.v1.math import sympify_petab
 
         if text == "":
@@ -699,19 +441,19 @@ class PetabProblem:
             problems.add(f"{where}: {what} {text!r} cannot be parsed: {msg}")
             return None
 
-    def _read_observables(self, t: _Table) -> None:
+    def _read_observables(self, t: Table) -> None:
         import sympy as sp
 
-        problems, unknown = _Problems(), _Problems()
-        if not _require_columns(t, OBSERVABLE_REQUIRED, problems):
+        problems, unknown = Problems(), Problems()
+        if not require_columns(t, OBSERVABLE_REQUIRED, problems):
             problems.raise_if_any(DataError, t.name)
         info = self._info
         known = info.ids | {"time"} | set(self._par_index)
-        observables: dict[str, _Observable] = {}
+        observables: dict[str, Observable] = {}
         for i, row in enumerate(t.rows):
             where = t.where(i)
             oid = row[OBSERVABLE_ID]
-            if not _is_identifier(oid):
+            if not is_identifier(oid):
                 problems.add(f"{where}: observableId {oid!r} is not a valid identifier")
                 continue
             if oid in observables:
@@ -750,18 +492,18 @@ class PetabProblem:
                                     f"(not in model {info.id!r} nor in the parameter table){hint}")
             fsyms = sorted(fexpr.free_symbols, key=lambda s: s.name)
             nsyms = sorted(nexpr.free_symbols, key=lambda s: s.name)
-            formula = _Formula(row[OBSERVABLE_FORMULA], sp.lambdify(fsyms, fexpr, modules="numpy"), [s.name for s in fsyms], fexpr)
-            noise = _Formula(row[NOISE_FORMULA], sp.lambdify(nsyms, nexpr, modules="numpy"), [s.name for s in nsyms], nexpr)
-            observables[oid] = _Observable(oid, row.get(OBSERVABLE_NAME, "") or oid, formula, noise, transformation,
+            formula = Formula(row[OBSERVABLE_FORMULA], sp.lambdify(fsyms, fexpr, modules="numpy"), [s.name for s in fsyms], fexpr)
+            noise = Formula(row[NOISE_FORMULA], sp.lambdify(nsyms, nexpr, modules="numpy"), [s.name for s in nsyms], nexpr)
+            observables[oid] = Observable(oid, row.get(OBSERVABLE_NAME, "") or oid, formula, noise, transformation,
                                            distribution, n_obs, n_noise)
         problems.raise_if_any(DataError, t.name)
         unknown.raise_if_any(ModelError, t.name)
         self._observables = observables
 
     # -- measurement table
-    def _read_measurements(self, t: _Table) -> None:
-        problems = _Problems()
-        if not _require_columns(t, MEASUREMENT_REQUIRED, problems):
+    def _read_measurements(self, t: Table) -> None:
+        problems = Problems()
+        if not require_columns(t, MEASUREMENT_REQUIRED, problems):
             problems.raise_if_any(DataError, t.name)
         n = len(t.rows)
         if n == 0:
@@ -781,7 +523,7 @@ class PetabProblem:
                 if cid is not None and cid not in self._conditions:
                     problems.add(f"{where}: {col} {cid!r} is not in the condition table{closest(cid, self._conditions)}")
             try:
-                value = _number(row[MEASUREMENT])
+                value = number(row[MEASUREMENT])
             except ValueError:
                 value = None
             if value is None or not math.isfinite(value):
@@ -835,8 +577,10 @@ class PetabProblem:
             self._tm = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log10(m), m))
             # log-Jacobian of the transformation: log m (log) or log(m ln 10) (log10)
             self._jac = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log(m * _LOG10), 0.0))
+        for shared in (self._trans, self._tm):  # handed out (transformations, the inner plan): never written
+            shared.setflags(write=False)
 
-    def _override_source(self, text: str, where: str, what: str, problems: _Problems) -> _Source | None:
+    def _override_source(self, text: str, where: str, what: str, problems: Problems) -> Source | None:
         try:
             v = float(text)
         except ValueError:
@@ -864,72 +608,10 @@ class PetabProblem:
         extra = [f"{t.where(i)}: parameter {pid!r} is not used by the model, the conditions or the measurements"
                  for i, pid in enumerate(self._par_ids) if pid not in used and i not in idx_used]
         if extra:
-            problems = _Problems()
+            problems = Problems()
             for line in extra:
                 problems.add(line)
             problems.raise_if_any(DataError, t.name)
-
-    # -- experiments: one simulation per (preequilibration, simulation) condition pair
-    def _compile_experiments(self) -> None:
-        info = self._info
-        order: dict[tuple[str | None, str], list[int]] = {}
-        for i, key in enumerate(zip(self._preeq, self._simc)):
-            order.setdefault(key, []).append(i)
-        experiments = []
-        for (pre, sc), rows in order.items():
-            rows_arr = np.array(rows)
-            tv = self._t[rows_arr]
-            finite = np.unique(tv[np.isfinite(tv)])
-            steady = bool(np.any(np.isinf(tv)))
-            grid = finite if finite.size and finite[0] == 0 else np.concatenate([[0.0], finite])
-            # model symbols needed by this experiment's observables
-            needed: list[str] = []
-            for r in rows:
-                obs = self._observables[self._obs_ids[r]]
-                for nm in obs.formula.args + obs.noise.args:
-                    if (nm in info.ids or nm == "time") and nm not in needed:
-                        needed.append(nm)
-            sel = [info.selection(s) for s in needed]
-            col_of = {s: k for k, s in enumerate(needed)}
-            exp = _Experiment(pre, sc, grid, steady, sel)
-            # output row of each measurement
-            pos = {float(t): k for k, t in enumerate(grid)}
-            n_out = grid.size
-            groups: dict[tuple, list[int]] = {}
-            for r in rows:
-                key = (self._obs_ids[r], tuple(self._obs_over[r]), tuple(self._noise_over[r]))
-                groups.setdefault(key, []).append(r)
-            for (oid, oo, no), grows in groups.items():
-                obs = self._observables[oid]
-                tidx = np.array([n_out if math.isinf(self._t[r]) else pos[float(self._t[r])] for r in grows])
-                obs_args = [self._arg(nm, obs, oo, no, col_of, noise=False) for nm in obs.formula.args]
-                noise_args = [self._arg(nm, obs, oo, no, col_of, noise=True) for nm in obs.noise.args]
-                exp.groups.append(_Group(obs, np.array(grows), tidx, obs_args, noise_args,
-                                         self._sigma_source(obs, noise_args)))
-            experiments.append(exp)
-        self._experiments = experiments
-
-    def _arg(self, nm: str, obs: _Observable, oo: tuple, no: tuple, col_of: Mapping[str, int], noise: bool) -> tuple[str, Any]:
-        prefix_o = "observableParameter"
-        prefix_n = "noiseParameter"
-        suffix = f"_{obs.id}"
-        if nm.startswith(prefix_o) and nm.endswith(suffix) and nm[len(prefix_o):-len(suffix)].isdigit():
-            return oo[int(nm[len(prefix_o):-len(suffix)]) - 1]
-        if noise and nm.startswith(prefix_n) and nm.endswith(suffix) and nm[len(prefix_n):-len(suffix)].isdigit():
-            return no[int(nm[len(prefix_n):-len(suffix)]) - 1]
-        if noise and nm == obs.id:
-            return ("self", None)
-        if nm in col_of:
-            return ("model", col_of[nm])
-        return ("par", self._par_index[nm])
-
-    def _sigma_source(self, obs: _Observable, noise_args: list[tuple[str, Any]]) -> tuple[str, Any]:
-        expr = obs.noise.expr
-        if not expr.free_symbols:
-            return ("const", float(expr))
-        if expr.is_Symbol and noise_args[0][0] in ("const", "par"):
-            return noise_args[0]
-        return ("other", None)
 
     # ------------------------------------------------------------------ pickling (for worker processes)
     def __getstate__(self) -> dict[str, Any]:
@@ -1035,11 +717,16 @@ class PetabProblem:
         return int(self._m.size)
 
     @property
+    def transformations(self) -> np.ndarray:
+        """Per measurement row, its observable's ``observableTransformation`` (lin, log, log10)."""
+        return self._trans
+
+    @property
     def measurements(self):
         """The measurement table (a copy, in file order)."""
         return self._frame(self._tables["measurements"])
 
-    def _frame(self, table: _Table):
+    def _frame(self, table: Table):
         import pandas as pd
 
         return pd.DataFrame([dict(r) for r in table.rows], columns=table.columns)
@@ -1083,7 +770,7 @@ class PetabProblem:
 
     # ------------------------------------------------------------------ simulation
     @staticmethod
-    def _value(src: _Source, p: np.ndarray) -> float:
+    def _value(src: Source, p: np.ndarray) -> float:
         return float(p[src[1]]) if src[0] == "par" else float(src[1])
 
     def _condition_values(self, cid: str, p: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
@@ -1132,7 +819,7 @@ class PetabProblem:
         return {sid: at_model_size[sid] / info.compartments[info.species[sid][0]] * resized[info.species[sid][0]]
                 for sid in rescale}
 
-    def _prepared(self, exp: "_Experiment | None", values: Mapping[str, float], sens: Any = None):
+    def _prepared(self, exp: "Experiment | None", values: Mapping[str, float], sens: Any = None):
         """The runner's compiled form of an experiment (``None``: a pre-equilibration), cached.
 
         The segment plan depends on the readouts and on the times where a
@@ -1168,7 +855,7 @@ class PetabProblem:
                 breaks=tuple(c for c in cuts if math.isfinite(c))), sensitivities=sens)
         return hit
 
-    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
+    def _simulate_experiment(self, exp: Experiment, p: np.ndarray,
                              preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]], sens: Any = None
                              ) -> "np.ndarray | tuple[np.ndarray, np.ndarray]":
         """Run one (pre-equilibration, simulation) condition pair on the package's Experiment runner.
@@ -1204,8 +891,26 @@ class PetabProblem:
         dout = res.sensitivities if not exp.steady else np.concatenate([res.sensitivities, res.steady_sensitivities[None]])
         return out, dout
 
-    def _evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Simulated observables and noise values of every measurement row."""
+    def evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observables and noise values of every measurement row (one simulation of each experiment).
+
+        Parameters
+        ----------
+        xs
+            Estimated parameters on their PEtab scales, in the order of ``x_ids`` (not checked: see :meth:`llh`
+            for the checked call).
+
+        Returns
+        -------
+        y, sigma
+            Per measurement row (measurement-table order): the simulated observable (linear scale, model units)
+            and its noise parameter σ (on the observable's transformation).
+
+        Raises
+        ------
+        SimulationError
+            The model cannot be simulated at ``xs``.
+        """
         p = self._p(xs)
         n = self._m.size
         y = np.empty(n)
@@ -1247,14 +952,16 @@ class PetabProblem:
             Same rows and columns as the measurement table; ``simulation``
             holds the simulated observable (linear scale, model units).
         """
-        y, _ = self._evaluate(self._check_x(x))
+        y, _ = self.evaluate(self._check_x(x))
         df = self.measurements
         df.insert(list(df.columns).index(MEASUREMENT), SIMULATION, y)
         df = df.drop(columns=[MEASUREMENT])
         df[TIME] = self._t
         return df
 
-    def _nllh_terms(self, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    def nllh_terms(self, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Per measurement row, its negative log-likelihood term given the simulated ``y`` and ``sigma``
+        (as from :meth:`evaluate`); ``nan`` where σ is not positive.  Their sum is −:meth:`llh`."""
         trans, dist = self._trans, self._dist
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(trans == "log", np.log(y), np.where(trans == "log10", np.log10(y), y))
@@ -1280,8 +987,8 @@ class PetabProblem:
             noise value, or a non-positive simulation of a log-transformed
             observable).
         """
-        y, sigma = self._evaluate(self._check_x(x))
-        return -float(np.sum(self._nllh_terms(y, sigma)))
+        y, sigma = self.evaluate(self._check_x(x))
+        return -float(np.sum(self.nllh_terms(y, sigma)))
 
     def chi2(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
         """χ²: the sum of squared weighted residuals (t(m) − t(y)) / σ (PEtab's definition).
@@ -1316,7 +1023,7 @@ class PetabProblem:
             total -= float(prior.neglogprior(xs[k], x_scaled=True))
         return total
 
-    def inner_plan(self):
+    def inner_plan(self) -> InnerPlan | None:
         """The parameters a hierarchical fit solves in closed form (:func:`receptorkin.petab.hierarchical.plan_inner`).
 
         Returns
@@ -1326,9 +1033,19 @@ class PetabProblem:
             noise level.
         """
         if not hasattr(self, "_inner"):
-            from .hierarchical import plan_inner
-
-            self._inner = plan_inner(self)
+            est = self._est_index
+            in_conditions = {int(src[1]) for cond in self._conditions.values()
+                             for _, src in cond.params + cond.compartments + cond.species if src[0] == "par"}
+            model = self._info
+            self._inner = plan_inner(PlanInputs(
+                x_ids=tuple(self.x_ids), x_scales=tuple(self.x_scales), est_index=est,
+                lower=self._par_lower, upper=self._par_upper,
+                in_model=frozenset(i for i, pid in enumerate(self._par_ids)
+                                   if pid in model.parameters and pid in model.referenced),
+                in_conditions=frozenset(in_conditions),
+                with_prior=frozenset(int(i) for i in est if self._priors[i]),
+                groups=tuple(g for exp in self._experiments for g in exp.groups),
+                transformed=self._tm, transformations=self._trans))
         return self._inner
 
     @property
@@ -1354,14 +1071,19 @@ class PetabProblem:
         parameters, ½·Σr² is −llh up to a constant, so these are the
         residuals to give a least-squares solver.
         """
-        y, sigma = self._evaluate(self._check_x(x))
+        y, sigma = self.evaluate(self._check_x(x))
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
             return (self._tm - ty) / sigma
 
     # -- least squares with estimated σ: ½Σ(r² + s²) = nllh + const, s = sqrt(2(log σ + K))
-    def _least_squares_offset(self) -> float | None:
-        """K for the least-squares form, or None when the problem has no such form."""
+    def least_squares_offset(self) -> float | None:
+        """K of the least-squares form ½Σ(r² + s²) = −llh + const, with s = sqrt(2(log σ + K)).
+
+        K makes every s real: 1 − log of the smallest σ the problem allows (a fixed σ, or the lower bound of
+        an estimated one).  None when the problem has no such form (priors, non-normal noise, or a σ given by
+        a formula or without a positive lower bound).
+        """
         if self.has_priors or np.any(self._dist != "normal"):
             return None
         floor = math.inf
@@ -1382,10 +1104,10 @@ class PetabProblem:
                     floor = min(floor, low)
         return 1.0 - math.log(floor) if math.isfinite(floor) else 1.0
 
-    def _ls_vector(self, xs: np.ndarray, offset: float) -> np.ndarray:
-        return self._ls_from(*self._evaluate(xs), offset)
-
-    def _ls_from(self, y: np.ndarray, sigma: np.ndarray, offset: float) -> np.ndarray:
+    def least_squares_residuals(self, y: np.ndarray, sigma: np.ndarray, offset: float) -> np.ndarray:
+        """The least-squares form of the likelihood: weighted residuals (t(y) − t(m))/σ, then
+        sqrt(2(log σ + ``offset``)), one of each per measurement row; ``offset`` from
+        :meth:`least_squares_offset`, ``y`` and ``sigma`` as from :meth:`evaluate`."""
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
             r = (ty - self._tm) / sigma
@@ -1393,6 +1115,17 @@ class PetabProblem:
         return np.concatenate([r, s])
 
     # ------------------------------------------------------------------ exact gradient
+    def prepare_gradient(self) -> None:
+        """Build the sensitivity model of the exact gradient now (it is otherwise built on first use).
+
+        Raises
+        ------
+        FitError
+            The problem uses a feature the exact gradient does not support (an estimated parameter in the
+            condition table, a compartment a condition resizes, rate rules, an estimated parameter an event sets).
+        """
+        self._gradient_model()
+
     def _gradient_model(self) -> "_GradientModel":
         """The model augmented with its sensitivity equations for the estimated
         model parameters (built on first use; see :meth:`nll_and_gradient`)."""
@@ -1416,13 +1149,13 @@ class PetabProblem:
             if cond.compartments:
                 raise FitError(f"{self.name}: condition {cond.id!r} resizes compartment(s) "
                                f"{', '.join(c for c, _ in cond.compartments)}: not supported by exact gradients")
-        event_targets = _event_targets(self.model.sbml)
+        targets_of_events = event_targets(self.model.sbml)
         theta, theta_k = [], []
         for i, k in est.items():
             pid = self._par_ids[i]
             if pid not in info.parameters:
                 continue
-            if pid in overridden or pid in event_targets:
+            if pid in overridden or pid in targets_of_events:
                 raise FitError(f"{self.name}: the estimated model parameter {pid!r} is also set by a condition or "
                                f"an event: not supported by exact gradients")
             theta.append(pid)
@@ -1438,7 +1171,7 @@ class PetabProblem:
         self._grad = _GradientModel(sens, np.array(theta_k, dtype=int))
         return self._grad
 
-    def _partials(self, formula: _Formula) -> list[Callable[..., Any] | None]:
+    def _partials(self, formula: Formula) -> list[Callable[..., Any] | None]:
         """∂formula/∂argument, one function (of the formula's arguments) per argument."""
         key = id(formula)
         cached = self._formula_partials.get(key)
@@ -1454,10 +1187,22 @@ class PetabProblem:
             self._formula_partials[key] = cached
         return cached
 
-    def _evaluate_gradient(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Simulated observables and σ of every measurement row, with their exact
-        derivatives with respect to ``xs`` (rows × estimated parameters, on the
-        parameter scales)."""
+    def evaluate_gradient(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`evaluate`, with the exact derivatives of ``y`` and σ with respect to ``xs``.
+
+        Returns
+        -------
+        y, sigma, dy, dsigma
+            ``y`` and ``sigma`` per measurement row; ``dy`` and ``dsigma`` (rows × estimated parameters) their
+            derivatives on the parameter scales (forward sensitivities, see :meth:`nll_and_gradient`).
+
+        Raises
+        ------
+        FitError
+            A feature the exact gradient does not support (see :meth:`prepare_gradient`).
+        SimulationError
+            The model cannot be simulated at ``xs``.
+        """
         gm = self._gradient_model()
         p = self._p(xs)
         nx = self._est_index.size
@@ -1509,8 +1254,9 @@ class PetabProblem:
                 dsigma[g.rows] = dsv
         return y, sigma, dy, dsigma
 
-    def _nllh_row_gradients(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
-        """Gradient of each measurement's negative log-likelihood term (rows × parameters)."""
+    def nllh_row_gradients(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
+        """Gradient of each measurement's negative log-likelihood term (rows × parameters), from the output
+        of :meth:`evaluate_gradient`."""
         trans, dist = self._trans, self._dist
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(trans == "log", np.log(y), np.where(trans == "log10", np.log10(y), y))
@@ -1521,12 +1267,12 @@ class PetabProblem:
             d_s = np.where(normal, 1.0 / sigma - r ** 2 / sigma ** 3, 1.0 / sigma - np.abs(r) / sigma ** 2)
         return dy * d_y[:, None] + dsigma * d_s[:, None]
 
-    def _nllh_gradient(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
+    def nllh_gradient(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
         """Gradient of Σ negative log-likelihood terms from the derivatives of y and σ."""
-        return self._nllh_row_gradients(y, sigma, dy, dsigma).sum(axis=0)
+        return self.nllh_row_gradients(y, sigma, dy, dsigma).sum(axis=0)
 
-    def _log_prior_gradient(self, xs: np.ndarray) -> np.ndarray:
-        """Gradient of :meth:`log_prior` (closed-form densities: central differences
+    def log_prior_gradient(self, xs: np.ndarray) -> np.ndarray:
+        """Gradient of :meth:`log_prior` at ``xs`` on the parameter scales (closed-form densities: central differences
         at step 1e-6 on the scale, exact to ~1e-10 relative; no simulation)."""
         g = np.zeros(xs.size)
         if not self.has_priors:
@@ -1567,54 +1313,15 @@ class PetabProblem:
         """
         xs = self._check_x(x)
         try:
-            y, sigma, dy, dsigma = self._evaluate_gradient(xs)
+            y, sigma, dy, dsigma = self.evaluate_gradient(xs)
         except SimulationError:
             return math.inf, np.zeros(xs.size)
-        value = float(np.sum(self._nllh_terms(y, sigma))) - self.log_prior(xs)
+        value = float(np.sum(self.nllh_terms(y, sigma))) - self.log_prior(xs)
         if not math.isfinite(value):
             return math.inf, np.zeros(xs.size)
-        return value, self._nllh_gradient(y, sigma, dy, dsigma) - self._log_prior_gradient(xs)
+        return value, self.nllh_gradient(y, sigma, dy, dsigma) - self.log_prior_gradient(xs)
 
     def __repr__(self) -> str:
         return (f"PetabProblem({self.name!r}, model={self.model.id!r}, {self._m.size} measurements, "
                 f"{len(self._conditions)} conditions, {len(self._observables)} observables, "
                 f"{self._est_index.size} estimated parameters)")
-
-
-def _event_targets(sbml: str) -> set[str]:
-    """Parameters and compartments that the model's events change."""
-    import libsbml
-
-    m = libsbml.readSBMLFromString(sbml).getModel()
-    found = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
-    return {v for v in found if m.getParameter(v) is not None or m.getCompartment(v) is not None}
-
-
-def _time_switches(sbml: str) -> list:
-    """Symbols (or numbers) that ``time`` is compared with in the model's math:
-    the switching times of piecewise inputs."""
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    found: list = []
-    from ..models.mathml import is_relational, is_time
-    from ..models.mathml import walk as nodes
-
-    def walk(ast) -> None:
-        for node in nodes(ast):
-            if is_relational(node) and node.getNumChildren() == 2:
-                a, b = node.getChild(0), node.getChild(1)
-                for t, other in ((a, b), (b, a)):
-                    if is_time(t):
-                        if other.isNumber():
-                            if float(other.getValue()) not in found:
-                                found.append(float(other.getValue()))
-                        elif other.isName() and not is_time(other) and other.getName() not in found:
-                            found.append(other.getName())
-
-    owners = list(m.getListOfRules()) + [r.getKineticLaw() for r in m.getListOfReactions() if r.isSetKineticLaw()]
-    for owner in owners:
-        if owner.isSetMath():
-            walk(owner.getMath())
-    return found
