@@ -1,6 +1,7 @@
 """PEtab v1 problems in and out: column names (:mod:`.columns`), parameter scales (:mod:`.scales`), the
-tables as text cells (:mod:`.tables`), facts of the SBML model (:mod:`.modelfacts`), the compiled
-experiments (:mod:`.experiments`), hierarchical (closed-form) inner parameters (:mod:`.hierarchical`), the
+files and tables as text cells (:mod:`.tables`), facts of the SBML model (:mod:`.modelfacts`), the compiled
+experiments (:mod:`.experiments`), the tables checked into plain values (:mod:`.parse`), hierarchical
+(closed-form) inner parameters (:mod:`.hierarchical`), the
 problem and its objective (:mod:`.problem`), the linter (:mod:`.lint`), the multistart fit (:mod:`.fit`) and
 writing problems (:mod:`.write`); each module imports only modules named before it
 (``tests/test_petab_layers.py``)."""

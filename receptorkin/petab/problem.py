@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -41,27 +40,18 @@ import numpy as np
 
 from ..errors import DataError, FitError, ModelError, SimulationError
 from ..models.sbml import Model, closest, load_model
-from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT,
-                      SIMULATION, TIME, OBSERVABLE_PARAMETERS, NOISE_PARAMETERS,
-                      CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA, NOISE_FORMULA,
-                      OBSERVABLE_TRANSFORMATION, NOISE_DISTRIBUTION, PARAMETER_ID, PARAMETER_SCALE,
-                      LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE, OBJECTIVE_PRIOR_TYPE,
-                      OBJECTIVE_PRIOR_PARAMETERS, MEASUREMENT_REQUIRED, OBSERVABLE_REQUIRED, PARAMETER_REQUIRED,
-                      SCALES, TRANSFORMATIONS, DISTRIBUTIONS)
-from .experiments import Condition, Experiment, Formula, Observable, Source, compile_experiments
+from .columns import (OBSERVABLE_ID, MEASUREMENT, SIMULATION, TIME, CONDITION_ID, PARAMETER_ID, PARAMETER_SCALE,
+                      LOWER_BOUND, UPPER_BOUND, OBJECTIVE_PRIOR_TYPE, OBJECTIVE_PRIOR_PARAMETERS)
+from .experiments import Experiment, Formula, Source, compile_experiments
 from .hierarchical import InnerPlan, PlanInputs, plan_inner
 from .modelfacts import event_targets, model_info, time_switches
+from .parse import (check_parameter_usage, read_conditions, read_measurements, read_observables,
+                    read_parameters)
 from .scales import scale_value, unscale_value
-from .tables import Problems, Table, concat, from_frame, is_identifier, number, read_tsv, require_columns
+from .tables import Table, from_frame, read_yaml
 
 __all__ = ["PetabProblem"]
 
-_LOG10 = math.log(10.0)
-_TABLE_KEYS = {
-    "conditions": "condition_files",
-    "measurements": "measurement_files",
-    "observables": "observable_files",
-}
 
 
 @dataclass
@@ -148,11 +138,19 @@ class PetabProblem:
         self._rtol, self._atol = float(rtol), float(atol)
         self._info = model_info(self.model.sbml)
         self._breaks = time_switches(self.model.sbml)
-        self._read_parameters(tables["parameters"])
-        self._read_conditions(tables["conditions"])
-        self._read_observables(tables["observables"])
-        self._read_measurements(tables["measurements"])
-        self._check_parameter_usage()
+        pars = read_parameters(tables["parameters"], self._info)
+        self._conditions = read_conditions(tables["conditions"], self._info, pars)
+        self._observables = read_observables(tables["observables"], self._info, pars)
+        rows = read_measurements(tables["measurements"], self._observables, self._conditions, pars)
+        check_parameter_usage(tables["parameters"], self._info, pars, self._observables, self._conditions, rows)
+        self._par_ids, self._par_index, self._par_scales = pars.ids, pars.index, pars.scales
+        self._par_lower, self._par_upper, self._par_nominal = pars.lower, pars.upper, pars.nominal
+        self._par_estimate, self._est_index = pars.estimate, pars.est_index
+        self._priors, self._prior_rows = pars.priors, pars.prior_rows
+        self._m, self._t, self._obs_ids = rows.values, rows.times, rows.obs_ids
+        self._preeq, self._simc, self._obs_over, self._noise_over = rows.preeq, rows.simc, rows.obs_over, rows.noise_over
+        self._trans, self._dist, self._tm, self._jac = (rows.transformations, rows.distributions, rows.transformed,
+                                                        rows.log_jacobian)
         self._experiments = compile_experiments(self._info, self._observables, self._par_index, self._obs_ids,
                                                 self._preeq, self._simc, self._t, self._obs_over, self._noise_over)
         self._sim = None
@@ -200,418 +198,15 @@ class PetabProblem:
             models, unsupported extensions.  Messages name the file, line and
             column; they never quote a file's contents.
         """
-        import yaml
-
-        ypath = Path(path)
-        if not ypath.exists():
-            raise DataError(f"{ypath}: no such file")
-        if ypath.is_dir():
-            raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
-        try:
-            spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{ypath}: not UTF-8 text (byte {exc.start}); expected a PEtab YAML file") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}: column {mark.column + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or "syntax error"
-            raise DataError(f"{ypath}{at}: not valid YAML ({problem})") from None
-        if not isinstance(spec, dict):
-            raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
-        version = str(spec.get("format_version", "")).strip()
-        if version not in ("1", "1.0", "1.0.0"):
-            raise DataError(f"{ypath}: format_version {version or '(missing)'!s}: only PEtab version 1 is supported")
-        if spec.get("extensions"):
-            raise DataError(f"{ypath}: PEtab extensions are not supported ({', '.join(map(str, spec['extensions']))})")
-        problems = spec.get("problems")
-        if not isinstance(problems, list) or not problems:
-            raise DataError(f"{ypath}: 'problems' must be a list with one problem")
-        if len(problems) > 1:
-            raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
-        prob = problems[0] or {}
-        if not isinstance(prob, dict):
-            raise DataError(f"{ypath}: 'problems' must be a list with one mapping (sbml_files, condition_files, ...)")
-        base = ypath.parent
-        root = base.resolve()
-
-        def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
-            raw = where.get(key)
-            if raw is None or raw == [] or raw == "":
-                if required:
-                    raise DataError(f"{ypath}: '{key}' is missing")
-                return []
-            items = raw if isinstance(raw, list) else [raw]
-            out = []
-            for item in items:
-                if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
-                    raise DataError(f"{ypath}: {key}: expected a file name (got {type(item).__name__})")
-                p = Path(str(item))
-                p = p if p.is_absolute() else base / p
-                if not allow_outside and not p.resolve().is_relative_to(root):
-                    raise DataError(f"{ypath}: {key}: {item!s} lies outside the folder of {ypath.name}; "
-                                    "pass allow_outside=True (CLI: --allow-outside) to read it")
-                if not p.exists():
-                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
-                if not p.is_file():
-                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: not a file")
-                out.append(p)
-            return out
-
-        if prob.get("mapping_files"):
-            raise DataError(f"{ypath}: mapping_files are not supported")
-        sbml_files = files("sbml_files", prob)
-        if len(sbml_files) != 1:
-            raise DataError(f"{ypath}: sbml_files: exactly one SBML model is supported (got {len(sbml_files)})")
-        param_files = files("parameter_file", spec)
-        tables = {"parameters": concat([read_tsv(p) for p in param_files], str(param_files[0]))}
-        for key, ykey in _TABLE_KEYS.items():
-            paths = files(ykey, prob)
-            tables[key] = concat([read_tsv(p) for p in paths], str(paths[0]))
-        sbml_path = sbml_files[0]
-        try:
-            sbml_text = sbml_path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{sbml_path}: not a text file ({exc.reason} at byte {exc.start})") from None
+        sbml_path, sbml_text, tables = read_yaml(path, allow_outside=allow_outside)
         from ..models.sbml import read_sbml
 
         model = read_sbml(sbml_text, name=str(sbml_path), source=str(sbml_path))
         obj = cls.__new__(cls)
+        ypath = Path(path)
         obj._init(model, tables, str(ypath), rtol, atol, max_steps)
         obj.yaml_path = ypath
         return obj
-
-    # -- parameter table
-    def _read_parameters(self, t: Table) -> None:
-        problems = Problems()
-        if not require_columns(t, PARAMETER_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        bounds = Problems()
-        info = self._info
-        ids, scales, lower, upper, nominal, estimate, priors = [], [], [], [], [], [], []
-        seen: dict[str, int] = {}
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            pid = row[PARAMETER_ID]
-            if not is_identifier(pid):
-                problems.add(f"{where}: parameterId {pid!r} is not a valid identifier")
-                continue
-            if pid in seen:
-                problems.add(f"{where}: parameter {pid!r} is listed twice (also on line {t.origins[seen[pid]][1]})")
-                continue
-            seen[pid] = i
-            if pid in info.rule_targets:
-                problems.add(f"{where}: parameter {pid!r} is computed by a rule in model {info.id!r}; PEtab forbids it in the parameter table")
-            if pid in info.species or pid in info.compartments:
-                problems.add(f"{where}: {pid!r} is a species or compartment of model {info.id!r}, not a parameter")
-            scale = row[PARAMETER_SCALE] or "lin"
-            if scale not in SCALES:
-                problems.add(f"{where}: parameter {pid!r}: parameterScale {scale!r} is not one of lin, log, log10")
-            est_text = row[ESTIMATE]
-            if est_text not in ("0", "1", "0.0", "1.0", "true", "false", "True", "False"):
-                problems.add(f"{where}: parameter {pid!r}: estimate must be 0 or 1 (got {est_text!r})")
-                est = False
-            else:
-                est = est_text in ("1", "1.0", "true", "True")
-            vals = {}
-            for col in (LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE):
-                try:
-                    vals[col] = number(row[col])
-                except ValueError:
-                    problems.add(f"{where}: parameter {pid!r}: {col} is not a number (got {row[col]!r})")
-                    vals[col] = None
-            lb, ub, nom = vals[LOWER_BOUND], vals[UPPER_BOUND], vals[NOMINAL_VALUE]
-            if est:
-                if lb is None or ub is None or math.isnan(lb) or math.isnan(ub):
-                    bounds.add(f"{where}: parameter {pid!r} is estimated but has no lowerBound/upperBound")
-                elif lb > ub:
-                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
-                elif scale in ("log", "log10") and lb <= 0:
-                    bounds.add(f"{where}: parameter {pid!r}: parameterScale {scale} needs a positive lowerBound (got {lb:g})")
-                elif not (math.isfinite(lb) and math.isfinite(ub)):
-                    bounds.add(f"{where}: parameter {pid!r}: bounds must be finite (got {lb:g}, {ub:g})")
-            else:
-                if nom is None or math.isnan(nom):
-                    problems.add(f"{where}: parameter {pid!r} is not estimated and has no nominalValue")
-                if lb is not None and ub is not None and lb > ub:
-                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
-            prior = row.get(OBJECTIVE_PRIOR_TYPE, "")
-            priors.append(prior if est and prior else "")
-            ids.append(pid)
-            scales.append(scale)
-            lower.append(float("nan") if lb is None else lb)
-            upper.append(float("nan") if ub is None else ub)
-            nominal.append(float("nan") if nom is None else nom)
-            estimate.append(est)
-        problems.raise_if_any(DataError, t.name)
-        bounds.raise_if_any(FitError, t.name)
-        self._par_ids = ids
-        self._par_index = {p: i for i, p in enumerate(ids)}
-        self._par_scales = scales
-        self._par_lower = np.array(lower, dtype=float)
-        self._par_upper = np.array(upper, dtype=float)
-        self._par_nominal = np.array(nominal, dtype=float)
-        self._par_estimate = np.array(estimate, dtype=bool)
-        self._est_index = np.flatnonzero(self._par_estimate)
-        self._priors = priors
-        self._prior_rows = list(t.rows)
-
-    # -- condition table
-    def _source(self, text: str, where: str, what: str, problems: Problems, allow_nan: bool = False) -> Source | None:
-        """A cell that is a number or a parameter id, resolved to a value source."""
-        try:
-            v = number(text)
-        except ValueError:
-            v = None
-            if text in self._par_index:
-                return ("par", self._par_index[text])
-            if text in self._info.parameters:
-                return ("const", float(self._info.parameters[text]))
-            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table or model"
-                         f"{closest(text, list(self._par_index) + list(self._info.parameters))}")
-            return None
-        if v is None or math.isnan(v):
-            if allow_nan:
-                return None
-            problems.add(f"{where}: {what}: a value is required (got {text or 'an empty cell'!r})")
-            return None
-        return ("const", v)
-
-    def _read_conditions(self, t: Table) -> None:
-        problems, unknown = Problems(), Problems()
-        info = self._info
-        if not require_columns(t, (CONDITION_ID,), problems):
-            problems.raise_if_any(DataError, t.name)
-        targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
-        for col in targets:
-            if col in info.assigned:
-                unknown.add(f"{t.name}:1: column {col!r}: computed by an assignment rule in model {info.id!r}; "
-                            "a condition cannot set it")
-            elif col in info.species and info.species[col][2]:
-                unknown.add(f"{t.name}:1: column {col!r}: boundary species cannot be set by a condition here")
-            elif (col not in info.parameters and col not in info.species and col not in info.compartments
-                  and col not in info.rate_parameters):
-                unknown.add(f"{t.name}:1: column {col!r}: model {info.id!r} has no parameter, species or compartment "
-                            f"{col!r}{closest(col, sorted(info.parameters) + sorted(info.species) + sorted(info.compartments))}")
-            elif col in self._par_index:
-                unknown.add(f"{t.name}:1: column {col!r} is also in the parameter table; PEtab forbids condition "
-                            "columns there")
-        unknown.raise_if_any(ModelError, t.name)
-        conds: dict[str, Condition] = {}
-        set_compartments = [c for c in targets if c in info.compartments]
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            cid = row[CONDITION_ID]
-            if not is_identifier(cid):
-                problems.add(f"{where}: conditionId {cid!r} is not a valid identifier")
-                continue
-            if cid in conds:
-                problems.add(f"{where}: condition {cid!r} is listed twice")
-                continue
-            cond = Condition(cid, [], [], [])
-            for col in targets:
-                is_species = col in info.species or col in info.rate_parameters  # initial values
-                src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
-                                   allow_nan=True)
-                if col in info.compartments:
-                    cond.compartments.append((col, src if src is not None else ("const", float(info.compartments[col]))))
-                elif is_species:
-                    if src is not None:
-                        cond.species.append((col, src))
-                elif src is not None:
-                    cond.params.append((col, src))
-            conds[cid] = cond
-        problems.raise_if_any(DataError, t.name)
-        # compartments set anywhere are set explicitly everywhere (the solver keeps sizes across resets)
-        for cond in conds.values():
-            have = {c for c, _ in cond.compartments}
-            cond.compartments += [(c, ("const", float(info.compartments[c]))) for c in set_compartments if c not in have]
-        self._conditions = conds
-
-    # -- observable table
-    def _parse_formula(self, text: str, where: str, what: str, problems: Problems) -> Any:
-        from petab.v1.math import sympify_petab
-
-        if text == "":
-            problems.add(f"{where}: {what} is empty")
-            return None
-        try:
-            return sympify_petab(text)
-        except (ValueError, TypeError, AttributeError) as exc:
-            msg = " ".join(str(exc).split())
-            problems.add(f"{where}: {what} {text!r} cannot be parsed: {msg}")
-            return None
-
-    def _read_observables(self, t: Table) -> None:
-        import sympy as sp
-
-        problems, unknown = Problems(), Problems()
-        if not require_columns(t, OBSERVABLE_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        info = self._info
-        known = info.ids | {"time"} | set(self._par_index)
-        observables: dict[str, Observable] = {}
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            oid = row[OBSERVABLE_ID]
-            if not is_identifier(oid):
-                problems.add(f"{where}: observableId {oid!r} is not a valid identifier")
-                continue
-            if oid in observables:
-                problems.add(f"{where}: observable {oid!r} is listed twice")
-                continue
-            if oid in info.ids:
-                problems.add(f"{where}: observableId {oid!r} is also an id of model {info.id!r}; choose another")
-            transformation = row.get(OBSERVABLE_TRANSFORMATION, "") or "lin"
-            distribution = row.get(NOISE_DISTRIBUTION, "") or "normal"
-            if transformation not in TRANSFORMATIONS:
-                problems.add(f"{where}: observable {oid!r}: observableTransformation {transformation!r} is not supported "
-                             "(PEtab v1: lin, log, log10)")
-            if distribution not in DISTRIBUTIONS:
-                problems.add(f"{where}: observable {oid!r}: noiseDistribution {distribution!r} is not supported "
-                             "(PEtab v1: normal, laplace)")
-            fexpr = self._parse_formula(row[OBSERVABLE_FORMULA], where, f"observable {oid!r}: observableFormula", problems)
-            nexpr = self._parse_formula(row[NOISE_FORMULA], where, f"observable {oid!r}: noiseFormula", problems)
-            if fexpr is None or nexpr is None:
-                continue
-            obs_pat = re.compile(rf"^observableParameter(\d+)_{re.escape(oid)}$")
-            noise_pat = re.compile(rf"^noiseParameter(\d+)_{re.escape(oid)}$")
-            n_obs = n_noise = 0
-            for col, expr, allow_noise in ((OBSERVABLE_FORMULA, fexpr, False), (NOISE_FORMULA, nexpr, True)):
-                for sym in sorted(expr.free_symbols, key=lambda s: s.name):
-                    nm = sym.name
-                    mo, mn = obs_pat.match(nm), noise_pat.match(nm)
-                    if mo:
-                        n_obs = max(n_obs, int(mo.group(1)))
-                    elif mn and allow_noise:
-                        n_noise = max(n_noise, int(mn.group(1)))
-                    elif allow_noise and nm == oid:
-                        continue
-                    elif nm not in known:
-                        hint = closest(nm, sorted(known))
-                        unknown.add(f"{where}: observable {oid!r}: {col} {row[col]!r}: unknown symbol {nm!r} "
-                                    f"(not in model {info.id!r} nor in the parameter table){hint}")
-            fsyms = sorted(fexpr.free_symbols, key=lambda s: s.name)
-            nsyms = sorted(nexpr.free_symbols, key=lambda s: s.name)
-            formula = Formula(row[OBSERVABLE_FORMULA], sp.lambdify(fsyms, fexpr, modules="numpy"), [s.name for s in fsyms], fexpr)
-            noise = Formula(row[NOISE_FORMULA], sp.lambdify(nsyms, nexpr, modules="numpy"), [s.name for s in nsyms], nexpr)
-            observables[oid] = Observable(oid, row.get(OBSERVABLE_NAME, "") or oid, formula, noise, transformation,
-                                           distribution, n_obs, n_noise)
-        problems.raise_if_any(DataError, t.name)
-        unknown.raise_if_any(ModelError, t.name)
-        self._observables = observables
-
-    # -- measurement table
-    def _read_measurements(self, t: Table) -> None:
-        problems = Problems()
-        if not require_columns(t, MEASUREMENT_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        n = len(t.rows)
-        if n == 0:
-            raise DataError(f"{t.name}: the measurement table has no rows")
-        m = np.empty(n)
-        times = np.empty(n)
-        obs_ids, preeq, simc, obs_over, noise_over = [], [], [], [], []
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            oid = row[OBSERVABLE_ID]
-            obs = self._observables.get(oid)
-            if obs is None:
-                problems.add(f"{where}: observableId {oid!r} is not in the observable table{closest(oid, self._observables)}")
-            pre = row.get(PREEQUILIBRATION_CONDITION_ID, "") or None
-            sc = row[SIMULATION_CONDITION_ID]
-            for col, cid in ((SIMULATION_CONDITION_ID, sc), (PREEQUILIBRATION_CONDITION_ID, pre)):
-                if cid is not None and cid not in self._conditions:
-                    problems.add(f"{where}: {col} {cid!r} is not in the condition table{closest(cid, self._conditions)}")
-            try:
-                value = number(row[MEASUREMENT])
-            except ValueError:
-                value = None
-            if value is None or not math.isfinite(value):
-                problems.add(f"{where}: measurement must be a finite number (got {row[MEASUREMENT]!r})")
-                value = float("nan")
-            elif obs is not None and obs.transformation != "lin" and value <= 0:
-                problems.add(f"{where}: observable {oid!r} is {obs.transformation}-transformed, so the measurement must be "
-                             f"positive (got {value:g})")
-            try:
-                tv = float(row[TIME]) if row[TIME] != "" else None
-            except ValueError:
-                tv = None
-            if tv is None or math.isnan(tv) or tv < 0 or tv == -math.inf:
-                problems.add(f"{where}: time must be a non-negative number or inf (got {row[TIME]!r})")
-                tv = 0.0
-            m[i] = value
-            times[i] = tv
-            overrides = []
-            for col, count, kind in ((OBSERVABLE_PARAMETERS, obs.n_obs_pars if obs else 0, "observableParameter"),
-                                     (NOISE_PARAMETERS, obs.n_noise_pars if obs else 0, "noiseParameter")):
-                text = row.get(col, "")
-                parts = [p.strip() for p in text.split(";")] if text != "" else []
-                if obs is not None and len(parts) != count:
-                    problems.add(f"{where}: observable {oid!r}: {col} has {len(parts)} value(s) {text!r} but the "
-                                 f"observable's formulas have {count} {kind} parameter symbol(s)")
-                    overrides.append([])
-                    continue
-                srcs = []
-                for k, part in enumerate(parts):
-                    src = self._override_source(part, where, f"{col} entry {k + 1}", problems)
-                    srcs.append(src)
-                overrides.append(srcs)
-            obs_ids.append(oid)
-            preeq.append(pre)
-            simc.append(sc)
-            obs_over.append(overrides[0])
-            noise_over.append(overrides[1])
-        problems.raise_if_any(DataError, t.name)
-        self._m = m
-        self._t = times
-        self._obs_ids = obs_ids
-        self._preeq = preeq
-        self._simc = simc
-        self._obs_over = obs_over
-        self._noise_over = noise_over
-        trans = np.array([self._observables[o].transformation for o in obs_ids])
-        dist = np.array([self._observables[o].distribution for o in obs_ids])
-        self._trans = trans
-        self._dist = dist
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._tm = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log10(m), m))
-            # log-Jacobian of the transformation: log m (log) or log(m ln 10) (log10)
-            self._jac = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log(m * _LOG10), 0.0))
-        for shared in (self._trans, self._tm):  # handed out (transformations, the inner plan): never written
-            shared.setflags(write=False)
-
-    def _override_source(self, text: str, where: str, what: str, problems: Problems) -> Source | None:
-        try:
-            v = float(text)
-        except ValueError:
-            if text in self._par_index:
-                return ("par", self._par_index[text])
-            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table"
-                         f"{closest(text, self._par_index)}")
-            return None
-        if math.isnan(v):
-            problems.add(f"{where}: {what}: NaN is not a value")
-            return None
-        return ("const", v)
-
-    def _check_parameter_usage(self) -> None:
-        """Parameter-table rows must be used by the model, a condition or a measurement (PEtab rule)."""
-        used = set(self._info.parameters)
-        for obs in self._observables.values():
-            used |= set(obs.formula.args) | set(obs.noise.args)
-        idx_used = {i for lst in (self._obs_over, self._noise_over) for srcs in lst for s in srcs if s and s[0] == "par" for i in [s[1]]}
-        for cond in self._conditions.values():
-            for _, src in cond.params + cond.compartments + cond.species:
-                if src[0] == "par":
-                    idx_used.add(src[1])
-        t = self._tables["parameters"]
-        extra = [f"{t.where(i)}: parameter {pid!r} is not used by the model, the conditions or the measurements"
-                 for i, pid in enumerate(self._par_ids) if pid not in used and i not in idx_used]
-        if extra:
-            problems = Problems()
-            for line in extra:
-                problems.add(line)
-            problems.raise_if_any(DataError, t.name)
 
     # ------------------------------------------------------------------ pickling (for worker processes)
     def __getstate__(self) -> dict[str, Any]:

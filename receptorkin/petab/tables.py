@@ -1,5 +1,6 @@
-"""PEtab tables read into text cells: TSV files or DataFrames, every row with its file and line, and the
-collector that reports every problem of a table at once.  Plain values, no PEtab semantics beyond the header."""
+"""PEtab files read into plain values: the YAML's files resolved and read (:func:`read_yaml`), tables as text
+cells with the file and line of every row (TSV files or DataFrames), and the collector that reports every
+problem of a table at once.  No PEtab semantics beyond the header: :mod:`.parse` checks the cells."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import DataError, ReceptorkinError
 from ..models.sbml import closest
 
-__all__ = ["Table", "read_tsv", "from_frame", "concat", "number", "is_identifier", "Problems", "require_columns"]
+__all__ = ["Table", "read_yaml", "read_tsv", "from_frame", "concat", "number", "is_identifier", "Problems", "require_columns"]
 
 
 @dataclass
@@ -166,3 +167,111 @@ def require_columns(table: Table, required: Sequence[str], problems: Problems) -
                      f"(the header has {len(table.columns)} tab-separated column(s))")
         return False
     return True
+
+
+#: the YAML keys of the problem's tables other than the parameter table
+_TABLE_KEYS = {
+    "conditions": "condition_files",
+    "measurements": "measurement_files",
+    "observables": "observable_files",
+}
+
+
+def read_yaml(path: "str | os.PathLike", *, allow_outside: bool = False) -> tuple[Path, str, dict[str, Table]]:
+    """The files a PEtab v1 YAML names, read: the SBML model's path and text and the four tables.
+
+    File names in the YAML are resolved relative to the YAML's folder; several files of one table are
+    concatenated.
+
+    Parameters
+    ----------
+    path
+        The PEtab YAML file.
+    allow_outside
+        Read files that lie outside the YAML's folder (after following ``..`` and symbolic links).
+
+    Returns
+    -------
+    sbml_path, sbml_text, tables
+        ``tables`` by kind: 'parameters', 'conditions', 'measurements', 'observables'.
+
+    Raises
+    ------
+    DataError
+        Missing or unreadable files, files outside the YAML's folder (unless ``allow_outside``), a PEtab
+        version other than 1, several models, unsupported extensions.  Messages name the file, line and
+        column; they never quote a file's contents.
+    """
+    import yaml
+
+    ypath = Path(path)
+    if not ypath.exists():
+        raise DataError(f"{ypath}: no such file")
+    if ypath.is_dir():
+        raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
+    try:
+        spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{ypath}: not UTF-8 text (byte {exc.start}); expected a PEtab YAML file") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f":{mark.line + 1}: column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise DataError(f"{ypath}{at}: not valid YAML ({problem})") from None
+    if not isinstance(spec, dict):
+        raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
+    version = str(spec.get("format_version", "")).strip()
+    if version not in ("1", "1.0", "1.0.0"):
+        raise DataError(f"{ypath}: format_version {version or '(missing)'!s}: only PEtab version 1 is supported")
+    if spec.get("extensions"):
+        raise DataError(f"{ypath}: PEtab extensions are not supported ({', '.join(map(str, spec['extensions']))})")
+    problems = spec.get("problems")
+    if not isinstance(problems, list) or not problems:
+        raise DataError(f"{ypath}: 'problems' must be a list with one problem")
+    if len(problems) > 1:
+        raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
+    prob = problems[0] or {}
+    if not isinstance(prob, dict):
+        raise DataError(f"{ypath}: 'problems' must be a list with one mapping (sbml_files, condition_files, ...)")
+    base = ypath.parent
+    root = base.resolve()
+
+    def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
+        raw = where.get(key)
+        if raw is None or raw == [] or raw == "":
+            if required:
+                raise DataError(f"{ypath}: '{key}' is missing")
+            return []
+        items = raw if isinstance(raw, list) else [raw]
+        out = []
+        for item in items:
+            if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
+                raise DataError(f"{ypath}: {key}: expected a file name (got {type(item).__name__})")
+            p = Path(str(item))
+            p = p if p.is_absolute() else base / p
+            if not allow_outside and not p.resolve().is_relative_to(root):
+                raise DataError(f"{ypath}: {key}: {item!s} lies outside the folder of {ypath.name}; "
+                                "pass allow_outside=True (CLI: --allow-outside) to read it")
+            if not p.exists():
+                raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
+            if not p.is_file():
+                raise DataError(f"{ypath}: {key}: {item!s} -> {p}: not a file")
+            out.append(p)
+        return out
+
+    if prob.get("mapping_files"):
+        raise DataError(f"{ypath}: mapping_files are not supported")
+    sbml_files = files("sbml_files", prob)
+    if len(sbml_files) != 1:
+        raise DataError(f"{ypath}: sbml_files: exactly one SBML model is supported (got {len(sbml_files)})")
+    param_files = files("parameter_file", spec)
+    tables = {"parameters": concat([read_tsv(p) for p in param_files], str(param_files[0]))}
+    for key, ykey in _TABLE_KEYS.items():
+        paths = files(ykey, prob)
+        tables[key] = concat([read_tsv(p) for p in paths], str(paths[0]))
+    sbml_path = sbml_files[0]
+    try:
+        sbml_text = sbml_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{sbml_path}: not a text file ({exc.reason} at byte {exc.start})") from None
+    return sbml_path, sbml_text, tables
