@@ -26,6 +26,11 @@ column conventions and checks it with the ``petab`` linter.
 
 Formulas are parsed with ``petab``'s own PEtab-math parser, so the
 ``petab`` package (extra ``interop``) is needed here.
+
+The files are read by :mod:`.tables`, checked into plain values by
+:mod:`.parse` (against the model's facts, :mod:`.modelfacts`) and compiled
+into experiments by :mod:`.experiments`; this module simulates them and
+evaluates the likelihood, its gradient and the priors.
 """
 
 from __future__ import annotations
@@ -53,14 +58,12 @@ from .tables import Table, from_frame, read_yaml
 __all__ = ["PetabProblem"]
 
 
-
 @dataclass
 class _GradientModel:
     """The augmented (sensitivity) model of a problem, compiled once."""
 
     sens: Any  # receptorkin.simulation.sensitivities.Sensitivities (the runner's sensitivity mode)
     theta_k: np.ndarray  # position in x of each differentiated model parameter
-
 
 
 # --------------------------------------------------------------------------- the problem
@@ -143,16 +146,16 @@ class PetabProblem:
         self._observables = read_observables(tables["observables"], self._info, pars)
         rows = read_measurements(tables["measurements"], self._observables, self._conditions, pars)
         check_parameter_usage(tables["parameters"], self._info, pars, self._observables, self._conditions, rows)
-        self._par_ids, self._par_index, self._par_scales = pars.ids, pars.index, pars.scales
+        self._experiments = compile_experiments(self._info, self._observables, pars.index, rows.obs_ids, rows.preeq,
+                                                rows.simc, rows.times, rows.obs_over, rows.noise_over)
+        # the plain values the evaluation reads, as attributes (the hot path reads them on every call)
+        self._par_ids, self._par_scales = pars.ids, pars.scales
         self._par_lower, self._par_upper, self._par_nominal = pars.lower, pars.upper, pars.nominal
         self._par_estimate, self._est_index = pars.estimate, pars.est_index
         self._priors, self._prior_rows = pars.priors, pars.prior_rows
-        self._m, self._t, self._obs_ids = rows.values, rows.times, rows.obs_ids
-        self._preeq, self._simc, self._obs_over, self._noise_over = rows.preeq, rows.simc, rows.obs_over, rows.noise_over
+        self._m, self._t = rows.values, rows.times
         self._trans, self._dist, self._tm, self._jac = (rows.transformations, rows.distributions, rows.transformed,
                                                         rows.log_jacobian)
-        self._experiments = compile_experiments(self._info, self._observables, self._par_index, self._obs_ids,
-                                                self._preeq, self._simc, self._t, self._obs_over, self._noise_over)
         self._sim = None
         self._grad: _GradientModel | None = None
         self._formula_partials: dict[int, list] = {}
