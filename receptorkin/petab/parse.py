@@ -169,6 +169,7 @@ def read_parameters(t: Table, info: ModelInfo) -> Parameters:
                       np.array(upper, dtype=float), np.array(nominal, dtype=float), estimated,
                       np.flatnonzero(estimated), priors, list(t.rows))
 
+
 def _source(text: str, where: str, what: str, problems: Problems, pars: Parameters, info: ModelInfo,
             allow_nan: bool = False) -> Source | None:
     """A cell that is a number or a parameter id, resolved to a value source."""
@@ -189,6 +190,7 @@ def _source(text: str, where: str, what: str, problems: Problems, pars: Paramete
         problems.add(f"{where}: {what}: a value is required (got {text or 'an empty cell'!r})")
         return None
     return ("const", v)
+
 
 def read_conditions(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, Condition]:
     """The condition table checked against the model and the parameter table: what each condition sets.
@@ -249,6 +251,7 @@ def read_conditions(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, Co
         cond.compartments += [(c, ("const", float(info.compartments[c]))) for c in set_compartments if c not in have]
     return conds
 
+
 def _parse_formula(text: str, where: str, what: str, problems: Problems) -> Any:
     from petab.v1.math import sympify_petab
 
@@ -261,6 +264,7 @@ def _parse_formula(text: str, where: str, what: str, problems: Problems) -> Any:
         msg = " ".join(str(exc).split())
         problems.add(f"{where}: {what} {text!r} cannot be parsed: {msg}")
         return None
+
 
 def read_observables(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, Observable]:
     """The observable table: formulas parsed (PEtab math) and compiled, their symbols checked against the model
@@ -329,6 +333,7 @@ def read_observables(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, O
     problems.raise_if_any(DataError, t.name)
     unknown.raise_if_any(ModelError, t.name)
     return observables
+
 
 def read_measurements(t: Table, observables: Mapping[str, Observable], conditions: Mapping[str, Condition],
                       pars: Parameters) -> MeasurementRows:
@@ -423,6 +428,7 @@ def _override_source(text: str, where: str, what: str, problems: Problems, pars:
         problems.add(f"{where}: {what}: NaN is not a value")
         return None
     return ("const", v)
+
 
 def check_parameter_usage(t: Table, info: ModelInfo, pars: Parameters, observables: Mapping[str, Observable],
                           conditions: Mapping[str, Condition], rows: MeasurementRows) -> None:
