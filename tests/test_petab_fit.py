@@ -197,6 +197,37 @@ def test_cli_fit_writes_fit_json_that_export_reads(tmp_path, capsys):
     assert_allclose(load_model(xml).parameters["k_forward"], data["parameters"]["k_forward"]["estimate"], rtol=1e-12)
 
 
+def test_cli_fit_writes_what_the_library_builds(tmp_path, monkeypatch, capsys):
+    """The command only parses and calls: its folder is receptorkin.report.folders.write_petab_fit_folder
+    of the result fit_petab returned, byte for byte, and an existing non-empty folder needs --force."""
+    import receptorkin.petab
+    from receptorkin.cli import main
+    from receptorkin.report.folders import PETAB_FIT_FILES, write_petab_fit_folder
+
+    results = []
+
+    def fit_and_keep(*args, **kwargs):
+        results.append(fit_petab(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(receptorkin.petab, "fit_petab", fit_and_keep)
+    yaml_path = write_two_state(tmp_path / "p")
+    out = tmp_path / "cli"
+    assert main(["petab", "fit", str(yaml_path), "--starts", "2", "--seed", "3", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(PETAB_FIT_FILES)
+    lib = tmp_path / "lib"
+    written = write_petab_fit_folder(results[0], lib, problem=PetabProblem.from_yaml(yaml_path), yaml_path=str(yaml_path))
+    assert [p.name for p in written] == list(PETAB_FIT_FILES)
+    for name in PETAB_FIT_FILES:
+        assert (out / name).read_bytes() == (lib / name).read_bytes(), name
+    (out / "notes.txt").write_text("mine")
+    assert main(["petab", "fit", str(yaml_path), "--starts", "1", "-o", str(out)]) == 1  # not empty: refused
+    assert "use --force" in capsys.readouterr().err and len(results) == 1  # refused before fitting
+    assert main(["petab", "fit", str(yaml_path), "--starts", "1", "-o", str(out), "--force"]) == 0
+    assert (out / "notes.txt").read_text() == "mine"  # --force replaces the fit's files, keeps the rest
+    assert json.loads((out / "fit.json").read_text(encoding="utf-8"))["n_starts"] == 1
+
+
 def test_cli_fit_scheduler_goes_to_dask(tmp_path, capsys):
     """--scheduler hands the starts to the engine's Dask backend: an address where nothing
     listens is a one-line error naming it."""

@@ -52,7 +52,7 @@ def test_brannmark_closed_form_is_the_numerical_inner_optimum(brannmark):
     plan = brannmark.inner_plan()
     x = brannmark.x_nominal
     xs, y, sigma = plan.solve(brannmark, x[plan.outer])
-    closed = -float(np.sum(brannmark._nllh_terms(y, sigma)))
+    closed = -float(np.sum(brannmark.nllh_terms(y, sigma)))
     assert_allclose(closed, brannmark.llh(xs), rtol=0, atol=1e-9)  # the returned x reproduces y and sigma
     # a second implementation: Powell's method on the problem's llh over the 8 inner parameters
     moved = xs.copy()
@@ -142,3 +142,45 @@ def test_two_state_problem_file_plan(tmp_path):
     problem = PetabProblem.from_yaml(write_two_state(tmp_path / "p"))
     assert problem.inner_plan().inner_ids == ("sigma_b",)
     assert pd.Series(problem.x_ids).tolist() == ["k_forward", "sigma_b"]
+
+
+def test_plan_from_plain_values_solves_with_any_evaluator():
+    """hierarchical sits below the problem: a plan made from plain values (no PetabProblem) and solved with
+    a stand-in evaluator gives the least-squares scale and the RMS noise level (numpy's lstsq as the second
+    implementation)."""
+    import sympy as sp
+
+    from receptorkin.petab.experiments import Formula, Group, Observable
+    from receptorkin.petab.hierarchical import PlanInputs, plan_inner
+
+    scale, x = sp.symbols("observableParameter1_o x")
+    sigma = sp.Symbol("noiseParameter1_o")
+    formula = Formula("observableParameter1_o * x", sp.lambdify([scale, x], scale * x), [scale.name, x.name], scale * x)
+    noise = Formula("noiseParameter1_o", sp.lambdify([sigma], sigma), [sigma.name], sigma)
+    obs = Observable("o", "o", formula, noise, "lin", "normal", 1, 1)
+    rows = np.arange(4)
+    group = Group(obs, rows, rows, [("par", 0), ("model", 0)], [("par", 1)], ("par", 1))
+    m = np.array([2.1, 3.9, 6.2, 7.8])
+    inputs = PlanInputs(x_ids=("scale_o", "sigma_o"), x_scales=("lin", "log10"), est_index=np.array([0, 1]),
+                        lower=np.array([1e-3, 1e-3]), upper=np.array([1e3, 1e3]), in_model=frozenset(),
+                        in_conditions=frozenset(), with_prior=frozenset(), groups=(group,), transformed=m,
+                        transformations=np.array(["lin"] * 4))
+    plan = plan_inner(inputs)
+    assert plan.inner_ids == ("scale_o", "sigma_o") and plan.outer.size == 0
+
+    h = np.array([1.0, 2.0, 3.0, 4.0])  # the model quantity at scale 1
+
+    class StandIn:
+        def evaluate(self, xs):
+            return h * xs[0], np.full(4, 10 ** xs[1])
+
+        def evaluate_gradient(self, xs):
+            return (*self.evaluate(xs), np.zeros((4, 2)), np.zeros((4, 2)))
+
+    xs, y, sig = plan.solve(StandIn(), np.array([]))
+    (s,), res, *_ = np.linalg.lstsq(h[:, None], m, rcond=None)
+    assert xs[0] == pytest.approx(s, rel=1e-12)
+    assert 10 ** xs[1] == pytest.approx(np.sqrt(res[0] / 4), rel=1e-12)
+    assert_allclose(y, s * h, rtol=1e-12)
+    assert_allclose(sig, np.sqrt(res[0] / 4), rtol=1e-12)
+    assert_allclose(plan.solve_with_gradient(StandIn(), np.array([]))[0], xs, rtol=0, atol=0)

@@ -51,8 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fit.add_argument("--no-hierarchical", dest="hierarchical", action="store_false",
                      help="optimize scaling factors and noise levels numerically too (default: solve them in closed form "
                      "when the problem allows it)")
-    fit.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (fit.json)")
-    fit.add_argument("--force", action="store_true", help="overwrite an existing fit.json")
+    fit.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output directory (fit.json, report.html)")
+    fit.add_argument("--force", action="store_true", help="write into an existing non-empty OUTDIR, replacing fit.json and report.html")
     _allow_outside(fit)
     fit.set_defaults(func=run_fit)
 
@@ -89,18 +89,12 @@ def run_simulate(args: argparse.Namespace) -> int:
 
 
 def run_fit(args: argparse.Namespace) -> int:
-    import sys
-    from pathlib import Path
-
     from ..errors import FitError
-    from ..io import check_writable
+    from ..io import check_outdir
     from ..petab import PetabProblem, fit_petab
+    from ..report.folders import write_petab_fit_folder
 
-    out = Path(args.output)
-    if out.exists() and not out.is_dir():
-        raise FitError(f"{out}: exists and is not a directory")
-    if out.exists():
-        check_writable(out / "fit.json", args.force)
+    check_outdir(args.output, force=args.force)  # refuse before the (long) fit, create nothing yet
     if args.jobs < 1:
         raise FitError(f"--jobs must be at least 1 (got {args.jobs})")
     problem = PetabProblem.from_yaml(args.problem, allow_outside=args.allow_outside)
@@ -110,11 +104,7 @@ def run_fit(args: argparse.Namespace) -> int:
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
                        max_iter=args.max_iter, hierarchical=None if args.hierarchical else False,
                        scheduler=args.scheduler, profiles=args.profiles)
-    path = result.write(out, force=args.force)
-    from ..report.html import write_report
-
-    html = write_report(result, out / "report.html", force=args.force, yaml_path=args.problem, problem=problem)
     print(result)
-    _log.info(f"wrote {path}")
-    _log.info(f"wrote {html}")
+    for path in write_petab_fit_folder(result, args.output, problem=problem, yaml_path=args.problem, force=True):
+        _log.info(f"wrote {path}")
     return 0

@@ -230,7 +230,7 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     prof_objs = {}
     bar = progress_bar(len(names), f"fit {problem.model.id}: profiles", show=progress if do_profiles else False,
                        unit="parameter")
-    for j, (name, spec) in enumerate(zip(names, problem._spec_of)):
+    for j, (name, spec) in enumerate(zip(names, problem.estimated_specs)):
         v = linear[name]
         estimates[name] = v
         scales[name] = spec.scale
@@ -269,7 +269,7 @@ def _summarise(problem: FitProblem, x: np.ndarray, records: list[dict], seed: in
     for rec in records:
         row = {"start": rec["start"], "status": rec["status"], "chi2": rec["chi2"] * to_chi_sq, "nfev": rec["nfev"],
                "njev": rec.get("njev", 0), "reason": rec["reason"]}
-        for name, spec, a, b in zip(names, problem._spec_of, rec["x0"], rec["x"]):
+        for name, spec, a, b in zip(names, problem.estimated_specs, rec["x0"], rec["x"]):
             row[f"start:{name}"] = spec.from_scale(a)
             row[f"end:{name}"] = spec.from_scale(b) if math.isfinite(b) else math.nan
         rows.append(row)

@@ -357,6 +357,12 @@ class FitProblem:
     def scales(self) -> list[str]:
         return [s.scale for s in self._spec_of]
 
+    @property
+    def estimated_specs(self) -> list[ParameterSpec]:
+        """The :class:`ParameterSpec` of each estimated parameter, in the order of :attr:`names` (a
+        per-condition copy ``id[condition]`` shares the spec of ``id``)."""
+        return list(self._spec_of)
+
     # ---------------------------------------------------------- simulation
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -1,7 +1,10 @@
-"""PEtab v1 problems in and out: column names (:mod:`.columns`), the problem and its objective
-(:mod:`.problem`), parameter scales (:mod:`.scales`), hierarchical (closed-form) inner parameters
-(:mod:`.hierarchical`), the multistart fit (:mod:`.fit`), writing problems (:mod:`.write`) and the linter
-(:mod:`.lint`)."""
+"""PEtab v1 problems in and out: column names (:mod:`.columns`), parameter scales (:mod:`.scales`), the
+files and tables as text cells (:mod:`.tables`), facts of the SBML model (:mod:`.modelfacts`), the compiled
+experiments (:mod:`.experiments`), the tables checked into plain values (:mod:`.parse`), hierarchical
+(closed-form) inner parameters (:mod:`.hierarchical`), the
+problem and its objective (:mod:`.problem`), the linter (:mod:`.lint`), the multistart fit (:mod:`.fit`) and
+writing problems (:mod:`.write`); each module imports only modules named before it
+(``tests/test_petab_layers.py``)."""
 
 from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT, SIMULATION,
     TIME, OBSERVABLE_PARAMETERS, NOISE_PARAMETERS, CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA,

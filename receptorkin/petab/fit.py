@@ -182,11 +182,12 @@ class PetabObjective:
     def __init__(self, problem: PetabProblem, hierarchical: bool, search_rtol: float | None = None) -> None:
         self.problem = problem
         self.search = problem
-        if search_rtol is not None and search_rtol > problem._rtol:
-            self.search = problem.with_tolerances(float(search_rtol), problem._atol * float(search_rtol) / problem._rtol)
+        rtol, atol = problem.tolerances
+        if search_rtol is not None and search_rtol > rtol:
+            self.search = problem.with_tolerances(float(search_rtol), atol * float(search_rtol) / rtol)
         self.plan = problem.inner_plan() if hierarchical else None
         self.free = self.plan.outer if self.plan is not None else np.arange(len(problem.x_ids))
-        self.offset = problem._least_squares_offset()
+        self.offset = problem.least_squares_offset()
 
     def full(self, z: np.ndarray, problem: PetabProblem | None = None) -> np.ndarray:
         """The full parameter vector (inner parameters at their optimum) of search point ``z``."""
@@ -197,13 +198,13 @@ class PetabObjective:
 
     def _values(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.plan is None:
-            return (np.asarray(z, dtype=float), *self.search._evaluate(np.asarray(z, dtype=float)))
+            return (np.asarray(z, dtype=float), *self.search.evaluate(np.asarray(z, dtype=float)))
         return self.plan.solve(self.search, np.asarray(z, dtype=float))
 
     def _derivatives(self, z: np.ndarray):
         z = np.asarray(z, dtype=float)
         if self.plan is None:
-            return (z, *self.search._evaluate_gradient(z))
+            return (z, *self.search.evaluate_gradient(z))
         return self.plan.solve_with_gradient(self.search, z)
 
     def nll(self, z: np.ndarray) -> float:
@@ -211,7 +212,7 @@ class PetabObjective:
             xs, y, sigma = self._values(z)
         except SimulationError:
             return math.inf
-        v = float(np.sum(self.search._nllh_terms(y, sigma))) - self.search.log_prior(xs)
+        v = float(np.sum(self.search.nllh_terms(y, sigma))) - self.search.log_prior(xs)
         return v if math.isfinite(v) else math.inf
 
     def nll_and_gradient(self, z: np.ndarray) -> tuple[float, np.ndarray]:
@@ -220,10 +221,10 @@ class PetabObjective:
         except SimulationError:
             return math.inf, np.zeros(len(z))
         pr = self.search
-        v = float(np.sum(pr._nllh_terms(y, sigma))) - pr.log_prior(xs)
+        v = float(np.sum(pr.nllh_terms(y, sigma))) - pr.log_prior(xs)
         if not math.isfinite(v):
             return math.inf, np.zeros(len(z))
-        g = pr._nllh_gradient(y, sigma, dy, dsigma) - pr._log_prior_gradient(xs)
+        g = pr.nllh_gradient(y, sigma, dy, dsigma) - pr.log_prior_gradient(xs)
         return v, g[self.free]
 
     def _check_ls(self) -> float:
@@ -235,7 +236,7 @@ class PetabObjective:
         """Least-squares form: ``(t(y) − t(m))/σ`` and ``sqrt(2(log σ + K))`` (½Σ of their squares = nllh + const)."""
         offset = self._check_ls()
         try:
-            v = self.search._ls_from(*self._values(z)[1:], offset)
+            v = self.search.least_squares_residuals(*self._values(z)[1:], offset)
         except SimulationError:
             return np.full(2 * self.problem.n_measurements, np.inf)
         return v
@@ -248,9 +249,9 @@ class PetabObjective:
         except SimulationError:
             return np.full(2 * n, np.inf), np.zeros((2 * n, len(z)))
         pr = self.search
-        r = pr._ls_from(y, sigma, offset)
+        r = pr.least_squares_residuals(y, sigma, offset)
         res, s = r[:n], r[n:]
-        trans = pr._trans
+        trans = pr.transformations
         with np.errstate(divide="ignore", invalid="ignore"):
             dty = np.where(trans == "log", 1.0 / y, np.where(trans == "log10", 1.0 / (y * math.log(10.0)), 1.0))
             J = np.vstack([(dty[:, None] * dy - res[:, None] * dsigma) / sigma[:, None],
@@ -318,7 +319,7 @@ def _scored(objective: PetabObjective, res: Any, t0: float) -> tuple[Any, dict[s
         xs = objective.full(res.x, problem)
         llh = problem.llh(xs)
     except SimulationError as exc:
-        raise SimulationError(f"the search ended where the model cannot be simulated at rtol {problem._rtol:g}: {exc}") from None
+        raise SimulationError(f"the search ended where the model cannot be simulated at rtol {problem.tolerances[0]:g}: {exc}") from None
     if not math.isfinite(llh):
         raise FitError("the likelihood is undefined at the end point")
     value = -(llh + problem.log_prior(xs))
@@ -333,13 +334,13 @@ def _fisher(problem: PetabProblem, x: np.ndarray) -> np.ndarray:
     information Σ ∇ℓᵢ ∇ℓᵢᵀ of the per-measurement terms (outer products of
     exact gradients)."""
     xs = np.asarray(x, dtype=float)
-    y, sigma, dy, dsigma = problem._evaluate_gradient(xs)
-    offset = problem._least_squares_offset()
+    y, sigma, dy, dsigma = problem.evaluate_gradient(xs)
+    offset = problem.least_squares_offset()
     if offset is not None:
         obj = PetabObjective(problem, hierarchical=False)
         _, J = obj.residuals_and_jacobian(xs)
         return J.T @ J
-    G = problem._nllh_row_gradients(y, sigma, dy, dsigma)
+    G = problem.nllh_row_gradients(y, sigma, dy, dsigma)
     return G.T @ G
 
 
@@ -367,7 +368,7 @@ def _uncertainty(problem: PetabProblem, x: np.ndarray, profiles: "bool | Sequenc
         raise FitError(f"{problem.name}: cannot profile {unknown[0]!r}: not an estimated parameter{closest(unknown[0], ids)}")
     if not wanted:
         return se_info, prof_info
-    if problem._least_squares_offset() is None:
+    if problem.least_squares_offset() is None:
         raise FitError(f"{problem.name}: profiles need the least-squares form (normal noise, no priors)")
     obj = PetabObjective(problem, hierarchical=False, search_rtol=search_rtol)
     r = obj.residuals(x)
@@ -477,10 +478,10 @@ def fit_petab(
         # from the nominal values: -142.21 and -143.03); a trust region then L-BFGS-B from its end point
         # reaches the optimum; of the trust regions, Fides (Gauss-Newton Hessian) leaves random starts
         # that scipy's trf walks onto plateaus (see _petab_local)
-        method = "fides" if problem._least_squares_offset() is not None else "lbfgsb"
+        method = "fides" if problem.least_squares_offset() is not None else "lbfgsb"
     if method not in ("least_squares", "lbfgsb", "fides"):
         raise FitError(f"unknown method {method!r} (least_squares, fides, lbfgsb, auto)")
-    if method in ("least_squares", "fides") and problem._least_squares_offset() is None:
+    if method in ("least_squares", "fides") and problem.least_squares_offset() is None:
         raise FitError(f"{problem.name}: {method} needs normal noise with constant or bounded-parameter sigma and no priors")
     if max_iter is None:
         max_iter = _FIDES_ITERATIONS if method == "fides" else 2000
@@ -505,7 +506,7 @@ def fit_petab(
     if hierarchical is None:
         hierarchical = plan is not None
     inner_ids = list(plan.inner_ids) if hierarchical and plan is not None else []
-    problem._gradient_model()  # unsupported features fail here, once, with their reason
+    problem.prepare_gradient()  # unsupported features fail here, once, with their reason
     objective = PetabObjective(problem, bool(inner_ids), search_rtol)
     free = objective.free
     X0 = np.array(x0s, dtype=float)

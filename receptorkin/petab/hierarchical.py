@@ -28,22 +28,74 @@ A parameter is treated as inner only when it is safe:
 
 Anything else stays an outer parameter, so the result is never an
 approximation: the objective at the returned point is the problem's own.
+
+This module sits below the problem (:mod:`.problem`): the planner reads plain
+values (:class:`PlanInputs`, built by :meth:`PetabProblem.inner_plan
+<receptorkin.petab.PetabProblem.inner_plan>`), and the plan solves with any
+:class:`Evaluator` (a :class:`~receptorkin.petab.PetabProblem` is one).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from .experiments import Group
 from .scales import scale_value
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .problem import PetabProblem
+__all__ = ["Evaluator", "InnerPlan", "PlanInputs", "plan_inner"]
 
-__all__ = ["InnerPlan", "plan_inner"]
+
+class Evaluator(Protocol):
+    """What a plan solves with: the problem's simulated observables and σ per measurement row
+    (:meth:`PetabProblem.evaluate <receptorkin.petab.PetabProblem.evaluate>` and
+    :meth:`~receptorkin.petab.PetabProblem.evaluate_gradient`)."""
+
+    def evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+    def evaluate_gradient(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What the planner reads of a problem: plain values.
+
+    Attributes
+    ----------
+    x_ids, x_scales
+        Ids and ``parameterScale`` of the estimated parameters.
+    est_index
+        Parameter-table row of each estimated parameter.
+    lower, upper
+        Bounds of every parameter-table row, on linear scale.
+    in_model
+        Parameter-table rows that are model parameters some math of the model uses.
+    in_conditions
+        Parameter-table rows that a condition reads.
+    with_prior
+        Parameter-table rows with an objective prior.
+    groups
+        Every experiment's groups of measurement rows, in experiment order.
+    transformed
+        Per measurement row, the measurement on its observable's transformation t(m).
+    transformations
+        Per measurement row, the observable's transformation (lin, log, log10).
+    """
+
+    x_ids: tuple[str, ...]
+    x_scales: tuple[str, ...]
+    est_index: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    in_model: frozenset[int]
+    in_conditions: frozenset[int]
+    with_prior: frozenset[int]
+    groups: tuple[Group, ...]
+    transformed: np.ndarray
+    transformations: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -74,6 +126,10 @@ class InnerPlan:
     outer
         Positions, in the problem's ``x_ids``, of the parameters an optimizer
         still has to move.
+    x_scales
+        ``parameterScale`` of every estimated parameter.
+    transformed, transformations
+        Per measurement row: t(m) and the observable transformation.
     """
 
     scalings: tuple[_Scaling, ...]
@@ -81,18 +137,22 @@ class InnerPlan:
     outer: np.ndarray
     inner_ids: tuple[str, ...]
     n_x: int
+    x_scales: tuple[str, ...]
+    transformed: np.ndarray
+    transformations: np.ndarray
 
     @property
     def inner(self) -> np.ndarray:
         return np.array(sorted({s.k for s in self.scalings} | {s.k for s in self.sigmas}), dtype=int)
 
-    def solve(self, problem: "PetabProblem", x_outer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def solve(self, problem: Evaluator, x_outer: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The full parameter vector, simulated observables and σ at the inner optimum.
 
         Parameters
         ----------
         problem
-            The problem this plan was made for.
+            The problem this plan was made for (or the same problem at other
+            solver tolerances).
         x_outer
             Outer parameters on their PEtab scales, in the order of ``outer``.
 
@@ -104,32 +164,32 @@ class InnerPlan:
             simulation of the model, so ``problem.llh(x)`` equals the
             log-likelihood of ``y`` and ``sigma``.
         """
-        xs = self._start(problem, x_outer)
-        y, sigma = problem._evaluate(xs)
-        return self._apply(problem, xs, y, sigma)
+        xs = self._start(x_outer)
+        y, sigma = problem.evaluate(xs)
+        return self._apply(xs, y, sigma)
 
-    def solve_with_gradient(self, problem: "PetabProblem", x_outer: np.ndarray):
+    def solve_with_gradient(self, problem: Evaluator, x_outer: np.ndarray):
         """As :meth:`solve`, plus the exact derivatives of ``y`` and σ with respect
         to the full ``x`` at fixed inner values (rows × parameters): by the
         envelope theorem, the gradient of the likelihood at the inner optimum
         with respect to the outer parameters is this partial derivative."""
-        xs = self._start(problem, x_outer)
-        y, sigma, dy, dsigma = problem._evaluate_gradient(xs)
-        return (*self._apply(problem, xs, y, sigma, dy, dsigma), dy, dsigma)
+        xs = self._start(x_outer)
+        y, sigma, dy, dsigma = problem.evaluate_gradient(xs)
+        return (*self._apply(xs, y, sigma, dy, dsigma), dy, dsigma)
 
-    def _start(self, problem: "PetabProblem", x_outer: np.ndarray) -> np.ndarray:
-        scales = problem.x_scales
+    def _start(self, x_outer: np.ndarray) -> np.ndarray:
+        scales = self.x_scales
         xs = np.empty(self.n_x)
         xs[self.outer] = x_outer
         for k in self.inner:
             xs[k] = scale_value(1.0, scales[k])  # y of a scaled row is then the unscaled model quantity
         return xs
 
-    def _apply(self, problem: "PetabProblem", xs: np.ndarray, y: np.ndarray, sigma: np.ndarray,
+    def _apply(self, xs: np.ndarray, y: np.ndarray, sigma: np.ndarray,
                dy: np.ndarray | None = None, dsigma: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        scales = problem.x_scales
-        tm = problem._tm
+        scales = self.x_scales
+        tm = self.transformed
         for sc in self.scalings:
             h = y[sc.rows]
             w = 1.0 / sigma[sc.rows] ** 2 if sc.weighted else 1.0
@@ -140,7 +200,7 @@ class InnerPlan:
             if dy is not None:
                 dy[sc.rows] *= s
             xs[sc.k] = scale_value(s, scales[sc.k])
-        trans = problem._trans
+        trans = self.transformations
         for sg in self.sigmas:
             yy, t = y[sg.rows], trans[sg.rows]
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -168,70 +228,59 @@ def _is_linear_factor(expr, name: str) -> bool:
     return sp.simplify(expr - sym * g) == 0
 
 
-def plan_inner(problem: "PetabProblem") -> InnerPlan | None:
-    """The hierarchical plan of a problem, or None when no parameter qualifies.
+def plan_inner(inputs: PlanInputs) -> InnerPlan | None:
+    """The hierarchical plan of a problem (read as plain values), or None when no parameter qualifies.
 
     See the module docstring for the rules; a parameter that fails any of
     them stays outer.
     """
-    est = problem._est_index
+    est = inputs.est_index
     pos = {int(i): k for k, i in enumerate(est)}
-    ids = problem._par_ids
-    model_pars = problem._info.parameters
-    used = problem._info.referenced
-    blocked: set[int] = {i for i, pid in enumerate(ids) if pid in model_pars and pid in used}
-    for cond in problem._conditions.values():
-        for _, src in cond.params + cond.compartments + cond.species:
-            if src[0] == "par":
-                blocked.add(src[1])
-    for i in est:
-        if problem._priors[i]:
-            blocked.add(int(i))
+    blocked: set[int] = set(inputs.in_model) | set(inputs.in_conditions) | set(inputs.with_prior)
     scale_rows: dict[int, list[np.ndarray]] = {}
     scale_sigma: dict[int, set] = {}
     sigma_rows: dict[int, list[np.ndarray]] = {}
     linear_cache: dict[tuple[str, str], bool] = {}
-    for exp in problem._experiments:
-        for g in exp.groups:
-            obs = g.obs
-            candidates = []
-            for a, nm in zip(g.obs_args, obs.formula.args):
-                if a[0] != "par":
-                    continue
-                i = a[1]
-                ok = (nm.startswith("observableParameter") and obs.transformation == "lin"
-                      and obs.distribution == "normal" and g.sigma_source[0] != "other"
-                      and sum(1 for b in g.obs_args if b == a) == 1)
-                if ok:
-                    key = (obs.id, nm)
-                    if key not in linear_cache:
-                        linear_cache[key] = _is_linear_factor(obs.formula.expr, nm)
-                    ok = linear_cache[key]
-                if ok:
-                    candidates.append(i)
-                else:
-                    blocked.add(i)
-            if len(candidates) > 1:  # a product of two scalings has no closed form here
-                blocked.update(candidates)
-            for i in candidates:
-                scale_rows.setdefault(i, []).append(g.rows)
-                scale_sigma.setdefault(i, set()).add(g.sigma_source)
-            for a in g.noise_args:
-                if a[0] != "par":
-                    continue
-                i = a[1]
-                if obs.distribution == "normal" and g.sigma_source == a:
-                    sigma_rows.setdefault(i, []).append(g.rows)
-                else:
-                    blocked.add(i)
+    for g in inputs.groups:
+        obs = g.obs
+        candidates = []
+        for a, nm in zip(g.obs_args, obs.formula.args):
+            if a[0] != "par":
+                continue
+            i = a[1]
+            ok = (nm.startswith("observableParameter") and obs.transformation == "lin"
+                  and obs.distribution == "normal" and g.sigma_source[0] != "other"
+                  and sum(1 for b in g.obs_args if b == a) == 1)
+            if ok:
+                key = (obs.id, nm)
+                if key not in linear_cache:
+                    linear_cache[key] = _is_linear_factor(obs.formula.expr, nm)
+                ok = linear_cache[key]
+            if ok:
+                candidates.append(i)
+            else:
+                blocked.add(i)
+        if len(candidates) > 1:  # a product of two scalings has no closed form here
+            blocked.update(candidates)
+        for i in candidates:
+            scale_rows.setdefault(i, []).append(g.rows)
+            scale_sigma.setdefault(i, set()).add(g.sigma_source)
+        for a in g.noise_args:
+            if a[0] != "par":
+                continue
+            i = a[1]
+            if obs.distribution == "normal" and g.sigma_source == a:
+                sigma_rows.setdefault(i, []).append(g.rows)
+            else:
+                blocked.add(i)
     both = set(scale_rows) & set(sigma_rows)
     blocked |= both
     sigmas = []
     for i, rows in sigma_rows.items():
-        if i in blocked or i not in pos or not (problem._par_lower[i] > 0):
+        if i in blocked or i not in pos or not (inputs.lower[i] > 0):
             continue
-        sigmas.append(_Sigma(pos[i], np.sort(np.concatenate(rows)), float(problem._par_lower[i]),
-                             float(problem._par_upper[i])))
+        sigmas.append(_Sigma(pos[i], np.sort(np.concatenate(rows)), float(inputs.lower[i]),
+                             float(inputs.upper[i])))
     inner_sigma = {int(est[s.k]) for s in sigmas}
     scalings = []
     for i, rows in scale_rows.items():
@@ -242,11 +291,12 @@ def plan_inner(problem: "PetabProblem") -> InnerPlan | None:
         if inner_sources and len(sources) > 1:
             continue  # rows weighted by different σ, one of them solved too: no closed form
         scalings.append(_Scaling(pos[i], np.sort(np.concatenate(rows)), not inner_sources,
-                                 float(problem._par_lower[i]), float(problem._par_upper[i])))
+                                 float(inputs.lower[i]), float(inputs.upper[i])))
     if not scalings and not sigmas:
         return None
     inner = {s.k for s in scalings} | {s.k for s in sigmas}
     outer = np.array([k for k in range(est.size) if k not in inner], dtype=int)
-    x_ids = problem.x_ids
+    x_ids = inputs.x_ids
     names = tuple(x_ids[s.k] for s in scalings) + tuple(x_ids[s.k] for s in sigmas)
-    return InnerPlan(tuple(scalings), tuple(sigmas), outer, names, int(est.size))
+    return InnerPlan(tuple(scalings), tuple(sigmas), outer, names, int(est.size), tuple(inputs.x_scales),
+                     inputs.transformed, inputs.transformations)

@@ -26,302 +26,36 @@ column conventions and checks it with the ``petab`` linter.
 
 Formulas are parsed with ``petab``'s own PEtab-math parser, so the
 ``petab`` package (extra ``interop``) is needed here.
+
+The files are read by :mod:`.tables`, checked into plain values by
+:mod:`.parse` (against the model's facts, :mod:`.modelfacts`) and compiled
+into experiments by :mod:`.experiments`; this module simulates them and
+evaluates the likelihood, its gradient and the priors.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import DataError, FitError, ModelError, ReceptorkinError, SimulationError
+from ..errors import DataError, FitError, ModelError, SimulationError
 from ..models.sbml import Model, closest, load_model
-from ..models.mathml import walk
-from .columns import (OBSERVABLE_ID, PREEQUILIBRATION_CONDITION_ID, SIMULATION_CONDITION_ID, MEASUREMENT,
-                      SIMULATION, TIME, OBSERVABLE_PARAMETERS, NOISE_PARAMETERS,
-                      CONDITION_ID, CONDITION_NAME, OBSERVABLE_NAME, OBSERVABLE_FORMULA, NOISE_FORMULA,
-                      OBSERVABLE_TRANSFORMATION, NOISE_DISTRIBUTION, PARAMETER_ID, PARAMETER_SCALE,
-                      LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE, ESTIMATE, OBJECTIVE_PRIOR_TYPE,
-                      OBJECTIVE_PRIOR_PARAMETERS, MEASUREMENT_REQUIRED, OBSERVABLE_REQUIRED, PARAMETER_REQUIRED,
-                      SCALES, TRANSFORMATIONS, DISTRIBUTIONS)
+from .columns import (OBSERVABLE_ID, MEASUREMENT, SIMULATION, TIME, CONDITION_ID, PARAMETER_ID, PARAMETER_SCALE,
+                      LOWER_BOUND, UPPER_BOUND, OBJECTIVE_PRIOR_TYPE, OBJECTIVE_PRIOR_PARAMETERS)
+from .experiments import Experiment, Formula, Source, compile_experiments
+from .hierarchical import InnerPlan, PlanInputs, plan_inner
+from .modelfacts import event_targets, model_info, time_switches
+from .parse import (check_parameter_usage, read_conditions, read_measurements, read_observables,
+                    read_parameters)
 from .scales import scale_value, unscale_value
+from .tables import Table, from_frame, read_yaml
 
 __all__ = ["PetabProblem"]
-
-_LOG10 = math.log(10.0)
-_TABLE_KEYS = {
-    "conditions": "condition_files",
-    "measurements": "measurement_files",
-    "observables": "observable_files",
-}
-
-
-# --------------------------------------------------------------------------- table reading
-@dataclass
-class _Table:
-    """A PEtab table as text cells, with the file and line of every row."""
-
-    name: str  #: file path or "<... table>"
-    columns: list[str]
-    rows: list[dict[str, str]]
-    origins: list[tuple[str, int]]  #: (file, line) per row
-
-    def where(self, i: int) -> str:
-        f, line = self.origins[i]
-        return f"{f}:{line}"
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "1" if value else "0"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if math.isnan(v):
-            return ""
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return repr(v)
-    text = str(value).strip()
-    return "" if text.lower() in ("none", "<na>") else text
-
-
-def _read_tsv(path: Path) -> _Table:
-    """A PEtab TSV table as text cells; malformed input names the file, line and column.
-
-    No cell or header of the file is quoted back in a message: a table given
-    by mistake (or on purpose) may be anything.
-    """
-    import csv
-    import io
-
-    if not path.exists():
-        raise DataError(f"{path}: no such file")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a tab-separated PEtab table")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = exc.object[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not UTF-8 text (byte {exc.start}); expected a tab-separated PEtab table") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read it ({exc.strerror or type(exc).__name__})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", strict=True)
-    records: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            if cells and any(c.strip() for c in cells):
-                records.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise DataError(f"{path}:{max(reader.line_num, 1)}: not a readable tab-separated table "
-                        f"({str(exc).split(':')[0]}, e.g. an unbalanced quote)") from None
-    if not records:
-        raise DataError(f"{path}: empty; expected a tab-separated PEtab table with a header line")
-    header_line, header = records[0]
-    columns = [c.strip() for c in header]
-    for k, c in enumerate(columns, start=1):
-        if c == "":
-            raise DataError(f"{path}:{header_line}: column {k}: empty column name in the header")
-        if columns.index(c) != k - 1:
-            raise DataError(f"{path}:{header_line}: column {k}: the same column name as column {columns.index(c) + 1}")
-    rows, origins = [], []
-    for line, cells in records[1:]:
-        if len(cells) > len(columns):
-            extra = [k for k in range(len(columns), len(cells)) if cells[k].strip()]
-            if extra:
-                raise DataError(f"{path}:{line}: column {extra[0] + 1}: a value beyond the header's "
-                                f"{len(columns)} column(s)")
-        cells = cells + [""] * (len(columns) - len(cells))
-        rows.append({c: v.strip() for c, v in zip(columns, cells)})
-        origins.append((str(path), line))
-    return _Table(str(path), columns, rows, origins)
-
-
-def _from_frame(df: Any, name: str, id_column: str | None) -> _Table:
-    import pandas as pd
-
-    if isinstance(df, (str, os.PathLike)):
-        return _read_tsv(Path(df))
-    if not isinstance(df, pd.DataFrame):
-        raise DataError(f"{name}: expected a pandas DataFrame or a TSV path (got {type(df).__name__})")
-    frame = df
-    if id_column is not None and id_column not in frame.columns and frame.index.name == id_column:
-        frame = frame.reset_index()
-    columns = [str(c).strip() for c in frame.columns]
-    rows = [{c: _cell(v) for c, v in zip(columns, rec)} for rec in frame.itertuples(index=False, name=None)]
-    return _Table(name, columns, rows, [(name, i + 2) for i in range(len(rows))])
-
-
-def _concat(tables: list[_Table], name: str) -> _Table:
-    if len(tables) == 1:
-        return tables[0]
-    columns: list[str] = []
-    for t in tables:
-        columns += [c for c in t.columns if c not in columns]
-    rows, origins = [], []
-    for t in tables:
-        for r, o in zip(t.rows, t.origins):
-            rows.append({c: r.get(c, "") for c in columns})
-            origins.append(o)
-    return _Table(name, columns, rows, origins)
-
-
-def _number(text: str) -> float | None:
-    """A PEtab numeric cell: None if empty, float (nan/inf allowed) otherwise; raises ValueError."""
-    if text == "":
-        return None
-    return float(text)
-
-
-def _is_identifier(text: str) -> bool:
-    return bool(text) and (text[0].isalpha() or text[0] == "_") and all(ch.isalnum() or ch == "_" for ch in text) and text.isascii()
-
-
-class _Problems:
-    """Collects every problem of one kind, then raises them together."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-
-    def raise_if_any(self, cls: type[ReceptorkinError], what: str) -> None:
-        if self.lines:
-            if len(self.lines) == 1:
-                raise cls(self.lines[0])
-            raise cls(f"{what}: {len(self.lines)} problems\n" + "\n".join(self.lines))
-
-
-def _require_columns(table: _Table, required: Sequence[str], problems: _Problems) -> bool:
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        # header cells are named only when they are identifiers (the closest one), never echoed as they are
-        names = [c for c in table.columns if _is_identifier(c) and len(c) <= 64]
-        hints = "".join(closest(c, names) for c in missing)
-        problems.add(f"{table.name}:1: missing required column(s) {', '.join(repr(c) for c in missing)}{hints} "
-                     f"(the header has {len(table.columns)} tab-separated column(s))")
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------- model facts
-@dataclass
-class _ModelInfo:
-    id: str
-    parameters: dict[str, float]  # settable global parameters -> SBML value
-    rule_targets: set[str]
-    species: dict[str, tuple[str, bool, bool]]  # id -> (compartment, hasOnlySubstanceUnits, boundary)
-    compartments: dict[str, float]
-    reactions: set[str]
-    referenced: set[str] = field(default_factory=set)  # names that appear in some math of the model
-    assigned: set[str] = field(default_factory=set)  # targets of assignment rules (no condition can set them)
-    rate_parameters: set[str] = field(default_factory=set)  # parameters driven by rate rules (initial values)
-    by_concentration: set[str] = field(default_factory=set)  # species whose initial value is a concentration
-
-    @property
-    def ids(self) -> set[str]:
-        return set(self.parameters) | self.rule_targets | set(self.species) | set(self.compartments) | self.reactions
-
-    def selection(self, ident: str) -> str:
-        """The roadrunner selection string giving the SBML meaning of ``ident``."""
-        if ident == "time":
-            return "time"
-        sp = self.species.get(ident)
-        if sp is not None and not sp[1]:
-            return f"[{ident}]"
-        return ident
-
-
-def _model_info(sbml: str) -> _ModelInfo:
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    rule_targets = {r.getVariable() for r in m.getListOfRules() if r.isAssignment() or r.isRate()}
-    assigned = {r.getVariable() for r in m.getListOfRules() if r.isAssignment()}
-    params = {p.getId(): (p.getValue() if p.isSetValue() else float("nan")) for p in m.getListOfParameters()
-              if p.getId() not in rule_targets}
-    species = {s.getId(): (s.getCompartment(), bool(s.getHasOnlySubstanceUnits()), bool(s.getBoundaryCondition()))
-               for s in m.getListOfSpecies()}
-    comps = {c.getId(): (c.getSize() if c.isSetSize() else 1.0) for c in m.getListOfCompartments()}
-    reactions = {r.getId() for r in m.getListOfReactions()}
-    referenced: set[str] = set()
-    elements = m.getListOfAllElements()
-    for k in range(elements.getSize()):
-        el = elements.get(k)
-        if hasattr(el, "isSetMath") and el.isSetMath():
-            referenced.update(n.getName() for n in walk(el.getMath()) if n.isName())
-    rate_parameters = {r.getVariable() for r in m.getListOfRules()
-                       if r.isRate() and m.getParameter(r.getVariable()) is not None}
-    initial_assigned = {a.getSymbol() for a in m.getListOfInitialAssignments()}
-    by_concentration = {s.getId() for s in m.getListOfSpecies() if not s.getHasOnlySubstanceUnits()
-                        and (s.getId() in initial_assigned or s.isSetInitialConcentration())}
-    return _ModelInfo(m.getId() or "model", params, rule_targets, species, comps, reactions, referenced,
-                      assigned, rate_parameters, by_concentration)
-
-
-# --------------------------------------------------------------------------- compiled pieces
-# A value source: ("const", float) or ("par", index into the parameter vector)
-_Source = tuple
-
-
-@dataclass
-class _Formula:
-    text: str
-    fn: Callable[..., Any]
-    args: list[str]  # symbol names, in the order fn takes them
-    expr: Any
-
-
-@dataclass
-class _Observable:
-    id: str
-    name: str
-    formula: _Formula
-    noise: _Formula
-    transformation: str
-    distribution: str
-    n_obs_pars: int
-    n_noise_pars: int
-
-
-@dataclass
-class _Group:
-    """Measurement rows of one experiment sharing an observable and its overrides."""
-
-    obs: _Observable
-    rows: np.ndarray  # measurement row indices
-    tidx: np.ndarray  # row index into the experiment output
-    obs_args: list[tuple[str, Any]]  # per formula arg: ("model", col) | ("par", idx) | ("const", v)
-    noise_args: list[tuple[str, Any]]  # same, plus ("self", None)
-    sigma_source: tuple[str, Any]  # ("const", v) | ("par", idx) | ("other", None): for least squares
-
-
-@dataclass
-class _Experiment:
-    preeq: str | None
-    sim: str
-    times: np.ndarray  # output times, starting at 0 (added if no measurement is at 0)
-    steady: bool  # an extra steady-state row (time = inf)
-    selections: list[str]
-    groups: list[_Group] = field(default_factory=list)
-
-
-@dataclass
-class _Condition:
-    id: str
-    params: list[tuple[str, _Source]]  # SBML parameter overrides
-    compartments: list[tuple[str, _Source]]
-    species: list[tuple[str, _Source]]  # non-NaN initial values of species (SBML meaning) and rate-rule parameters
 
 
 @dataclass
@@ -384,10 +118,10 @@ class PetabProblem:
         max_steps: int = 100_000,
     ) -> None:
         tables = {
-            "conditions": conditions if isinstance(conditions, _Table) else _from_frame(conditions, "<condition table>", CONDITION_ID),
-            "measurements": measurements if isinstance(measurements, _Table) else _from_frame(measurements, "<measurement table>", None),
-            "observables": observables if isinstance(observables, _Table) else _from_frame(observables, "<observable table>", OBSERVABLE_ID),
-            "parameters": parameters if isinstance(parameters, _Table) else _from_frame(parameters, "<parameter table>", PARAMETER_ID),
+            "conditions": conditions if isinstance(conditions, Table) else from_frame(conditions, "<condition table>", CONDITION_ID),
+            "measurements": measurements if isinstance(measurements, Table) else from_frame(measurements, "<measurement table>", None),
+            "observables": observables if isinstance(observables, Table) else from_frame(observables, "<observable table>", OBSERVABLE_ID),
+            "parameters": parameters if isinstance(parameters, Table) else from_frame(parameters, "<parameter table>", PARAMETER_ID),
         }
         self._init(sbml, tables, name, rtol, atol, max_steps)
 
@@ -397,7 +131,7 @@ class PetabProblem:
         """The integrator's (rtol, atol) for every simulation of this problem."""
         return self._rtol, self._atol
 
-    def _init(self, sbml: Any, tables: dict[str, _Table], name: str, rtol: float, atol: float,
+    def _init(self, sbml: Any, tables: dict[str, Table], name: str, rtol: float, atol: float,
               max_steps: int = 100_000) -> None:
         self.name = name
         self.yaml_path: Path | None = None
@@ -405,14 +139,23 @@ class PetabProblem:
         self.model: Model = load_model(sbml)
         self._tables = tables
         self._rtol, self._atol = float(rtol), float(atol)
-        self._info = _model_info(self.model.sbml)
-        self._breaks = _time_switches(self.model.sbml)
-        self._read_parameters(tables["parameters"])
-        self._read_conditions(tables["conditions"])
-        self._read_observables(tables["observables"])
-        self._read_measurements(tables["measurements"])
-        self._check_parameter_usage()
-        self._compile_experiments()
+        self._info = model_info(self.model.sbml)
+        self._breaks = time_switches(self.model.sbml)
+        pars = read_parameters(tables["parameters"], self._info)
+        self._conditions = read_conditions(tables["conditions"], self._info, pars)
+        self._observables = read_observables(tables["observables"], self._info, pars)
+        rows = read_measurements(tables["measurements"], self._observables, self._conditions, pars)
+        check_parameter_usage(tables["parameters"], self._info, pars, self._observables, self._conditions, rows)
+        self._experiments = compile_experiments(self._info, self._observables, pars.index, rows.obs_ids, rows.preeq,
+                                                rows.simc, rows.times, rows.obs_over, rows.noise_over)
+        # the plain values the evaluation reads, as attributes (the hot path reads them on every call)
+        self._par_ids, self._par_scales = pars.ids, pars.scales
+        self._par_lower, self._par_upper, self._par_nominal = pars.lower, pars.upper, pars.nominal
+        self._par_estimate, self._est_index = pars.estimate, pars.est_index
+        self._priors, self._prior_rows = pars.priors, pars.prior_rows
+        self._m, self._t = rows.values, rows.times
+        self._trans, self._dist, self._tm, self._jac = (rows.transformations, rows.distributions, rows.transformed,
+                                                        rows.log_jacobian)
         self._sim = None
         self._grad: _GradientModel | None = None
         self._formula_partials: dict[int, list] = {}
@@ -458,478 +201,15 @@ class PetabProblem:
             models, unsupported extensions.  Messages name the file, line and
             column; they never quote a file's contents.
         """
-        import yaml
-
-        ypath = Path(path)
-        if not ypath.exists():
-            raise DataError(f"{ypath}: no such file")
-        if ypath.is_dir():
-            raise DataError(f"{ypath}: is a directory, expected a PEtab YAML file")
-        try:
-            spec = yaml.safe_load(ypath.read_text(encoding="utf-8"))
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{ypath}: not UTF-8 text (byte {exc.start}); expected a PEtab YAML file") from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f":{mark.line + 1}: column {mark.column + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or "syntax error"
-            raise DataError(f"{ypath}{at}: not valid YAML ({problem})") from None
-        if not isinstance(spec, dict):
-            raise DataError(f"{ypath}: expected a PEtab problem (a mapping with format_version, parameter_file, problems)")
-        version = str(spec.get("format_version", "")).strip()
-        if version not in ("1", "1.0", "1.0.0"):
-            raise DataError(f"{ypath}: format_version {version or '(missing)'!s}: only PEtab version 1 is supported")
-        if spec.get("extensions"):
-            raise DataError(f"{ypath}: PEtab extensions are not supported ({', '.join(map(str, spec['extensions']))})")
-        problems = spec.get("problems")
-        if not isinstance(problems, list) or not problems:
-            raise DataError(f"{ypath}: 'problems' must be a list with one problem")
-        if len(problems) > 1:
-            raise DataError(f"{ypath}: {len(problems)} problems in one file: only one is supported")
-        prob = problems[0] or {}
-        if not isinstance(prob, dict):
-            raise DataError(f"{ypath}: 'problems' must be a list with one mapping (sbml_files, condition_files, ...)")
-        base = ypath.parent
-        root = base.resolve()
-
-        def files(key: str, where: Mapping[str, Any], required: bool = True) -> list[Path]:
-            raw = where.get(key)
-            if raw is None or raw == [] or raw == "":
-                if required:
-                    raise DataError(f"{ypath}: '{key}' is missing")
-                return []
-            items = raw if isinstance(raw, list) else [raw]
-            out = []
-            for item in items:
-                if not isinstance(item, (str, os.PathLike)) or str(item).strip() == "":
-                    raise DataError(f"{ypath}: {key}: expected a file name (got {type(item).__name__})")
-                p = Path(str(item))
-                p = p if p.is_absolute() else base / p
-                if not allow_outside and not p.resolve().is_relative_to(root):
-                    raise DataError(f"{ypath}: {key}: {item!s} lies outside the folder of {ypath.name}; "
-                                    "pass allow_outside=True (CLI: --allow-outside) to read it")
-                if not p.exists():
-                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: no such file")
-                if not p.is_file():
-                    raise DataError(f"{ypath}: {key}: {item!s} -> {p}: not a file")
-                out.append(p)
-            return out
-
-        if prob.get("mapping_files"):
-            raise DataError(f"{ypath}: mapping_files are not supported")
-        sbml_files = files("sbml_files", prob)
-        if len(sbml_files) != 1:
-            raise DataError(f"{ypath}: sbml_files: exactly one SBML model is supported (got {len(sbml_files)})")
-        param_files = files("parameter_file", spec)
-        tables = {"parameters": _concat([_read_tsv(p) for p in param_files], str(param_files[0]))}
-        for key, ykey in _TABLE_KEYS.items():
-            paths = files(ykey, prob)
-            tables[key] = _concat([_read_tsv(p) for p in paths], str(paths[0]))
-        sbml_path = sbml_files[0]
-        try:
-            sbml_text = sbml_path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{sbml_path}: not a text file ({exc.reason} at byte {exc.start})") from None
+        sbml_path, sbml_text, tables = read_yaml(path, allow_outside=allow_outside)
         from ..models.sbml import read_sbml
 
         model = read_sbml(sbml_text, name=str(sbml_path), source=str(sbml_path))
         obj = cls.__new__(cls)
+        ypath = Path(path)
         obj._init(model, tables, str(ypath), rtol, atol, max_steps)
         obj.yaml_path = ypath
         return obj
-
-    # -- parameter table
-    def _read_parameters(self, t: _Table) -> None:
-        problems = _Problems()
-        if not _require_columns(t, PARAMETER_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        bounds = _Problems()
-        info = self._info
-        ids, scales, lower, upper, nominal, estimate, priors = [], [], [], [], [], [], []
-        seen: dict[str, int] = {}
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            pid = row[PARAMETER_ID]
-            if not _is_identifier(pid):
-                problems.add(f"{where}: parameterId {pid!r} is not a valid identifier")
-                continue
-            if pid in seen:
-                problems.add(f"{where}: parameter {pid!r} is listed twice (also on line {t.origins[seen[pid]][1]})")
-                continue
-            seen[pid] = i
-            if pid in info.rule_targets:
-                problems.add(f"{where}: parameter {pid!r} is computed by a rule in model {info.id!r}; PEtab forbids it in the parameter table")
-            if pid in info.species or pid in info.compartments:
-                problems.add(f"{where}: {pid!r} is a species or compartment of model {info.id!r}, not a parameter")
-            scale = row[PARAMETER_SCALE] or "lin"
-            if scale not in SCALES:
-                problems.add(f"{where}: parameter {pid!r}: parameterScale {scale!r} is not one of lin, log, log10")
-            est_text = row[ESTIMATE]
-            if est_text not in ("0", "1", "0.0", "1.0", "true", "false", "True", "False"):
-                problems.add(f"{where}: parameter {pid!r}: estimate must be 0 or 1 (got {est_text!r})")
-                est = False
-            else:
-                est = est_text in ("1", "1.0", "true", "True")
-            vals = {}
-            for col in (LOWER_BOUND, UPPER_BOUND, NOMINAL_VALUE):
-                try:
-                    vals[col] = _number(row[col])
-                except ValueError:
-                    problems.add(f"{where}: parameter {pid!r}: {col} is not a number (got {row[col]!r})")
-                    vals[col] = None
-            lb, ub, nom = vals[LOWER_BOUND], vals[UPPER_BOUND], vals[NOMINAL_VALUE]
-            if est:
-                if lb is None or ub is None or math.isnan(lb) or math.isnan(ub):
-                    bounds.add(f"{where}: parameter {pid!r} is estimated but has no lowerBound/upperBound")
-                elif lb > ub:
-                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
-                elif scale in ("log", "log10") and lb <= 0:
-                    bounds.add(f"{where}: parameter {pid!r}: parameterScale {scale} needs a positive lowerBound (got {lb:g})")
-                elif not (math.isfinite(lb) and math.isfinite(ub)):
-                    bounds.add(f"{where}: parameter {pid!r}: bounds must be finite (got {lb:g}, {ub:g})")
-            else:
-                if nom is None or math.isnan(nom):
-                    problems.add(f"{where}: parameter {pid!r} is not estimated and has no nominalValue")
-                if lb is not None and ub is not None and lb > ub:
-                    bounds.add(f"{where}: parameter {pid!r}: lowerBound {lb:g} > upperBound {ub:g}")
-            prior = row.get(OBJECTIVE_PRIOR_TYPE, "")
-            priors.append(prior if est and prior else "")
-            ids.append(pid)
-            scales.append(scale)
-            lower.append(float("nan") if lb is None else lb)
-            upper.append(float("nan") if ub is None else ub)
-            nominal.append(float("nan") if nom is None else nom)
-            estimate.append(est)
-        problems.raise_if_any(DataError, t.name)
-        bounds.raise_if_any(FitError, t.name)
-        self._par_ids = ids
-        self._par_index = {p: i for i, p in enumerate(ids)}
-        self._par_scales = scales
-        self._par_lower = np.array(lower, dtype=float)
-        self._par_upper = np.array(upper, dtype=float)
-        self._par_nominal = np.array(nominal, dtype=float)
-        self._par_estimate = np.array(estimate, dtype=bool)
-        self._est_index = np.flatnonzero(self._par_estimate)
-        self._priors = priors
-        self._prior_rows = list(t.rows)
-
-    # -- condition table
-    def _source(self, text: str, where: str, what: str, problems: _Problems, allow_nan: bool = False) -> _Source | None:
-        """A cell that is a number or a parameter id, resolved to a value source."""
-        try:
-            v = _number(text)
-        except ValueError:
-            v = None
-            if text in self._par_index:
-                return ("par", self._par_index[text])
-            if text in self._info.parameters:
-                return ("const", float(self._info.parameters[text]))
-            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table or model"
-                         f"{closest(text, list(self._par_index) + list(self._info.parameters))}")
-            return None
-        if v is None or math.isnan(v):
-            if allow_nan:
-                return None
-            problems.add(f"{where}: {what}: a value is required (got {text or 'an empty cell'!r})")
-            return None
-        return ("const", v)
-
-    def _read_conditions(self, t: _Table) -> None:
-        problems, unknown = _Problems(), _Problems()
-        info = self._info
-        if not _require_columns(t, (CONDITION_ID,), problems):
-            problems.raise_if_any(DataError, t.name)
-        targets = [c for c in t.columns if c not in (CONDITION_ID, CONDITION_NAME)]
-        for col in targets:
-            if col in info.assigned:
-                unknown.add(f"{t.name}:1: column {col!r}: computed by an assignment rule in model {info.id!r}; "
-                            "a condition cannot set it")
-            elif col in info.species and info.species[col][2]:
-                unknown.add(f"{t.name}:1: column {col!r}: boundary species cannot be set by a condition here")
-            elif (col not in info.parameters and col not in info.species and col not in info.compartments
-                  and col not in info.rate_parameters):
-                unknown.add(f"{t.name}:1: column {col!r}: model {info.id!r} has no parameter, species or compartment "
-                            f"{col!r}{closest(col, sorted(info.parameters) + sorted(info.species) + sorted(info.compartments))}")
-            elif col in self._par_index:
-                unknown.add(f"{t.name}:1: column {col!r} is also in the parameter table; PEtab forbids condition "
-                            "columns there")
-        unknown.raise_if_any(ModelError, t.name)
-        conds: dict[str, _Condition] = {}
-        set_compartments = [c for c in targets if c in info.compartments]
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            cid = row[CONDITION_ID]
-            if not _is_identifier(cid):
-                problems.add(f"{where}: conditionId {cid!r} is not a valid identifier")
-                continue
-            if cid in conds:
-                problems.add(f"{where}: condition {cid!r} is listed twice")
-                continue
-            cond = _Condition(cid, [], [], [])
-            for col in targets:
-                is_species = col in info.species or col in info.rate_parameters  # initial values
-                src = self._source(row.get(col, ""), where, f"condition {cid!r}, column {col!r}", problems,
-                                   allow_nan=True)
-                if col in info.compartments:
-                    cond.compartments.append((col, src if src is not None else ("const", float(info.compartments[col]))))
-                elif is_species:
-                    if src is not None:
-                        cond.species.append((col, src))
-                elif src is not None:
-                    cond.params.append((col, src))
-            conds[cid] = cond
-        problems.raise_if_any(DataError, t.name)
-        # compartments set anywhere are set explicitly everywhere (the solver keeps sizes across resets)
-        for cond in conds.values():
-            have = {c for c, _ in cond.compartments}
-            cond.compartments += [(c, ("const", float(info.compartments[c]))) for c in set_compartments if c not in have]
-        self._conditions = conds
-
-    # -- observable table
-    def _parse_formula(self, text: str, where: str, what: str, problems: _Problems) -> Any:
-        from petab.v1.math import sympify_petab
-
-        if text == "":
-            problems.add(f"{where}: {what} is empty")
-            return None
-        try:
-            return sympify_petab(text)
-        except (ValueError, TypeError, AttributeError) as exc:
-            msg = " ".join(str(exc).split())
-            problems.add(f"{where}: {what} {text!r} cannot be parsed: {msg}")
-            return None
-
-    def _read_observables(self, t: _Table) -> None:
-        import sympy as sp
-
-        problems, unknown = _Problems(), _Problems()
-        if not _require_columns(t, OBSERVABLE_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        info = self._info
-        known = info.ids | {"time"} | set(self._par_index)
-        observables: dict[str, _Observable] = {}
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            oid = row[OBSERVABLE_ID]
-            if not _is_identifier(oid):
-                problems.add(f"{where}: observableId {oid!r} is not a valid identifier")
-                continue
-            if oid in observables:
-                problems.add(f"{where}: observable {oid!r} is listed twice")
-                continue
-            if oid in info.ids:
-                problems.add(f"{where}: observableId {oid!r} is also an id of model {info.id!r}; choose another")
-            transformation = row.get(OBSERVABLE_TRANSFORMATION, "") or "lin"
-            distribution = row.get(NOISE_DISTRIBUTION, "") or "normal"
-            if transformation not in TRANSFORMATIONS:
-                problems.add(f"{where}: observable {oid!r}: observableTransformation {transformation!r} is not supported "
-                             "(PEtab v1: lin, log, log10)")
-            if distribution not in DISTRIBUTIONS:
-                problems.add(f"{where}: observable {oid!r}: noiseDistribution {distribution!r} is not supported "
-                             "(PEtab v1: normal, laplace)")
-            fexpr = self._parse_formula(row[OBSERVABLE_FORMULA], where, f"observable {oid!r}: observableFormula", problems)
-            nexpr = self._parse_formula(row[NOISE_FORMULA], where, f"observable {oid!r}: noiseFormula", problems)
-            if fexpr is None or nexpr is None:
-                continue
-            obs_pat = re.compile(rf"^observableParameter(\d+)_{re.escape(oid)}$")
-            noise_pat = re.compile(rf"^noiseParameter(\d+)_{re.escape(oid)}$")
-            n_obs = n_noise = 0
-            for col, expr, allow_noise in ((OBSERVABLE_FORMULA, fexpr, False), (NOISE_FORMULA, nexpr, True)):
-                for sym in sorted(expr.free_symbols, key=lambda s: s.name):
-                    nm = sym.name
-                    mo, mn = obs_pat.match(nm), noise_pat.match(nm)
-                    if mo:
-                        n_obs = max(n_obs, int(mo.group(1)))
-                    elif mn and allow_noise:
-                        n_noise = max(n_noise, int(mn.group(1)))
-                    elif allow_noise and nm == oid:
-                        continue
-                    elif nm not in known:
-                        hint = closest(nm, sorted(known))
-                        unknown.add(f"{where}: observable {oid!r}: {col} {row[col]!r}: unknown symbol {nm!r} "
-                                    f"(not in model {info.id!r} nor in the parameter table){hint}")
-            fsyms = sorted(fexpr.free_symbols, key=lambda s: s.name)
-            nsyms = sorted(nexpr.free_symbols, key=lambda s: s.name)
-            formula = _Formula(row[OBSERVABLE_FORMULA], sp.lambdify(fsyms, fexpr, modules="numpy"), [s.name for s in fsyms], fexpr)
-            noise = _Formula(row[NOISE_FORMULA], sp.lambdify(nsyms, nexpr, modules="numpy"), [s.name for s in nsyms], nexpr)
-            observables[oid] = _Observable(oid, row.get(OBSERVABLE_NAME, "") or oid, formula, noise, transformation,
-                                           distribution, n_obs, n_noise)
-        problems.raise_if_any(DataError, t.name)
-        unknown.raise_if_any(ModelError, t.name)
-        self._observables = observables
-
-    # -- measurement table
-    def _read_measurements(self, t: _Table) -> None:
-        problems = _Problems()
-        if not _require_columns(t, MEASUREMENT_REQUIRED, problems):
-            problems.raise_if_any(DataError, t.name)
-        n = len(t.rows)
-        if n == 0:
-            raise DataError(f"{t.name}: the measurement table has no rows")
-        m = np.empty(n)
-        times = np.empty(n)
-        obs_ids, preeq, simc, obs_over, noise_over = [], [], [], [], []
-        for i, row in enumerate(t.rows):
-            where = t.where(i)
-            oid = row[OBSERVABLE_ID]
-            obs = self._observables.get(oid)
-            if obs is None:
-                problems.add(f"{where}: observableId {oid!r} is not in the observable table{closest(oid, self._observables)}")
-            pre = row.get(PREEQUILIBRATION_CONDITION_ID, "") or None
-            sc = row[SIMULATION_CONDITION_ID]
-            for col, cid in ((SIMULATION_CONDITION_ID, sc), (PREEQUILIBRATION_CONDITION_ID, pre)):
-                if cid is not None and cid not in self._conditions:
-                    problems.add(f"{where}: {col} {cid!r} is not in the condition table{closest(cid, self._conditions)}")
-            try:
-                value = _number(row[MEASUREMENT])
-            except ValueError:
-                value = None
-            if value is None or not math.isfinite(value):
-                problems.add(f"{where}: measurement must be a finite number (got {row[MEASUREMENT]!r})")
-                value = float("nan")
-            elif obs is not None and obs.transformation != "lin" and value <= 0:
-                problems.add(f"{where}: observable {oid!r} is {obs.transformation}-transformed, so the measurement must be "
-                             f"positive (got {value:g})")
-            try:
-                tv = float(row[TIME]) if row[TIME] != "" else None
-            except ValueError:
-                tv = None
-            if tv is None or math.isnan(tv) or tv < 0 or tv == -math.inf:
-                problems.add(f"{where}: time must be a non-negative number or inf (got {row[TIME]!r})")
-                tv = 0.0
-            m[i] = value
-            times[i] = tv
-            overrides = []
-            for col, count, kind in ((OBSERVABLE_PARAMETERS, obs.n_obs_pars if obs else 0, "observableParameter"),
-                                     (NOISE_PARAMETERS, obs.n_noise_pars if obs else 0, "noiseParameter")):
-                text = row.get(col, "")
-                parts = [p.strip() for p in text.split(";")] if text != "" else []
-                if obs is not None and len(parts) != count:
-                    problems.add(f"{where}: observable {oid!r}: {col} has {len(parts)} value(s) {text!r} but the "
-                                 f"observable's formulas have {count} {kind} parameter symbol(s)")
-                    overrides.append([])
-                    continue
-                srcs = []
-                for k, part in enumerate(parts):
-                    src = self._override_source(part, where, f"{col} entry {k + 1}", problems)
-                    srcs.append(src)
-                overrides.append(srcs)
-            obs_ids.append(oid)
-            preeq.append(pre)
-            simc.append(sc)
-            obs_over.append(overrides[0])
-            noise_over.append(overrides[1])
-        problems.raise_if_any(DataError, t.name)
-        self._m = m
-        self._t = times
-        self._obs_ids = obs_ids
-        self._preeq = preeq
-        self._simc = simc
-        self._obs_over = obs_over
-        self._noise_over = noise_over
-        trans = np.array([self._observables[o].transformation for o in obs_ids])
-        dist = np.array([self._observables[o].distribution for o in obs_ids])
-        self._trans = trans
-        self._dist = dist
-        with np.errstate(divide="ignore", invalid="ignore"):
-            self._tm = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log10(m), m))
-            # log-Jacobian of the transformation: log m (log) or log(m ln 10) (log10)
-            self._jac = np.where(trans == "log", np.log(m), np.where(trans == "log10", np.log(m * _LOG10), 0.0))
-
-    def _override_source(self, text: str, where: str, what: str, problems: _Problems) -> _Source | None:
-        try:
-            v = float(text)
-        except ValueError:
-            if text in self._par_index:
-                return ("par", self._par_index[text])
-            problems.add(f"{where}: {what}: {text!r} is neither a number nor a parameter of the parameter table"
-                         f"{closest(text, self._par_index)}")
-            return None
-        if math.isnan(v):
-            problems.add(f"{where}: {what}: NaN is not a value")
-            return None
-        return ("const", v)
-
-    def _check_parameter_usage(self) -> None:
-        """Parameter-table rows must be used by the model, a condition or a measurement (PEtab rule)."""
-        used = set(self._info.parameters)
-        for obs in self._observables.values():
-            used |= set(obs.formula.args) | set(obs.noise.args)
-        idx_used = {i for lst in (self._obs_over, self._noise_over) for srcs in lst for s in srcs if s and s[0] == "par" for i in [s[1]]}
-        for cond in self._conditions.values():
-            for _, src in cond.params + cond.compartments + cond.species:
-                if src[0] == "par":
-                    idx_used.add(src[1])
-        t = self._tables["parameters"]
-        extra = [f"{t.where(i)}: parameter {pid!r} is not used by the model, the conditions or the measurements"
-                 for i, pid in enumerate(self._par_ids) if pid not in used and i not in idx_used]
-        if extra:
-            problems = _Problems()
-            for line in extra:
-                problems.add(line)
-            problems.raise_if_any(DataError, t.name)
-
-    # -- experiments: one simulation per (preequilibration, simulation) condition pair
-    def _compile_experiments(self) -> None:
-        info = self._info
-        order: dict[tuple[str | None, str], list[int]] = {}
-        for i, key in enumerate(zip(self._preeq, self._simc)):
-            order.setdefault(key, []).append(i)
-        experiments = []
-        for (pre, sc), rows in order.items():
-            rows_arr = np.array(rows)
-            tv = self._t[rows_arr]
-            finite = np.unique(tv[np.isfinite(tv)])
-            steady = bool(np.any(np.isinf(tv)))
-            grid = finite if finite.size and finite[0] == 0 else np.concatenate([[0.0], finite])
-            # model symbols needed by this experiment's observables
-            needed: list[str] = []
-            for r in rows:
-                obs = self._observables[self._obs_ids[r]]
-                for nm in obs.formula.args + obs.noise.args:
-                    if (nm in info.ids or nm == "time") and nm not in needed:
-                        needed.append(nm)
-            sel = [info.selection(s) for s in needed]
-            col_of = {s: k for k, s in enumerate(needed)}
-            exp = _Experiment(pre, sc, grid, steady, sel)
-            # output row of each measurement
-            pos = {float(t): k for k, t in enumerate(grid)}
-            n_out = grid.size
-            groups: dict[tuple, list[int]] = {}
-            for r in rows:
-                key = (self._obs_ids[r], tuple(self._obs_over[r]), tuple(self._noise_over[r]))
-                groups.setdefault(key, []).append(r)
-            for (oid, oo, no), grows in groups.items():
-                obs = self._observables[oid]
-                tidx = np.array([n_out if math.isinf(self._t[r]) else pos[float(self._t[r])] for r in grows])
-                obs_args = [self._arg(nm, obs, oo, no, col_of, noise=False) for nm in obs.formula.args]
-                noise_args = [self._arg(nm, obs, oo, no, col_of, noise=True) for nm in obs.noise.args]
-                exp.groups.append(_Group(obs, np.array(grows), tidx, obs_args, noise_args,
-                                         self._sigma_source(obs, noise_args)))
-            experiments.append(exp)
-        self._experiments = experiments
-
-    def _arg(self, nm: str, obs: _Observable, oo: tuple, no: tuple, col_of: Mapping[str, int], noise: bool) -> tuple[str, Any]:
-        prefix_o = "observableParameter"
-        prefix_n = "noiseParameter"
-        suffix = f"_{obs.id}"
-        if nm.startswith(prefix_o) and nm.endswith(suffix) and nm[len(prefix_o):-len(suffix)].isdigit():
-            return oo[int(nm[len(prefix_o):-len(suffix)]) - 1]
-        if noise and nm.startswith(prefix_n) and nm.endswith(suffix) and nm[len(prefix_n):-len(suffix)].isdigit():
-            return no[int(nm[len(prefix_n):-len(suffix)]) - 1]
-        if noise and nm == obs.id:
-            return ("self", None)
-        if nm in col_of:
-            return ("model", col_of[nm])
-        return ("par", self._par_index[nm])
-
-    def _sigma_source(self, obs: _Observable, noise_args: list[tuple[str, Any]]) -> tuple[str, Any]:
-        expr = obs.noise.expr
-        if not expr.free_symbols:
-            return ("const", float(expr))
-        if expr.is_Symbol and noise_args[0][0] in ("const", "par"):
-            return noise_args[0]
-        return ("other", None)
 
     # ------------------------------------------------------------------ pickling (for worker processes)
     def __getstate__(self) -> dict[str, Any]:
@@ -1035,11 +315,16 @@ class PetabProblem:
         return int(self._m.size)
 
     @property
+    def transformations(self) -> np.ndarray:
+        """Per measurement row, its observable's ``observableTransformation`` (lin, log, log10)."""
+        return self._trans
+
+    @property
     def measurements(self):
         """The measurement table (a copy, in file order)."""
         return self._frame(self._tables["measurements"])
 
-    def _frame(self, table: _Table):
+    def _frame(self, table: Table):
         import pandas as pd
 
         return pd.DataFrame([dict(r) for r in table.rows], columns=table.columns)
@@ -1083,7 +368,7 @@ class PetabProblem:
 
     # ------------------------------------------------------------------ simulation
     @staticmethod
-    def _value(src: _Source, p: np.ndarray) -> float:
+    def _value(src: Source, p: np.ndarray) -> float:
         return float(p[src[1]]) if src[0] == "par" else float(src[1])
 
     def _condition_values(self, cid: str, p: np.ndarray) -> tuple[dict[str, float], dict[str, float]]:
@@ -1132,7 +417,7 @@ class PetabProblem:
         return {sid: at_model_size[sid] / info.compartments[info.species[sid][0]] * resized[info.species[sid][0]]
                 for sid in rescale}
 
-    def _prepared(self, exp: "_Experiment | None", values: Mapping[str, float], sens: Any = None):
+    def _prepared(self, exp: "Experiment | None", values: Mapping[str, float], sens: Any = None):
         """The runner's compiled form of an experiment (``None``: a pre-equilibration), cached.
 
         The segment plan depends on the readouts and on the times where a
@@ -1168,7 +453,7 @@ class PetabProblem:
                 breaks=tuple(c for c in cuts if math.isfinite(c))), sensitivities=sens)
         return hit
 
-    def _simulate_experiment(self, exp: _Experiment, p: np.ndarray,
+    def _simulate_experiment(self, exp: Experiment, p: np.ndarray,
                              preeq_cache: dict[str, tuple[np.ndarray, dict[str, float]]], sens: Any = None
                              ) -> "np.ndarray | tuple[np.ndarray, np.ndarray]":
         """Run one (pre-equilibration, simulation) condition pair on the package's Experiment runner.
@@ -1204,8 +489,26 @@ class PetabProblem:
         dout = res.sensitivities if not exp.steady else np.concatenate([res.sensitivities, res.steady_sensitivities[None]])
         return out, dout
 
-    def _evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Simulated observables and noise values of every measurement row."""
+    def evaluate(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Simulated observables and noise values of every measurement row (one simulation of each experiment).
+
+        Parameters
+        ----------
+        xs
+            Estimated parameters on their PEtab scales, in the order of ``x_ids`` (not checked: see :meth:`llh`
+            for the checked call).
+
+        Returns
+        -------
+        y, sigma
+            Per measurement row (measurement-table order): the simulated observable (linear scale, model units)
+            and its noise parameter σ (on the observable's transformation).
+
+        Raises
+        ------
+        SimulationError
+            The model cannot be simulated at ``xs``.
+        """
         p = self._p(xs)
         n = self._m.size
         y = np.empty(n)
@@ -1247,14 +550,16 @@ class PetabProblem:
             Same rows and columns as the measurement table; ``simulation``
             holds the simulated observable (linear scale, model units).
         """
-        y, _ = self._evaluate(self._check_x(x))
+        y, _ = self.evaluate(self._check_x(x))
         df = self.measurements
         df.insert(list(df.columns).index(MEASUREMENT), SIMULATION, y)
         df = df.drop(columns=[MEASUREMENT])
         df[TIME] = self._t
         return df
 
-    def _nllh_terms(self, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    def nllh_terms(self, y: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+        """Per measurement row, its negative log-likelihood term given the simulated ``y`` and ``sigma``
+        (as from :meth:`evaluate`); ``nan`` where σ is not positive.  Their sum is −:meth:`llh`."""
         trans, dist = self._trans, self._dist
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(trans == "log", np.log(y), np.where(trans == "log10", np.log10(y), y))
@@ -1280,8 +585,8 @@ class PetabProblem:
             noise value, or a non-positive simulation of a log-transformed
             observable).
         """
-        y, sigma = self._evaluate(self._check_x(x))
-        return -float(np.sum(self._nllh_terms(y, sigma)))
+        y, sigma = self.evaluate(self._check_x(x))
+        return -float(np.sum(self.nllh_terms(y, sigma)))
 
     def chi2(self, x: "Sequence[float] | Mapping[str, float] | None" = None) -> float:
         """χ²: the sum of squared weighted residuals (t(m) − t(y)) / σ (PEtab's definition).
@@ -1316,7 +621,7 @@ class PetabProblem:
             total -= float(prior.neglogprior(xs[k], x_scaled=True))
         return total
 
-    def inner_plan(self):
+    def inner_plan(self) -> InnerPlan | None:
         """The parameters a hierarchical fit solves in closed form (:func:`receptorkin.petab.hierarchical.plan_inner`).
 
         Returns
@@ -1326,9 +631,19 @@ class PetabProblem:
             noise level.
         """
         if not hasattr(self, "_inner"):
-            from .hierarchical import plan_inner
-
-            self._inner = plan_inner(self)
+            est = self._est_index
+            in_conditions = {int(src[1]) for cond in self._conditions.values()
+                             for _, src in cond.params + cond.compartments + cond.species if src[0] == "par"}
+            model = self._info
+            self._inner = plan_inner(PlanInputs(
+                x_ids=tuple(self.x_ids), x_scales=tuple(self.x_scales), est_index=est,
+                lower=self._par_lower, upper=self._par_upper,
+                in_model=frozenset(i for i, pid in enumerate(self._par_ids)
+                                   if pid in model.parameters and pid in model.referenced),
+                in_conditions=frozenset(in_conditions),
+                with_prior=frozenset(int(i) for i in est if self._priors[i]),
+                groups=tuple(g for exp in self._experiments for g in exp.groups),
+                transformed=self._tm, transformations=self._trans))
         return self._inner
 
     @property
@@ -1354,14 +669,19 @@ class PetabProblem:
         parameters, ½·Σr² is −llh up to a constant, so these are the
         residuals to give a least-squares solver.
         """
-        y, sigma = self._evaluate(self._check_x(x))
+        y, sigma = self.evaluate(self._check_x(x))
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
             return (self._tm - ty) / sigma
 
     # -- least squares with estimated σ: ½Σ(r² + s²) = nllh + const, s = sqrt(2(log σ + K))
-    def _least_squares_offset(self) -> float | None:
-        """K for the least-squares form, or None when the problem has no such form."""
+    def least_squares_offset(self) -> float | None:
+        """K of the least-squares form ½Σ(r² + s²) = −llh + const, with s = sqrt(2(log σ + K)).
+
+        K makes every s real: 1 − log of the smallest σ the problem allows (a fixed σ, or the lower bound of
+        an estimated one).  None when the problem has no such form (priors, non-normal noise, or a σ given by
+        a formula or without a positive lower bound).
+        """
         if self.has_priors or np.any(self._dist != "normal"):
             return None
         floor = math.inf
@@ -1382,10 +702,10 @@ class PetabProblem:
                     floor = min(floor, low)
         return 1.0 - math.log(floor) if math.isfinite(floor) else 1.0
 
-    def _ls_vector(self, xs: np.ndarray, offset: float) -> np.ndarray:
-        return self._ls_from(*self._evaluate(xs), offset)
-
-    def _ls_from(self, y: np.ndarray, sigma: np.ndarray, offset: float) -> np.ndarray:
+    def least_squares_residuals(self, y: np.ndarray, sigma: np.ndarray, offset: float) -> np.ndarray:
+        """The least-squares form of the likelihood: weighted residuals (t(y) − t(m))/σ, then
+        sqrt(2(log σ + ``offset``)), one of each per measurement row; ``offset`` from
+        :meth:`least_squares_offset`, ``y`` and ``sigma`` as from :meth:`evaluate`."""
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(self._trans == "log", np.log(y), np.where(self._trans == "log10", np.log10(y), y))
             r = (ty - self._tm) / sigma
@@ -1393,6 +713,17 @@ class PetabProblem:
         return np.concatenate([r, s])
 
     # ------------------------------------------------------------------ exact gradient
+    def prepare_gradient(self) -> None:
+        """Build the sensitivity model of the exact gradient now (it is otherwise built on first use).
+
+        Raises
+        ------
+        FitError
+            The problem uses a feature the exact gradient does not support (an estimated parameter in the
+            condition table, a compartment a condition resizes, rate rules, an estimated parameter an event sets).
+        """
+        self._gradient_model()
+
     def _gradient_model(self) -> "_GradientModel":
         """The model augmented with its sensitivity equations for the estimated
         model parameters (built on first use; see :meth:`nll_and_gradient`)."""
@@ -1416,13 +747,13 @@ class PetabProblem:
             if cond.compartments:
                 raise FitError(f"{self.name}: condition {cond.id!r} resizes compartment(s) "
                                f"{', '.join(c for c, _ in cond.compartments)}: not supported by exact gradients")
-        event_targets = _event_targets(self.model.sbml)
+        targets_of_events = event_targets(self.model.sbml)
         theta, theta_k = [], []
         for i, k in est.items():
             pid = self._par_ids[i]
             if pid not in info.parameters:
                 continue
-            if pid in overridden or pid in event_targets:
+            if pid in overridden or pid in targets_of_events:
                 raise FitError(f"{self.name}: the estimated model parameter {pid!r} is also set by a condition or "
                                f"an event: not supported by exact gradients")
             theta.append(pid)
@@ -1438,7 +769,7 @@ class PetabProblem:
         self._grad = _GradientModel(sens, np.array(theta_k, dtype=int))
         return self._grad
 
-    def _partials(self, formula: _Formula) -> list[Callable[..., Any] | None]:
+    def _partials(self, formula: Formula) -> list[Callable[..., Any] | None]:
         """∂formula/∂argument, one function (of the formula's arguments) per argument."""
         key = id(formula)
         cached = self._formula_partials.get(key)
@@ -1454,10 +785,22 @@ class PetabProblem:
             self._formula_partials[key] = cached
         return cached
 
-    def _evaluate_gradient(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Simulated observables and σ of every measurement row, with their exact
-        derivatives with respect to ``xs`` (rows × estimated parameters, on the
-        parameter scales)."""
+    def evaluate_gradient(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """As :meth:`evaluate`, with the exact derivatives of ``y`` and σ with respect to ``xs``.
+
+        Returns
+        -------
+        y, sigma, dy, dsigma
+            ``y`` and ``sigma`` per measurement row; ``dy`` and ``dsigma`` (rows × estimated parameters) their
+            derivatives on the parameter scales (forward sensitivities, see :meth:`nll_and_gradient`).
+
+        Raises
+        ------
+        FitError
+            A feature the exact gradient does not support (see :meth:`prepare_gradient`).
+        SimulationError
+            The model cannot be simulated at ``xs``.
+        """
         gm = self._gradient_model()
         p = self._p(xs)
         nx = self._est_index.size
@@ -1509,8 +852,9 @@ class PetabProblem:
                 dsigma[g.rows] = dsv
         return y, sigma, dy, dsigma
 
-    def _nllh_row_gradients(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
-        """Gradient of each measurement's negative log-likelihood term (rows × parameters)."""
+    def nllh_row_gradients(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
+        """Gradient of each measurement's negative log-likelihood term (rows × parameters), from the output
+        of :meth:`evaluate_gradient`."""
         trans, dist = self._trans, self._dist
         with np.errstate(divide="ignore", invalid="ignore"):
             ty = np.where(trans == "log", np.log(y), np.where(trans == "log10", np.log10(y), y))
@@ -1521,12 +865,12 @@ class PetabProblem:
             d_s = np.where(normal, 1.0 / sigma - r ** 2 / sigma ** 3, 1.0 / sigma - np.abs(r) / sigma ** 2)
         return dy * d_y[:, None] + dsigma * d_s[:, None]
 
-    def _nllh_gradient(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
+    def nllh_gradient(self, y: np.ndarray, sigma: np.ndarray, dy: np.ndarray, dsigma: np.ndarray) -> np.ndarray:
         """Gradient of Σ negative log-likelihood terms from the derivatives of y and σ."""
-        return self._nllh_row_gradients(y, sigma, dy, dsigma).sum(axis=0)
+        return self.nllh_row_gradients(y, sigma, dy, dsigma).sum(axis=0)
 
-    def _log_prior_gradient(self, xs: np.ndarray) -> np.ndarray:
-        """Gradient of :meth:`log_prior` (closed-form densities: central differences
+    def log_prior_gradient(self, xs: np.ndarray) -> np.ndarray:
+        """Gradient of :meth:`log_prior` at ``xs`` on the parameter scales (closed-form densities: central differences
         at step 1e-6 on the scale, exact to ~1e-10 relative; no simulation)."""
         g = np.zeros(xs.size)
         if not self.has_priors:
@@ -1567,54 +911,15 @@ class PetabProblem:
         """
         xs = self._check_x(x)
         try:
-            y, sigma, dy, dsigma = self._evaluate_gradient(xs)
+            y, sigma, dy, dsigma = self.evaluate_gradient(xs)
         except SimulationError:
             return math.inf, np.zeros(xs.size)
-        value = float(np.sum(self._nllh_terms(y, sigma))) - self.log_prior(xs)
+        value = float(np.sum(self.nllh_terms(y, sigma))) - self.log_prior(xs)
         if not math.isfinite(value):
             return math.inf, np.zeros(xs.size)
-        return value, self._nllh_gradient(y, sigma, dy, dsigma) - self._log_prior_gradient(xs)
+        return value, self.nllh_gradient(y, sigma, dy, dsigma) - self.log_prior_gradient(xs)
 
     def __repr__(self) -> str:
         return (f"PetabProblem({self.name!r}, model={self.model.id!r}, {self._m.size} measurements, "
                 f"{len(self._conditions)} conditions, {len(self._observables)} observables, "
                 f"{self._est_index.size} estimated parameters)")
-
-
-def _event_targets(sbml: str) -> set[str]:
-    """Parameters and compartments that the model's events change."""
-    import libsbml
-
-    m = libsbml.readSBMLFromString(sbml).getModel()
-    found = {a.getVariable() for e in m.getListOfEvents() for a in e.getListOfEventAssignments()}
-    return {v for v in found if m.getParameter(v) is not None or m.getCompartment(v) is not None}
-
-
-def _time_switches(sbml: str) -> list:
-    """Symbols (or numbers) that ``time`` is compared with in the model's math:
-    the switching times of piecewise inputs."""
-    import libsbml
-
-    doc = libsbml.readSBMLFromString(sbml)
-    m = doc.getModel()
-    found: list = []
-    from ..models.mathml import is_relational, is_time
-    from ..models.mathml import walk as nodes
-
-    def walk(ast) -> None:
-        for node in nodes(ast):
-            if is_relational(node) and node.getNumChildren() == 2:
-                a, b = node.getChild(0), node.getChild(1)
-                for t, other in ((a, b), (b, a)):
-                    if is_time(t):
-                        if other.isNumber():
-                            if float(other.getValue()) not in found:
-                                found.append(float(other.getValue()))
-                        elif other.isName() and not is_time(other) and other.getName() not in found:
-                            found.append(other.getName())
-
-    owners = list(m.getListOfRules()) + [r.getKineticLaw() for r in m.getListOfReactions() if r.isSetKineticLaw()]
-    for owner in owners:
-        if owner.isSetMath():
-            walk(owner.getMath())
-    return found

@@ -224,7 +224,8 @@ def petab_tables(problem, values: Mapping[str, float] | None = None, noise: Mapp
 
     # parameters (linear values; PEtab applies the scale)
     par_rows = []
-    for name, spec in zip(problem.names, problem._spec_of):
+    for name in problem.names:
+        spec = problem.specs[name.split("[", 1)[0]]  # a per-condition copy is named "id[condition]"
         par_rows.append({"parameterId": pid[name], "parameterName": name, "parameterScale": spec.scale,
                          "lowerBound": spec.lower, "upperBound": spec.upper, "nominalValue": values[name], "estimate": 1})
     if not sd_noise:

@@ -78,7 +78,7 @@ def _grid_predictions(result, grid, band: bool, n_draws: int = 60, seed: int = 1
     problem = result.problem
     x = problem.to_scaled(result.estimates)
     se = np.array([result.se[n] / (np.log(10) * result.estimates[n]) if s.scale == "log10" else result.se[n]
-                   for n, s in zip(result.names, problem._spec_of)])
+                   for n, s in zip(result.names, problem.estimated_specs)])
     cov = result.correlation * np.outer(se, se)
     if not np.all(np.isfinite(cov)):
         return fit, None, None

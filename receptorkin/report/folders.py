@@ -11,9 +11,9 @@ from ..io import atomic_path, atomic_write_text, staged_outdir, write_csv
 from ..jsonout import dumps
 from .html import write_report
 
-__all__ = ["CURVE_FILES", "FIT_FILES", "COMPARISON_FILES", "OPTIMIZE_FILES", "POPULATION_FILES", "write_curve_folder",
-           "write_fit_folder", "write_fit_comparison_folder", "write_comparison_folder", "write_optimize_folder",
-           "write_population_files"]
+__all__ = ["CURVE_FILES", "FIT_FILES", "COMPARISON_FILES", "OPTIMIZE_FILES", "POPULATION_FILES", "PETAB_FIT_FILES",
+           "write_curve_folder", "write_fit_folder", "write_fit_comparison_folder", "write_comparison_folder",
+           "write_optimize_folder", "write_population_files", "write_petab_fit_folder"]
 
 #: the files of :func:`write_fit_folder` (and the folder ``petab/``)
 FIT_FILES = ("fit.json", "fitted.xml", "fit.png", "report.md", "report.html")
@@ -27,6 +27,8 @@ POPULATION_FILES = ("summary.json", "bands.png", "report.html")
 
 #: the files of :func:`write_curve_folder`
 CURVE_FILES = ("curve.json", "curve.png", "report.md", "report.html")
+#: the files of :func:`write_petab_fit_folder`
+PETAB_FIT_FILES = ("fit.json", "report.html")
 
 
 def write_curve_folder(result: Any, outdir: str | os.PathLike, *, summary: Mapping[str, Any], markdown: str,
@@ -169,3 +171,32 @@ def write_population_files(result: Any, folder: str | os.PathLike, *, band: str,
     save_figure(plot_bands(result, band, time_unit=show), paths[1], force=True)
     write_report(result, paths[2], force=True)
     return paths
+
+
+def write_petab_fit_folder(result: Any, outdir: str | os.PathLike, *, problem: Any = None,
+                           yaml_path: str | os.PathLike | None = None, force: bool = False) -> list[Path]:
+    """Write a PEtab fit's folder (:data:`PETAB_FIT_FILES`): ``fit.json`` (:meth:`PetabFitResult.to_dict
+    <receptorkin.petab.PetabFitResult.to_dict>`, which ``receptorkin export --fit`` reads) and ``report.html``.
+
+    Parameters
+    ----------
+    result
+        A :class:`~receptorkin.petab.PetabFitResult`.
+    outdir
+        The folder; an existing non-empty one is replaced only with ``force``.
+    problem
+        The fitted :class:`~receptorkin.petab.PetabProblem` (the report quotes its model checksum and
+        solver tolerances).
+    yaml_path
+        The problem's YAML file (the report names it and quotes its checksum).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    with staged_outdir(outdir, force=force) as out:
+        result.write(out, force=True)
+        write_report(result, out / PETAB_FIT_FILES[1], force=True,
+                     yaml_path=None if yaml_path is None else str(yaml_path), problem=problem)
+    return [Path(outdir) / name for name in PETAB_FIT_FILES]
