@@ -672,12 +672,12 @@ class Simulator:
     def set_state(self, amounts: "np.ndarray | Mapping[str, float]") -> None:
         """Overwrite the current species amounts (time is kept)."""
         self._ss_synced = False
-        current = self.state()
-        if isinstance(amounts, np.ndarray):
-            if amounts.shape != current.shape:
-                raise ModelError(f"model {self.model.id!r}: a state needs {current.size} values ({', '.join(self._species)}), got {amounts.size}")
+        if isinstance(amounts, np.ndarray):  # a full state: the current one is not needed
+            if amounts.shape != (len(self._species),):
+                raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values ({', '.join(self._species)}), got {amounts.size}")
             current = amounts.astype(float)
         else:
+            current = self.state()
             for k, v in amounts.items():
                 if k not in self._species_index:
                     self._check_id(k, "species")
