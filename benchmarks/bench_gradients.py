@@ -15,7 +15,10 @@ inflate):
   9 species, pre-equilibration, a time-switched insulin input).
 
 The baseline is the central-difference gradient (2 evaluations per parameter)
-measured in the same run.
+measured in the same run.  For the 20-parameter problem a second line times
+one challenge integrated on the original and on the augmented model with no
+runner around it: the floor that CVODE's dense LU on the augmented system
+puts under the gradient's cost (libRoadRunner offers no other linear solver).
 """
 
 from __future__ import annotations
@@ -67,6 +70,32 @@ def _line(name: str, n: int, t: dict, target: str = "") -> None:
           f"{'  (target ' + target + ')' if target else ''}", flush=True)
 
 
+def _integration_line(problem) -> None:
+    """The floor under the gradient's cost: one challenge integrated on the original model and on the
+    augmented one (N + N·P states, CVODE's dense LU), without the runner: plain Simulator calls."""
+    x = problem.initial_vector()
+    lig = problem.model.ligand
+    _, _, challenges = problem.experiments(x)[0]
+    exp = max(challenges, key=lambda e: dict(e.overrides)[lig])  # overrides: (id, value) pairs
+    values, sel = dict(exp.overrides), list(exp.readouts.selections)
+    plain, sens = problem.simulator, problem.sensitivities
+    aug = sens.simulator
+
+    def original() -> None:
+        plain.reset(values)
+        plain.advance([0.0, 5.0], sel)
+
+    def augmented() -> None:
+        aug.reset(values)
+        sens.restart(values, None)
+        aug.advance([0.0, 5.0], sel + sens.columns(sel))
+
+    t = _interleaved({"original": original, "augmented": augmented}, repeat=41)
+    print(f"{'  one 5-min challenge, integration only':58s} original model ({len(plain.species)} states) "
+          f"{t['original'] * 1e6:6.0f} us; augmented ({len(aug.species)} states) {t['augmented'] * 1e6:6.0f} us "
+          f"= {t['augmented'] / t['original']:5.2f}x", flush=True)
+
+
 def main() -> None:
     from receptorkin.fitting.objective import jacobian
 
@@ -79,6 +108,8 @@ def main() -> None:
                           "exact": lambda: problem.residuals_and_jacobian(x),
                           "central": lambda: jacobian(problem.residuals, x, lo - 1, hi + 1)}, repeat=5)
         _line(name, problem.n_parameters, t, target)
+        if problem is big:
+            _integration_line(problem)
     if not YAML.exists():
         print(f"Brannmark skipped: {YAML} not found")
         return

@@ -519,10 +519,12 @@ class PetabProblem:
             for g in exp.groups:
                 rows_out = out[g.tidx]
                 args = [self._arg_value(a, rows_out, p, None) for a in g.obs_args]
-                yv = np.broadcast_to(np.asarray(g.obs.formula.fn(*args), dtype=float), g.rows.shape)
+                yv = np.asarray(g.obs.formula.fn(*args), dtype=float)
+                if yv.shape != g.rows.shape:  # a constant formula
+                    yv = np.broadcast_to(yv, g.rows.shape)
                 y[g.rows] = yv
                 nargs = [self._arg_value(a, rows_out, p, yv) for a in g.noise_args]
-                sigma[g.rows] = np.broadcast_to(np.asarray(g.obs.noise.fn(*nargs), dtype=float), g.rows.shape)
+                sigma[g.rows] = g.obs.noise.fn(*nargs)  # (a constant noise broadcasts)
         return y, sigma
 
     @staticmethod

@@ -730,10 +730,12 @@ class Sensitivities:
     def readouts(self) -> list[str]:
         return list(self.equations.readouts)
 
-    def _tolerances(self) -> None:
-        """Scale the sensitivities' absolute tolerances to the current parameter values."""
+    def _tolerances(self, values: "Mapping[str, float] | None" = None) -> None:
+        """Scale the sensitivities' absolute tolerances to the current parameter values
+        (``values``: the overrides of the reset just made, which hold the current values)."""
         get = self.simulator.get
-        theta = np.array([abs(get(p)) for p in self.equations.parameters])
+        given = values or {}
+        theta = np.array([abs(float(given[p])) if p in given else abs(get(p)) for p in self.equations.parameters])
         if self._atol_theta is not None and np.array_equal(theta, self._atol_theta):
             return
         self._atol_theta = theta
@@ -759,7 +761,7 @@ class Sensitivities:
         """After the augmented Simulator's reset with ``values`` and ``state``:
         initial sensitivities (kept from a full augmented ``state``), zero rows
         for the species ``values`` or a partial ``state`` set."""
-        self._tolerances()
+        self._tolerances(values)
         fixed = [k for k in (values or {}) if k in self._row]
         if isinstance(state, Mapping):
             fixed += [k for k in state if k in self._row]

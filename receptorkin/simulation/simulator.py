@@ -63,7 +63,9 @@ def _roundoff(amounts: np.ndarray, atol: float) -> np.ndarray:
     """
     if amounts.size == 0:
         return np.zeros(0, dtype=bool)
-    return (amounts != 0) & (np.abs(amounts) <= atol)
+    junk = np.abs(amounts) <= atol
+    junk &= amounts != 0
+    return junk
 
 
 class _StderrCapture:
@@ -358,6 +360,9 @@ class Simulator:
         # initial ones after a reset: events and rate rules can move them during
         # a run; set_now and steady states set this too
         self._mutable = self._has_events or any(x in self._rate_rule_ids for x in self._param_ids + self._compartments)
+        # whether a reset computes anything but floating species from the parameters (initial assignments to
+        # other quantities; events, whose triggers it evaluates at the start)
+        self._reset_reads = self._has_events or bool(self._initial_ids - set(self._species))
         self._moved = True
         # named species references: events and rules may change a stoichiometry,
         # which libRoadRunner's reset does not restore
@@ -595,7 +600,8 @@ class Simulator:
         if values:
             for k, v in values.items():
                 if k in params:
-                    over[k] = self._check_value(k, v)
+                    # a finite float needs no conversion (v - v is nan for inf and nan)
+                    over[k] = v if v.__class__ is float and v - v == 0.0 else self._check_value(k, v)
                 elif k in self._species_index or k in self._boundary_index:
                     species_values[k] = self._check_value(k, v)
                 elif k in self._comp_defaults:
@@ -628,29 +634,34 @@ class Simulator:
         for sid, init_key in self._stoich_keys:
             m.setValue(sid, m.getValue(init_key))
         params_first, everything = _reset_flags()
-        if changed:  # parameters first: libRoadRunner resets species before parameters,
-            rr.reset(params_first)  # and their initial assignments read the current values
+        # parameters first: libRoadRunner resets species before parameters, and their initial assignments
+        # read the current values (when every floating species amount is given next and nothing else is
+        # computed from the parameters during the reset, the order does not matter)
+        if changed and (self._reset_reads or not isinstance(state, np.ndarray)):
+            rr.reset(params_first)
         rr.reset(everything)
         self._moved = self._mutable
         for k, v in rated.items():
             m.setValue(k, v)
         if state is not None or species_values:
-            amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
-            if state is not None:
-                if isinstance(state, np.ndarray):
-                    if state.shape != amounts.shape:
-                        raise ModelError(f"model {self.model.id!r}: a state needs {amounts.size} values ({', '.join(self._species)}), got {state.size}")
-                    amounts = state.astype(float)
-                else:
-                    for k, v in dict(state).items():
-                        if k in self._species_index:
-                            amounts[self._species_index[k]] = self._check_value(k, v)
+            if isinstance(state, np.ndarray):  # a full state: the reset's amounts are not needed
+                if state.shape != (len(self._species),):
+                    raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values ({', '.join(self._species)}), got {state.size}")
+                amounts = state.astype(float)
+            else:
+                amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
+            if state is not None and not isinstance(state, np.ndarray):
+                for k, v in dict(state).items():
+                    if k in self._species_index:
+                        amounts[self._species_index[k]] = self._check_value(k, v)
             for k, v in species_values.items():
                 if k in self._species_index:
                     amounts[self._species_index[k]] = v
                 else:
                     m.setValue(k, v)  # a boundary species: its amount
-            amounts[_roundoff(amounts, self.options.atol)] = 0.0
+            junk = _roundoff(amounts, self.options.atol)
+            if junk.any():
+                amounts[junk] = 0.0
             if amounts.size:
                 m.setFloatingSpeciesAmounts(self._all_species, amounts)
 
@@ -661,12 +672,12 @@ class Simulator:
     def set_state(self, amounts: "np.ndarray | Mapping[str, float]") -> None:
         """Overwrite the current species amounts (time is kept)."""
         self._ss_synced = False
-        current = self.state()
-        if isinstance(amounts, np.ndarray):
-            if amounts.shape != current.shape:
-                raise ModelError(f"model {self.model.id!r}: a state needs {current.size} values ({', '.join(self._species)}), got {amounts.size}")
+        if isinstance(amounts, np.ndarray):  # a full state: the current one is not needed
+            if amounts.shape != (len(self._species),):
+                raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values ({', '.join(self._species)}), got {amounts.size}")
             current = amounts.astype(float)
         else:
+            current = self.state()
             for k, v in amounts.items():
                 if k not in self._species_index:
                     self._check_id(k, "species")
