@@ -71,15 +71,20 @@ def parse_range(text: str, what: str) -> tuple[str, str]:
     return parts[0].strip(), parts[1].strip()
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type of a seed or a count that may be 0: a whole number >= 0."""
+def _int_at_least(text: str, least: int) -> int:
+    """``text`` as a whole number >= ``least``, or argparse's one-line error."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0 (got {text!r})")
+        value = least - 1
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= {least} (got {text!r})")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type of a seed or a count that may be 0: a whole number >= 0."""
+    return _int_at_least(text, 0)
 
 
 #: most output times or doses one command may generate (each costs a simulation row)
@@ -109,10 +114,4 @@ def finite_float(text: str) -> float:
 
 def positive_int(text: str) -> int:
     """argparse type of a count: a whole number >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1 (got {text!r})")
-    return value
+    return _int_at_least(text, 1)

@@ -138,15 +138,27 @@ def _text_of(source: "str | os.PathLike", name: str, default: str, strict: bool)
     if not is_path:
         return str(source), name, False
     path = Path(os.fspath(source))
+    return _read_model_text(path), (str(path) if name == default else name), True
+
+
+def _read_model_text(path: Path) -> str:
+    """The text of a model file, with one-line errors for a missing file, a folder or a binary file.
+
+    Raises
+    ------
+    ModelError
+        ``path`` does not exist or is a directory.
+    SBMLError
+        ``path`` is not UTF-8 text.
+    """
     if not path.exists():
         raise ModelError(f"{path}: no such file")
     if path.is_dir():
         raise ModelError(f"{path}: is a directory, expected an SBML or Antimony file")
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SBMLError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
-    return text, (str(path) if name == default else name), True
 
 
 def validate(sbml: "str | os.PathLike", name: str = "<sbml>", units: bool = True) -> ValidationReport:
@@ -669,14 +681,7 @@ def load_model(source: "str | os.PathLike | Model") -> Model:
         return from_antimony(text, name="<Antimony text>", source="<text>")
     path = Path(text)
     if path.suffix.lower() in (".xml", ".sbml", ".ant", ".antimony", ".txt") or os.sep in text or "/" in text:
-        if not path.exists():
-            raise ModelError(f"{path}: no such file")
-        if path.is_dir():
-            raise ModelError(f"{path}: is a directory, expected an SBML or Antimony file")
-        try:
-            content = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as exc:
-            raise SBMLError(f"{path}: not a text file ({exc.reason} at byte {exc.start})") from None
+        content = _read_model_text(path)
         if _looks_like_sbml(content) or path.suffix.lower() in (".xml", ".sbml"):
             return read_sbml(content, name=str(path), source=str(path), location=path)
         return from_antimony(content, name=str(path), source=str(path))

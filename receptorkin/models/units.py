@@ -20,7 +20,7 @@ import math
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import AssumedUnitWarning
 from .sbml import rk_annotation
@@ -165,17 +165,9 @@ def read_time(units: ModelUnits, text: str | float, what: str) -> float:
     UnitError
         For an unreadable value, or a unit the model's time cannot be converted to.
     """
-    if not _has_unit(text):
-        return parse_time(text, units.time, what)
-    if units.time_problem is not None:
-        raise UnitError(f"{what} {text}: model {units.model_id!r} cannot take a time with a unit: "
-                        f"{units.time_problem}; give a bare number in the model's own time")
-    value = parse_time(text, units.time, what)
-    if not units.time_declared:
-        warnings.warn(f"model {units.model_id!r} declares no time unit: {what} {text} read as {value:g} "
-                      f"{units.time} (receptorkin's default); declare the model's time units to make this explicit",
-                      AssumedUnitWarning, stacklevel=2)
-    return value
+    return _read_quantity(text, what, parse_time, units.time, units.time_declared, units.time_problem,
+                          units.model_id, kind="a time", own="the model's own time",
+                          missing="time unit", fix="the model's time units")
 
 
 def read_dose(units: ModelUnits, text: str | float, what: str) -> float:
@@ -186,15 +178,24 @@ def read_dose(units: ModelUnits, text: str | float, what: str) -> float:
     UnitError
         For an unreadable value, or a ligand that is not a molar concentration.
     """
+    return _read_quantity(text, what, parse_concentration, units.dose, units.dose_declared, units.dose_problem,
+                          units.model_id, kind="a concentration", own="the ligand's own unit",
+                          missing="unit for its ligand", fix="the ligand's units")
+
+
+def _read_quantity(text: str | float, what: str, parse: Callable[[Any, str, str], float], unit: str,
+                   declared: bool, problem: str | None, model_id: str, *, kind: str, own: str, missing: str,
+                   fix: str) -> float:
+    """``text`` in ``unit``: a bare number as it is; a quantity with a unit converted (warned if ``unit`` is assumed)."""
     if not _has_unit(text):
-        return parse_concentration(text, units.dose, what)
-    if units.dose_problem is not None:
-        raise UnitError(f"{what} {text}: model {units.model_id!r} cannot take a concentration with a unit: "
-                        f"{units.dose_problem}; give a bare number in the ligand's own unit")
-    value = parse_concentration(text, units.dose, what)
-    if not units.dose_declared:
-        warnings.warn(f"model {units.model_id!r} declares no unit for its ligand: {what} {text} read as {value:g} "
-                      f"{units.dose} (receptorkin's default); declare the ligand's units to make this explicit",
-                      AssumedUnitWarning, stacklevel=2)
+        return parse(text, unit, what)
+    if problem is not None:
+        raise UnitError(f"{what} {text}: model {model_id!r} cannot take {kind} with a unit: "
+                        f"{problem}; give a bare number in {own}")
+    value = parse(text, unit, what)
+    if not declared:
+        warnings.warn(f"model {model_id!r} declares no {missing}: {what} {text} read as {value:g} {unit} "
+                      f"(receptorkin's default); declare {fix} to make this explicit",
+                      AssumedUnitWarning, stacklevel=3)
     return value
 
