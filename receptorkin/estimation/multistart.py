@@ -13,7 +13,7 @@ from ..errors import FitError, ReceptorkinError
 from ..parallel import run_tasks
 from .optimize import LocalResult, fit_least_squares, minimize_likelihood
 
-__all__ = ["StartRecord", "MultistartResult", "multistart"]
+__all__ = ["StartRecord", "MultistartResult", "multistart", "refine"]
 
 
 @dataclass
@@ -158,3 +158,53 @@ def multistart(objective: Any, starts: np.ndarray, lower: np.ndarray, upper: np.
     records = run_tasks(_run, tasks, setup=setup, setup_args=args, jobs=jobs,
                         progress=progress, desc=desc, scheduler=scheduler)
     return MultistartResult(list(records), kind, seed)
+
+
+def refine(objective: Any, result: MultistartResult, lower: np.ndarray, upper: np.ndarray, n_best: int, *,
+           local: Callable[..., tuple[LocalResult, dict]], jobs: int = 1, scheduler: Any = None,
+           progress: bool | None = None, desc: str = "refine", **options: Any) -> MultistartResult:
+    """Continue the ``n_best`` best starts of a multistart from their end points.
+
+    A loose-then-tight scheme: the searches run cheaply (e.g. at a loose
+    solver tolerance), and only the best ends are continued with ``local``
+    on ``objective`` (e.g. the same problem at its own tolerances).  Each
+    continued start keeps the better of its two ends, with the evaluations
+    (and the ``seconds`` in ``extra``) of both runs; the others are returned
+    unchanged.
+
+    Parameters
+    ----------
+    objective
+        Picklable objective of the continuation (same parameter space as
+        ``result``; its objective values must be comparable with the
+        records', e.g. both scored at the problem's tolerances).
+    result
+        The multistart to continue.
+    lower, upper
+        Bounds (estimation scale).
+    n_best
+        How many of the best successful starts to continue.
+    local, jobs, scheduler, progress, options
+        As in :func:`multistart`.
+
+    Returns
+    -------
+    MultistartResult
+        Every start, in start order.
+    """
+    ok = sorted(result.ok, key=lambda s: (s.objective, s.index))[:max(0, int(n_best))]
+    if not ok:
+        return result
+    again = multistart(objective, np.array([s.x for s in ok]), lower, upper, kind=result.kind, jobs=jobs,
+                       scheduler=scheduler, progress=progress, desc=desc, seed=result.seed, local=local, **options)
+    merged = {s.index: s for s in result.starts}
+    for before, after in zip(ok, again.starts):
+        nfev, njev = before.nfev + after.nfev, before.njev + after.njev
+        seconds = before.extra.get("seconds", 0.0) + after.extra.get("seconds", 0.0)
+        if after.status != "failed" and after.objective <= before.objective:
+            merged[before.index] = StartRecord(before.index, before.x0, after.x, after.objective, nfev, njev,
+                                               after.status, after.reason, {**after.extra, "seconds": seconds})
+        else:
+            merged[before.index] = StartRecord(before.index, before.x0, before.x, before.objective, nfev, njev,
+                                               before.status, before.reason, {**before.extra, "seconds": seconds})
+    return MultistartResult([merged[s.index] for s in result.starts], result.kind, result.seed)
