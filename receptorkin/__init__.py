@@ -18,10 +18,14 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from . import deprecation as _deprecation
+from . import display as _display
 from .version import __version__
 
 # old module paths (receptorkin.petab_io, ...) import with a deprecation warning
 _deprecation.install()
+# deprecated result methods (result.plot(), result.to_petab(), ...) reach their replacement from here, the top
+_display.install_resolver(lambda dotted: getattr(importlib.import_module("." + dotted.rpartition(".")[0], __name__),
+                                                 dotted.rpartition(".")[2]))
 # a notebook already running shows results as their HTML report (receptorkin.notebook is imported only then:
 # it loads the report layer)
 if "IPython" in sys.modules:

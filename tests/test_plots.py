@@ -355,11 +355,43 @@ def test_plot_of_an_unknown_object_names_what_it_draws():
         plot({})
 
 
-def test_results_below_the_plots_layer_have_no_plot_methods():
-    # the figures live in receptorkin.plots (above the results); a result does not reach up to them
-    from receptorkin.curves import CurveFitResult
-    from receptorkin.design import ComparisonResult, OptimizeResult
-    from receptorkin.population import PopulationResult
+def test_deprecated_figure_methods_warn_and_draw_what_the_new_functions_draw(tmp_path):
+    """The old result methods (one release of grace) name their replacement and give the same PNG bytes;
+    they reach plots/ through the package top (receptorkin.display.deprecated_call), not by an import."""
+    from conftest import DATA
+    from receptorkin.curves import fit_curve
+    from receptorkin.data import read_frame
+    from receptorkin.design import compare
+    from receptorkin.errors import ReceptorkinDeprecationWarning
+    from receptorkin.plots import plot_curve_fit, save_figure
+    from receptorkin.population import LogNormal, Population, simulate, time_grid
+    from receptorkin.simulation import Simulator
 
-    for cls in (CurveFitResult, ComparisonResult, OptimizeResult, PopulationResult):
-        assert not {"plot", "plot_bands"} & set(dir(cls)), cls
+    fit = fit_curve(read_frame(DATA / "lab" / "doses.pzfx"), "LL.4", curve="condition")
+    with pytest.warns(ReceptorkinDeprecationWarning, match=r"CurveFitResult.plot\(\) is deprecated .*: use "
+                                                            r"receptorkin.plot\(result, path\)"):
+        fit.plot(tmp_path / "a.png")
+    plot_curve_fit(fit, tmp_path / "b.png")
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    pop = Population("turnover_tolerance", {"k_degradation": LogNormal(cv=0.5)}, n=6, seed=3)
+    res = simulate(pop, "exposure:50nM@0-", ["response"],
+                   times=time_grid("turnover_tolerance", "exposure:50nM@0-", "2d", points=5), progress=False)
+    with pytest.warns(ReceptorkinDeprecationWarning, match="receptorkin.plots.plot_bands"):
+        save_figure(res.plot_bands(time_unit="h"), tmp_path / "c.png")
+    save_figure(plot_bands(res, time_unit="h"), tmp_path / "d.png")
+    assert (tmp_path / "c.png").read_bytes() == (tmp_path / "d.png").read_bytes()
+    import receptorkin.population as population
+
+    with pytest.warns(ReceptorkinDeprecationWarning, match="receptorkin.population.plot_bands is deprecated"):
+        save_figure(population.plot_bands(res, time_unit="h"), tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes() == (tmp_path / "d.png").read_bytes()
+    from receptorkin.design import demo_gnrh
+
+    with pytest.warns(ReceptorkinDeprecationWarning, match="use receptorkin.demo.demo_gnrh"), \
+            pytest.raises(TypeError, match="demo_gnrh"):  # resolved to the demo itself, which takes an outdir
+        demo_gnrh()
+    cmp = compare(Simulator("turnover_tolerance"), {"continuous": "exposure:100nM@0-"}, "1d", progress=False)
+    with pytest.warns(ReceptorkinDeprecationWarning, match=r"ComparisonResult.plot\(\)"):
+        save_figure(cmp.plot(title="one"), tmp_path / "e.png")
+    save_figure(plot_regimens(cmp, title="one"), tmp_path / "f.png")
+    assert (tmp_path / "e.png").read_bytes() == (tmp_path / "f.png").read_bytes()

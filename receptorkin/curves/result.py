@@ -9,7 +9,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from ..display import NotebookDisplay, values_text
+from ..display import NotebookDisplay, deprecated_call, values_text
 from ..errors import FitError
 from ..jsonout import jsonable
 from .derived import EDNotReached, delta_se, ed_grad, limits_grad, predict_grad
@@ -88,6 +88,11 @@ class CurveFitResult(NotebookDisplay):
     _profiles: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
+    def plot(self, path: str | None = None, *, force: bool = False, ax: Any = None, title: str | None = None) -> Any:
+        """Deprecated: use :func:`receptorkin.plot` (``receptorkin.plot(result, path)``)."""
+        return deprecated_call("CurveFitResult.plot()", "receptorkin.plot(result, path)", "plots.plot_curve_fit",
+                               self, path, force=force, ax=ax, title=title)
+
     @classmethod
     def from_solution(cls, design: Design, sol: Solution, hessian_half: np.ndarray, *, level: float,
                       dose_column: str, response_column: str, curve_column: str | None,

@@ -31,7 +31,7 @@ from typing import Any, Mapping, Sequence
 from ..dosing.metrics import METRICS, metric
 from ..dosing.regimen import Regimen, as_regimen
 from ..dosing.simulate import RegimenResult, regimen_simulator, simulate_regimen
-from ..display import NotebookDisplay
+from ..display import NotebookDisplay, deprecated_call
 from ..errors import RegimenError
 
 __all__ = ["ComparisonResult", "compare"]
@@ -64,6 +64,11 @@ class ComparisonResult(NotebookDisplay):
     timecourse: Any = field(repr=False)
     results: tuple[RegimenResult, ...] = field(repr=False)
     threshold: float = math.nan
+
+    def plot(self, title: str = "", ax: Any = None) -> Any:
+        """Deprecated: use :func:`receptorkin.plot` (``receptorkin.plot(result)``)."""
+        return deprecated_call("ComparisonResult.plot()", "receptorkin.plot(result)", "plots.plot_regimens",
+                               self, title=title, ax=ax)
 
     def __repr__(self) -> str:
         try:

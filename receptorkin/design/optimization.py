@@ -16,7 +16,7 @@ from ..dosing.metrics import METRICS, metric
 from ..dosing.pk import drug_input
 from ..dosing.regimen import Exposure, Infusion, PulseTrain, Regimen, format_time, parse_dose, parse_time_minutes
 from ..dosing.simulate import check_compatible, simulate_regimen
-from ..display import NotebookDisplay
+from ..display import NotebookDisplay, deprecated_call
 from ..errors import RegimenError
 from ..models.sbml import closest
 from .pareto import pareto_front
@@ -302,6 +302,11 @@ class OptimizeResult(NotebookDisplay):
     time_unit: str = ""
     threshold: float = math.nan
     seed: int | None = None
+
+    def plot(self, title: str = "", ax: Any = None) -> Any:
+        """Deprecated: use :func:`receptorkin.plot` (``receptorkin.plot(result)``)."""
+        return deprecated_call("OptimizeResult.plot()", "receptorkin.plot(result)", "plots.plot_pareto",
+                               self, title=title, ax=ax)
 
     @property
     def pareto(self):

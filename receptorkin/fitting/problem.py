@@ -17,11 +17,14 @@ optimizer; everything a user sees is on the linear scale.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from ..display import deprecated_call
 from ..errors import FitError, ModelError
 from ..data.measurements import DEFAULT_OBSERVABLE, Condition, Measurements
 from ..models.sbml import Model, closest, load_model
@@ -356,6 +359,12 @@ class FitProblem:
 
     def scales(self) -> list[str]:
         return [s.scale for s in self._spec_of]
+
+    def to_petab(self, outdir: "str | os.PathLike", *, values: Mapping[str, float] | None = None,
+                 force: bool = False) -> Path:
+        """Deprecated: use :func:`receptorkin.petab.fit_problem_to_petab` (``fit_problem_to_petab(problem, outdir)``)."""
+        return deprecated_call("FitProblem.to_petab()", "receptorkin.petab.fit_problem_to_petab(problem, outdir)",
+                               "petab.fit_problem_to_petab", self, outdir, values=values, force=force)
 
     @property
     def estimated_specs(self) -> list[ParameterSpec]:

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..display import NotebookDisplay, values_text
+from ..display import NotebookDisplay, deprecated_call, values_text
 from ..errors import FitError
 from ..io import atomic_write_text
 from ..jsonout import dumps
@@ -123,6 +123,17 @@ class FitResult(NotebookDisplay):
     ci_method: str = "profile"
 
     # ----------------------------------------------------------------- views
+    def plot(self, path: str | os.PathLike | None = None, force: bool = False, band: bool = True,
+             ax: Any = None) -> Any:
+        """Deprecated: use :func:`receptorkin.plot` (``receptorkin.plot(result, path)``)."""
+        return deprecated_call("FitResult.plot()", "receptorkin.plot(result, path)", "plots.plot_fit",
+                               self, path, force=force, band=band, ax=ax)
+
+    def to_petab(self, outdir: str | os.PathLike, force: bool = False) -> Path:
+        """Deprecated: use :func:`receptorkin.petab.fit_problem_to_petab` (``fit_problem_to_petab(result, outdir)``)."""
+        return deprecated_call("FitResult.to_petab()", "receptorkin.petab.fit_problem_to_petab(result, outdir)",
+                               "petab.fit_problem_to_petab", self, outdir, force=force)
+
     @property
     def objective(self) -> float:
         """The residual sum of squares (χ² itself when the data give standard deviations)."""

@@ -42,3 +42,11 @@ __all__ = ["PopulationError", "LogNormal", "Normal", "Uniform", "LogNormalCovari
            "Population", "Readout", "Criterion", "parse_criterion", "simulate", "simulate_population", "time_grid",
            "PopulationResult", "ResponderFraction", "binomial_ci", "responder_fraction", "percentile_bands",
            "drivers"]
+
+
+def plot_bands(result: PopulationResult, observable: str | None = None, **kwargs):
+    """Deprecated: use :func:`receptorkin.plots.plot_bands` (figures live in :mod:`receptorkin.plots`)."""
+    from ..display import deprecated_call
+
+    return deprecated_call("receptorkin.population.plot_bands", "receptorkin.plots.plot_bands", "plots.plot_bands",
+                           result, observable, **kwargs)

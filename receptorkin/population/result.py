@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..display import NotebookDisplay
+from ..display import NotebookDisplay, deprecated_call
 from ..errors import PopulationError
 from ..models.sbml import Model, closest
 from .criterion import Criterion, Readout, parse_criterion
@@ -150,6 +150,11 @@ class PopulationResult(NotebookDisplay):
     path: Path | None = None
     backend: str = ""
     equilibrate: bool = False
+
+    def plot_bands(self, observable: str | None = None, **kwargs: Any) -> Any:
+        """Deprecated: use :func:`receptorkin.plots.plot_bands` (``plot_bands(result, observable)``)."""
+        return deprecated_call("PopulationResult.plot_bands()", "receptorkin.plots.plot_bands(result, observable)",
+                               "plots.plot_bands", self, observable, **kwargs)
 
     @property
     def n(self) -> int:

@@ -33,6 +33,16 @@ def test_pretreatment_time_course_and_steady_state_rows_round_trip(tmp_path):
     # and at the problem's start values it is the problem's own log-likelihood there, not the fit's
     start = PetabProblem.from_yaml(fit_problem_to_petab(problem, tmp_path / "start", noise=result.noise_levels))
     assert start.llh() < result.criteria["loglik"]
+    # the deprecated methods (one release of grace) warn, name the replacement and write the same tables
+    from receptorkin.errors import ReceptorkinDeprecationWarning
+
+    with pytest.warns(ReceptorkinDeprecationWarning, match=r"FitResult.to_petab\(\) is deprecated .*fit_problem_to_petab"):
+        old = result.to_petab(tmp_path / "old")
+    with pytest.warns(ReceptorkinDeprecationWarning, match=r"FitProblem.to_petab\(\) is deprecated"):
+        old_problem = problem.to_petab(tmp_path / "old_problem", values=result.estimates)
+    for name in ("parameters", "conditions", "measurements", "observables"):
+        assert (old.parent / f"trafficking_{name}.tsv").read_text() == (yaml.parent / f"trafficking_{name}.tsv").read_text()
+    assert PetabProblem.from_yaml(old_problem).x_ids == PetabProblem.from_yaml(yaml).x_ids
 
 
 @pytest.mark.slow

@@ -92,3 +92,12 @@ def test_fit_figure_puts_vehicle_controls_on_a_broken_axis_and_draws_smooth_curv
     assert any("95% band" in t.get_text() for t in main.get_legend().get_texts())
     # residual panel: observed minus the model at every point
     assert sum(len(line.get_xdata()) for line in resid.get_lines() if line.get_marker() == "o") == res.n_data
+
+
+def test_deprecated_plot_method_warns_and_writes_what_plot_fit_writes(result, tmp_path):
+    from receptorkin.errors import ReceptorkinDeprecationWarning
+
+    with pytest.warns(ReceptorkinDeprecationWarning, match=r"FitResult.plot\(\) is deprecated .*receptorkin.plot"):
+        result.plot(tmp_path / "old.png")
+    plot_fit(result, tmp_path / "new.png")
+    assert (tmp_path / "old.png").read_bytes() == (tmp_path / "new.png").read_bytes()
