@@ -201,10 +201,7 @@ def refine(objective: Any, result: MultistartResult, lower: np.ndarray, upper: n
     for before, after in zip(ok, again.starts):
         nfev, njev = before.nfev + after.nfev, before.njev + after.njev
         seconds = before.extra.get("seconds", 0.0) + after.extra.get("seconds", 0.0)
-        if after.status != "failed" and after.objective <= before.objective:
-            merged[before.index] = StartRecord(before.index, before.x0, after.x, after.objective, nfev, njev,
-                                               after.status, after.reason, {**after.extra, "seconds": seconds})
-        else:
-            merged[before.index] = StartRecord(before.index, before.x0, before.x, before.objective, nfev, njev,
-                                               before.status, before.reason, {**before.extra, "seconds": seconds})
+        kept = after if after.status != "failed" and after.objective <= before.objective else before
+        merged[before.index] = StartRecord(before.index, before.x0, kept.x, kept.objective, nfev, njev,
+                                           kept.status, kept.reason, {**kept.extra, "seconds": seconds})
     return MultistartResult([merged[s.index] for s in result.starts], result.kind, result.seed)

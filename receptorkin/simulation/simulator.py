@@ -645,13 +645,10 @@ class Simulator:
             m.setValue(k, v)
         if state is not None or species_values:
             if isinstance(state, np.ndarray):  # a full state: the reset's amounts are not needed
-                if state.shape != (len(self._species),):
-                    raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values ({', '.join(self._species)}), got {state.size}")
-                amounts = state.astype(float)
+                amounts = self._full_state(state)
             else:
                 amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
-            if state is not None and not isinstance(state, np.ndarray):
-                for k, v in dict(state).items():
+                for k, v in ({} if state is None else dict(state)).items():
                     if k in self._species_index:
                         amounts[self._species_index[k]] = self._check_value(k, v)
             for k, v in species_values.items():
@@ -669,13 +666,18 @@ class Simulator:
         """Current amounts of the floating species (in :attr:`species` order)."""
         return np.array(self._m.getFloatingSpeciesAmounts(), dtype=float)
 
+    def _full_state(self, amounts: np.ndarray) -> np.ndarray:
+        """A full state array (one amount per floating species) as floats; a wrong length is a ModelError."""
+        if amounts.shape != (len(self._species),):
+            raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values "
+                             f"({', '.join(self._species)}), got {amounts.size}")
+        return amounts.astype(float)
+
     def set_state(self, amounts: "np.ndarray | Mapping[str, float]") -> None:
         """Overwrite the current species amounts (time is kept)."""
         self._ss_synced = False
         if isinstance(amounts, np.ndarray):  # a full state: the current one is not needed
-            if amounts.shape != (len(self._species),):
-                raise ModelError(f"model {self.model.id!r}: a state needs {len(self._species)} values ({', '.join(self._species)}), got {amounts.size}")
-            current = amounts.astype(float)
+            current = self._full_state(amounts)
         else:
             current = self.state()
             for k, v in amounts.items():
