@@ -149,7 +149,9 @@ def test_fit_starts_are_the_engines_latin_hypercube(tmp_path):
 
     problem = PetabProblem.from_yaml(write_two_state(tmp_path / "p"))
     result = fit_petab(problem, n_starts=3, seed=4, uncertainty=False)
-    expected = latin_hypercube(problem.x_lower, problem.x_upper, 3, 4)
+    expected = latin_hypercube(problem.x_lower, problem.x_upper, 12, 4)  # 4 screened points per search (default)
+    assert result.n_starts == 3 and result.n_screened == 12
+    assert (result.starts["phase"] == "search").sum() == 3
     assert_allclose(result.starts[[f"x0:{pid}" for pid in problem.x_ids]].to_numpy(), expected, rtol=0, atol=0)
 
 

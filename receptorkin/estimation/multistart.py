@@ -26,7 +26,7 @@ class StartRecord:
     objective: float
     nfev: int
     njev: int
-    status: str  # 'converged', 'stopped' or 'failed'
+    status: str  # 'converged', 'stopped', 'failed' or 'screened' (a short run only: screened_multistart)
     reason: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -52,6 +52,11 @@ class MultistartResult:
     @property
     def ok(self) -> list[StartRecord]:
         return [s for s in self.starts if s.status != "failed"]
+
+    @property
+    def searched(self) -> list[StartRecord]:
+        """The starts that ran a full local search (not failed, not only screened)."""
+        return [s for s in self.starts if s.status not in ("failed", "screened")]
 
     @property
     def best(self) -> StartRecord:
@@ -183,7 +188,8 @@ def refine(objective: Any, result: MultistartResult, lower: np.ndarray, upper: n
     lower, upper
         Bounds (estimation scale).
     n_best
-        How many of the best successful starts to continue.
+        How many of the best successful full searches to continue (screened
+        points of :func:`~receptorkin.estimation.screened_multistart` are not continued).
     local, jobs, scheduler, progress, options
         As in :func:`multistart`.
 
@@ -192,7 +198,7 @@ def refine(objective: Any, result: MultistartResult, lower: np.ndarray, upper: n
     MultistartResult
         Every start, in start order.
     """
-    ok = sorted(result.ok, key=lambda s: (s.objective, s.index))[:max(0, int(n_best))]
+    ok = sorted(result.searched, key=lambda s: (s.objective, s.index))[:max(0, int(n_best))]
     if not ok:
         return result
     again = multistart(objective, np.array([s.x for s in ok]), lower, upper, kind=result.kind, jobs=jobs,
