@@ -39,7 +39,8 @@ OPTIMUM_LLH = -141.8892
 #: the 20-start wall time on this machine before the estimation engine (finite differences, own pool)
 OLD_WALL = 510.0
 #: seed of the multistart (BENCH_PETAB_SEED) and Latin-hypercube points screened per local search
-#: (BENCH_PETAB_SCREEN; 1: no screen, the fit before screen-then-search: 409 s, 1/20 on seed 0)
+#: (BENCH_PETAB_SCREEN; 1: no screen, the fit before screen-then-search: 409 s wall, 796 s CPU, 1/20 on seed 0,
+#: idle machine; with the screen: 639 s wall under load, 799 s CPU, 1/20 on seed 0; 463 s, 800 s CPU, 0/20 on seed 1)
 SEED = int(os.environ.get("BENCH_PETAB_SEED", "0"))
 SCREEN = int(os.environ.get("BENCH_PETAB_SCREEN", "4"))
 
@@ -202,7 +203,7 @@ def brannmark_multistart(problem, n_starts: int, method: str) -> None:
            "before the engine (510 s / 20 starts)")
     print(f"  {at_opt}/{n_starts} starts within 1e-3 of {OPTIMUM_LLH} (before the engine: 0/20; target >= 4/20); "
           f"best llh {result.llh:.6f}; CPU {cpu:.0f} s ({cpu / max(wall, 1e-9):.2f} cores busy); {result.n_failed} failed; "
-          f"{result.method}, {how}; median start {fmt(float(np.median(result.starts['seconds'])))}; "
+          f"{result.method}, {how}; median search {fmt(float(np.nanmedian(result.starts.loc[searched, 'seconds'])))}; "
           f"load average {load0:.1f} at start, {load1:.1f} at end (2 cores)")
     print("  llh of every start: " + " ".join(f"{v:.4f}" for v in llhs), flush=True)
 

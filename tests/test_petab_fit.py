@@ -195,7 +195,9 @@ def test_cli_fit_writes_fit_json_that_export_reads(tmp_path, capsys):
     # the profile interval on log10 scale is close to the Wald interval ±1.96 SE of this near-linear problem
     assert math.log10(k["ci_high"]) - math.log10(k["ci_low"]) == pytest.approx(2 * 1.96 * k["se"], rel=0.3)
     assert data["not_estimable"] == [] and "profile 95% CI" in (out / "report.html").read_text(encoding="utf-8")
-    assert data["n_starts"] == 4 and data["n_failed"] == 0 and len(data["starts"]) == 4
+    # the nominal start and 3 of 3 x 4 screened Latin-hypercube points are searched; every point is kept
+    assert data["n_starts"] == 4 and data["n_failed"] == 0 and len(data["starts"]) == 13 == data["n_screened"]
+    assert [s["phase"] for s in data["starts"]].count("search") == 4 and data["starts"][0]["phase"] == "search"
     assert set(data["parameters"]) == {"k_forward", "sigma_b"}
     assert math.isfinite(data["llh"]) and data["objective"] == -data["llh"]
     assert data["hierarchical"] is True and data["inner_parameters"] == ["sigma_b"]

@@ -33,7 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "Latin-hypercube starts with exact gradients; write OUTDIR/fit.json (estimates, standard "
                              "errors, not-estimable parameters, profiles) and OUTDIR/report.html.")
     fit.add_argument("problem", metavar="PROBLEM.yaml")
-    fit.add_argument("--starts", type=int, default=20, metavar="N", help="Latin-hypercube starts (default 20)")
+    fit.add_argument("--starts", type=int, default=20, metavar="N",
+                     help="full local searches (default 20), chosen from N x --screen Latin-hypercube points")
+    fit.add_argument("--screen", type=int, default=4, metavar="K",
+                     help="screen then search: K Latin-hypercube points per search each get a short run (40 "
+                     "iterations) and the N best ends are searched (default 4; 1: search every point, no screen)")
     fit.add_argument("--seed", type=non_negative_int, default=0, metavar="S", help="random seed (default 0)")
     fit.add_argument("--jobs", type=int, default=1, metavar="J", help="worker processes (default 1)")
     fit.add_argument("--scheduler", metavar="ADDR", help="run the starts on a Dask scheduler (tcp://host:8786) instead")
@@ -103,7 +107,7 @@ def run_fit(args: argparse.Namespace) -> int:
     # progress: a live bar in a terminal, one clean line per phase when piped (receptorkin.progress)
     result = fit_petab(problem, args.starts, args.seed, args.jobs, starts=starts, method=args.method,
                        max_iter=args.max_iter, hierarchical=None if args.hierarchical else False,
-                       scheduler=args.scheduler, profiles=args.profiles)
+                       scheduler=args.scheduler, profiles=args.profiles, screen=args.screen)
     print(result)
     for path in write_petab_fit_folder(result, args.output, problem=problem, yaml_path=args.problem, force=True):
         _log.info(f"wrote {path}")

@@ -72,7 +72,8 @@ class PetabFitResult(NotebookDisplay):
 
     @property
     def n_failed(self) -> int:
-        return int((self.starts["status"] == "failed").sum())
+        """Full searches that failed (a screened point that failed is in ``starts`` only)."""
+        return int(((self.starts["status"] == "failed") & (self.starts["phase"] != "screened")).sum())
 
     @property
     def values(self) -> dict[str, float]:
@@ -142,7 +143,7 @@ class PetabFitResult(NotebookDisplay):
     def __str__(self) -> str:
         how = f"{self.method}, hierarchical ({len(self.inner_ids)} in closed form)" if self.inner_ids else self.method
         lines = [f"PEtab fit of {self.problem_name} ({self.model_id}): llh = {self.llh:.6f}, "
-                 f"{self.n_starts} starts{self._screen_text()} ({self.n_failed} failed, {self.n_at_best()} within 1e-3 of "
+                 f"{self.starts_text} ({self.n_failed} failed, {self.n_at_best()} within 1e-3 of "
                  "the best), "
                  f"{how}, {self.elapsed:.1f} s"]
         for pid, v in self.values.items():
@@ -160,8 +161,11 @@ class PetabFitResult(NotebookDisplay):
             lines.append(f"  {pid:24s} {v:.6g}" + ("  (closed form)" if pid in self.inner_ids else "") + note)
         return "\n".join(lines)
 
-    def _screen_text(self) -> str:
-        return f" chosen from {self.n_screened} screened points" if self.n_screened else ""
+    @property
+    def starts_text(self) -> str:
+        """What the starts were, in words ("20 Latin-hypercube starts chosen from 80 screened points")."""
+        text = f"{self.n_starts} Latin-hypercube starts"
+        return text + (f" chosen from {self.n_screened} screened points" if self.n_screened else "")
 
     def __repr__(self) -> str:
         try:

@@ -512,13 +512,14 @@ def petab_fit_report(res: Any, *, yaml_path: str | None = None, problem: Any = N
                            "SE (on its scale)": _se(pid), "Wald 95% CI": _wald(pid, v, s),
                            "profile 95% CI": _ci(pid)}
                           for (pid, v), s in zip(res.values.items(), res.x_scales)]).set_index("parameter")
-    starts = res.starts[[c for c in ("start", "status", "llh", "evaluations", "seconds") if c in res.starts.columns]]
+    starts = res.starts[[c for c in ("start", "phase", "status", "llh", "evaluations", "seconds")
+                         if c in res.starts.columns]]
     digest = sha256_file(yaml_path) if yaml_path else None
     model, solver = _model_sentence(res.model_id, problem.model.sbml if problem is not None else None,
                                     problem.tolerances if problem is not None else None).split("|")
     methods = (f"The PEtab problem {res.problem_name}{f' (YAML SHA-256 {digest[:16]})' if digest else ''} on "
-               f"{model} was fitted by maximum likelihood ({res.method}) from {res.n_starts} "
-               f"Latin-hypercube starts (seed {res.seed}); {res.n_at_best()} reached the best log-likelihood "
+               f"{model} was fitted by maximum likelihood ({res.method}) from {res.starts_text} "
+               f"(seed {res.seed}); {res.n_at_best()} reached the best log-likelihood "
                f"within 1e-3. Simulations: {solver}. Software: {_versions_text()}.")
     warnings = []
     flat = [pid for pid in res.values if info[pid].get("estimable") is False]
