@@ -232,11 +232,12 @@ class PetabProblem:
         if self._sim is None:
             from ..simulation import Simulator
 
-            # moiety analysis recompiles the model and only speeds up steady states: leave it off
-            # when no condition is pre-equilibrated and no measurement is at steady state
+            # moiety analysis recompiles the model: leave it off when no condition is pre-equilibrated and
+            # no measurement is at steady state; otherwise compile the model once with it where that is valid
+            # (no events, no species changed by rules...), and the time courses integrate the reduced system
             needs_steady = any(exp.preeq is not None or exp.steady for exp in self._experiments)
             self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
-                                  moiety_analysis=None if needs_steady else False)
+                                  moiety_analysis=needs_steady)
             self._runs = {}
         return self._sim
 
