@@ -1010,7 +1010,7 @@ class Simulator:
         """
         self._moved = True
         own = rr is self._rr
-        if own:
+        if own and not self._reduced:  # (a moiety-reduced instance is never regenerated: they stay)
             self._init_held.clear()  # the solver may reset the initial values (see __init__)
             self._held_check_all = True
         # libRoadRunner regenerates the model of an instance compiled without
