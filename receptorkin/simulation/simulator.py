@@ -15,8 +15,12 @@ first steady-state request and kept, with conserved-moiety analysis where it
 is valid (no species changed by rules, constant stoichiometry and
 compartments, no conversion factors), so a steady-state dose-response curve
 costs tens of microseconds per dose.  Time courses never pay for the
-analysis, and never see its side effects.  A model with events has no
-steady state here unless the caller asks for one with the events switched off.
+analysis, and never see its side effects, unless the caller says it will ask
+for steady states (``moiety_analysis=True``, as a pre-equilibrated PEtab
+problem does): then a model without events and rate rules is compiled once,
+with the analysis, and time courses integrate the reduced system too.  A
+model with events has no steady state here unless the caller asks for one
+with the events switched off.
 
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
