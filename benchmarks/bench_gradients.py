@@ -17,8 +17,11 @@ inflate):
 The baseline is the central-difference gradient (2 evaluations per parameter)
 measured in the same run.  For the 20-parameter problem a second line times
 one challenge integrated on the original and on the augmented model with no
-runner around it: the floor that CVODE's dense LU on the augmented system
-puts under the gradient's cost (libRoadRunner offers no other linear solver).
+runner around it: the floor under the gradient's cost.  The steps are the
+same; about 62% of the augmented run's time is CVODE's dense linear algebra
+on the 72 × 72 Newton matrix (back-substitutions, factorisations, forming
+I − γJ), which libRoadRunner 2.10 cannot replace (its SUNDIALS has the dense
+linear solver only); the counts are in docs/fitting.md.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def _line(name: str, n: int, t: dict, target: str = "") -> None:
 
 def _integration_line(problem) -> None:
     """The floor under the gradient's cost: one challenge integrated on the original model and on the
-    augmented one (N + N·P states, CVODE's dense LU), without the runner: plain Simulator calls."""
+    augmented one (N + N·P states, CVODE's dense linear algebra), without the runner: plain Simulator calls."""
     x = problem.initial_vector()
     lig = problem.model.ligand
     _, _, challenges = problem.experiments(x)[0]

@@ -138,12 +138,12 @@ def plain_passes(case: Case) -> bool:
         return False
 
 
-def run_receptorkin(case: Case, sim=None):
+def run_receptorkin(case: Case, sim=None, moiety_analysis: bool | None = None):
     """The case through ``Simulator.timecourse``; returns (values, simulator)."""
     from receptorkin.simulation import Simulator
 
     if sim is None:
-        sim = Simulator(case.sbml, rtol=RTOL, atol=ATOL)
+        sim = Simulator(case.sbml, rtol=RTOL, atol=ATOL, moiety_analysis=moiety_analysis)
     species = set(sim.species) | set(sim.boundary_species)
     df = sim.timecourse(times=case.times.tolist(), selections=case.selections(species))
     return df.to_numpy(), sim

@@ -152,6 +152,14 @@ class PetabProblem:
         self._par_ids, self._par_scales = pars.ids, pars.scales
         self._par_lower, self._par_upper, self._par_nominal = pars.lower, pars.upper, pars.nominal
         self._par_estimate, self._est_index = pars.estimate, pars.est_index
+        # the parameter-table rows that are model parameters (every condition sets them)
+        self._model_par_rows = np.array([i for i, pid in enumerate(pars.ids) if pid in self._info.parameters], dtype=int)
+        self._model_par_ids = [pars.ids[i] for i in self._model_par_rows]
+        # the estimated parameters grouped by scale: (scale, positions in x, rows of the parameter table)
+        self._scale_groups = tuple(
+            (scale, np.array(ks, dtype=int), self._est_index[np.array(ks, dtype=int)])
+            for scale in dict.fromkeys(pars.scales[i] for i in self._est_index)
+            for ks in [[k for k, i in enumerate(self._est_index) if pars.scales[i] == scale]])
         self._priors, self._prior_rows = pars.priors, pars.prior_rows
         self._m, self._t = rows.values, rows.times
         self._trans, self._dist, self._tm, self._jac = (rows.transformations, rows.distributions, rows.transformed,
@@ -232,11 +240,12 @@ class PetabProblem:
         if self._sim is None:
             from ..simulation import Simulator
 
-            # moiety analysis recompiles the model and only speeds up steady states: leave it off
-            # when no condition is pre-equilibrated and no measurement is at steady state
+            # moiety analysis recompiles the model: leave it off when no condition is pre-equilibrated and
+            # no measurement is at steady state; otherwise compile the model once with it where that is valid
+            # (no events, no species changed by rules...), and the time courses integrate the reduced system
             needs_steady = any(exp.preeq is not None or exp.steady for exp in self._experiments)
             self._sim = Simulator(self.model, rtol=self._rtol, atol=self._atol, max_steps=self._max_steps,
-                                  moiety_analysis=None if needs_steady else False)
+                                  moiety_analysis=needs_steady)
             self._runs = {}
         return self._sim
 
@@ -293,8 +302,8 @@ class PetabProblem:
     def _scaled(self, values: np.ndarray) -> np.ndarray:
         out = np.empty(self._est_index.size)
         with np.errstate(divide="ignore", invalid="ignore"):
-            for k, i in enumerate(self._est_index):
-                out[k] = scale_value(values[i], self._par_scales[i])
+            for scale, ks, rows in self._scale_groups:
+                out[ks] = scale_value(values[rows], scale)
         return out
 
     @property
@@ -362,8 +371,8 @@ class PetabProblem:
 
     def _p(self, xs: np.ndarray) -> np.ndarray:
         p = self._par_nominal.copy()
-        for k, i in enumerate(self._est_index):
-            p[i] = unscale_value(xs[k], self._par_scales[i])
+        for scale, ks, rows in self._scale_groups:
+            p[rows] = unscale_value(xs[ks], scale)
         return p
 
     # ------------------------------------------------------------------ simulation
@@ -375,10 +384,7 @@ class PetabProblem:
         """(parameters and compartment sizes, species amounts) that a condition sets."""
         cond = self._conditions[cid]
         info = self._info
-        values: dict[str, float] = {}
-        for i, pid in enumerate(self._par_ids):
-            if pid in info.parameters:
-                values[pid] = float(p[i])
+        values = dict(zip(self._model_par_ids, p[self._model_par_rows].tolist()))
         for pid, src in cond.params:
             values[pid] = self._value(src, p)
         sizes = dict(info.compartments)

@@ -15,8 +15,12 @@ first steady-state request and kept, with conserved-moiety analysis where it
 is valid (no species changed by rules, constant stoichiometry and
 compartments, no conversion factors), so a steady-state dose-response curve
 costs tens of microseconds per dose.  Time courses never pay for the
-analysis, and never see its side effects.  A model with events has no
-steady state here unless the caller asks for one with the events switched off.
+analysis, and never see its side effects, unless the caller says it will ask
+for steady states (``moiety_analysis=True``, as a pre-equilibrated PEtab
+problem does): then a model without events and rate rules is compiled once,
+with the analysis, and time courses integrate the reduced system too.  A
+model with events has no steady state here unless the caller asks for one
+with the events switched off.
 
 Solver failures raise :class:`~receptorkin.errors.SimulationError` naming the
 model, the time reached and the parameter values; the C++ solver's chatter on
@@ -288,9 +292,17 @@ class Simulator:
     rtol, atol, max_steps
         Solver settings (see :class:`SolverOptions`).
     moiety_analysis
-        Conserved-moiety analysis for steady states (it never touches time
-        courses, and costs a second compilation on the first steady state):
-        ``None`` or ``True`` (default) wherever it is valid, ``False`` never.
+        Conserved-moiety analysis.  ``None`` (default): for steady states
+        only, wherever it is valid, on a second compiled copy made on the
+        first steady state (time courses never see it).  ``True``: for a
+        caller that will ask for steady states (a pre-equilibrated PEtab
+        problem): where it is valid and the model has no events and no rate
+        rules, the model is
+        compiled once with it and time courses integrate the reduced system
+        too (cheaper wherever there are conservation laws); :attr:`species`
+        are then in libRoadRunner's order, independent ones first (see
+        :attr:`reduced_time_courses`).  Elsewhere ``True`` is ``None``.
+        ``False``: never.
 
     Examples
     --------
@@ -316,7 +328,12 @@ class Simulator:
         self.model: Model = base.with_ligand(ligand, observable)
         self.options = SolverOptions(rtol, atol, max_steps)
         _quiet_logger()
-        rr = self._compile(self.model.sbml)
+        # one compiled instance, moiety-reduced, for time courses and steady states alike: only where
+        # the analysis keeps the model's meaning, no event can set a species behind its conserved total,
+        # and no rate rule shares CVODE's state with the reduced species (libRoadRunner then integrates
+        # far less accurately than asked: SBML Test Suite case 00066, a rate rule on a parameter)
+        self._reduced = moiety_analysis is True and self._moieties_valid() and _plain_dynamics(self.model.sbml)
+        rr = self._compile(self.model.sbml, moieties=self._reduced)
         self._rr = rr
         # the ExecutableModel handle, kept: ``rr.model`` makes a new wrapper on
         # every access, and nothing here regenerates the model it points to
@@ -332,7 +349,11 @@ class Simulator:
         self._param_index = {p: i for i, p in enumerate(self._param_ids)}
         self._compartments: list[str] = list(m.getCompartmentIds())
         self._compartment_index = {c: i for i, c in enumerate(self._compartments)}
-        assigned = set(rr.getAssignmentRuleIds())
+        # the reduced model computes its dependent species from conserved totals (_CSUM parameters with
+        # initial assignments): species for this class, not rule targets; the totals are not the model's
+        dependent = set(rr.getDependentFloatingSpeciesIds()) if self._reduced else set()
+        self._totals = frozenset(rr.getConservedMoietyIds()) if self._reduced else frozenset()
+        assigned = set(rr.getAssignmentRuleIds()) - dependent
         self._rate_rule_ids = set(rr.getRateRuleIds())
         self._initial_ids = set(rr.getInitialAssignmentIds())
         self._assigned = assigned
@@ -362,7 +383,9 @@ class Simulator:
         self._mutable = self._has_events or any(x in self._rate_rule_ids for x in self._param_ids + self._compartments)
         # whether a reset computes anything but floating species from the parameters (initial assignments to
         # other quantities; events, whose triggers it evaluates at the start)
-        self._reset_reads = self._has_events or bool(self._initial_ids - set(self._species))
+        # (not the conserved totals: a reduced model's reset always sets every species amount after it, and
+        # setting them in the model's order computes each total from its species)
+        self._reset_reads = self._has_events or bool(self._initial_ids - set(self._species) - self._totals)
         self._moved = True
         # named species references: events and rules may change a stoichiometry,
         # which libRoadRunner's reset does not restore
@@ -381,7 +404,7 @@ class Simulator:
         self._units = {el.id: el.unit for el in self.model.elements}
         self._column_index: dict[tuple[str, ...], object] = {}
         every_species = self._species + self._boundary
-        readable = set(self._param_ids) | set(every_species) | set(self._compartments) | set(m.getReactionIds())
+        readable = (set(self._param_ids) - self._totals) | set(every_species) | set(self._compartments) | set(m.getReactionIds())
         readable |= {s for s in m.getStoichiometryIds() if "(" not in s}
         readable |= {f"[{s}]" for s in every_species}
         self._known = frozenset(readable)
@@ -469,9 +492,19 @@ class Simulator:
     def uses_moieties(self) -> bool | None:
         """Whether steady states use conserved-moiety analysis (``None``: no
         steady state asked for yet, so nothing was analysed or recompiled)."""
+        if self._reduced:
+            return True
         if self._ss_rr is None:
             return None
         return self._ss_moieties
+
+    @property
+    def reduced_time_courses(self) -> bool:
+        """Whether time courses integrate the moiety-reduced system (``moiety_analysis=True``
+        on a model where that is valid and which has no events and no rate rules).  The results agree with the
+        full system's to the solver's tolerances: the dependent species follow from conserved
+        totals, which every change of the state (a reset, new amounts, a step) recomputes."""
+        return self._reduced
 
     @property
     def readable(self) -> list[str]:
@@ -643,7 +676,9 @@ class Simulator:
         self._moved = self._mutable
         for k, v in rated.items():
             m.setValue(k, v)
-        if state is not None or species_values:
+        if state is not None or species_values or self._reduced:
+            # (a reduced model: every amount is set again, in the model's order, so that the conserved totals
+            # are those of the amounts whatever the reset computed them from)
             if isinstance(state, np.ndarray):  # a full state: the reset's amounts are not needed
                 amounts = self._full_state(state)
             else:
@@ -656,9 +691,10 @@ class Simulator:
                     amounts[self._species_index[k]] = v
                 else:
                     m.setValue(k, v)  # a boundary species: its amount
-            junk = _roundoff(amounts, self.options.atol)
-            if junk.any():
-                amounts[junk] = 0.0
+            if state is not None or species_values:
+                junk = _roundoff(amounts, self.options.atol)
+                if junk.any():
+                    amounts[junk] = 0.0
             if amounts.size:
                 m.setFloatingSpeciesAmounts(self._all_species, amounts)
 
@@ -710,7 +746,11 @@ class Simulator:
                 continue
             self._ss_synced, mirror = False, None
             if k in self._species_index:
-                m.setFloatingSpeciesAmounts([self._species_index[k]], [x])
+                # every amount, in the model's order: in a reduced model, setting one independent species
+                # alone would move the dependent ones with it (their conserved total is kept)
+                amounts = np.array(m.getFloatingSpeciesAmounts(), dtype=float)
+                amounts[self._species_index[k]] = x
+                m.setFloatingSpeciesAmounts(self._all_species, amounts)
             elif k in self._boundary_index:
                 m.setValue(k, x)  # its amount
             elif k in self._comp_defaults:
@@ -729,16 +769,25 @@ class Simulator:
         """CVODE's absolute tolerance of each species amount (:attr:`species` order).
 
         libRoadRunner derives them from the scalar ``atol`` and the species'
-        initial values unless :meth:`set_absolute_tolerances` gave them.
+        initial values unless :meth:`set_absolute_tolerances` gave them.  Not
+        on a simulator with :attr:`reduced_time_courses` (CVODE integrates the
+        independent species only).
         """
+        self._full_system("absolute tolerances")
         return np.array(self._rr.getIntegrator().getAbsoluteToleranceVector(), dtype=float)[:len(self._species)]
 
     def set_absolute_tolerances(self, atol: np.ndarray) -> None:
         """Give CVODE one absolute tolerance per species amount (:attr:`species` order, > 0)."""
+        self._full_system("absolute tolerances")
         vec = np.asarray(atol, dtype=float)
         if vec.shape != (len(self._species),) or not np.all(vec > 0):
             raise SimulationError(f"model {self.model.id!r}: absolute tolerances need {len(self._species)} positive values")
         self._rr.getIntegrator().setValue("absolute_tolerance", vec.tolist())
+
+    def _full_system(self, what: str) -> None:
+        if self._reduced:
+            raise SimulationError(f"model {self.model.id!r}: {what} are per species of the full system; this simulator "
+                                  "integrates the moiety-reduced one (moiety_analysis=True)")
 
     def set_time(self, t: float) -> None:
         """Set the model time [model time unit] without changing the state.
@@ -872,7 +921,7 @@ class Simulator:
         # copy has it wherever it is valid, conservation laws or not
         moieties = self._moiety_wanted and self._moieties_valid()
         self._ss_moieties = moieties
-        if not moieties and not self._has_events:
+        if self._reduced or (not moieties and not self._has_events):
             self._ss_rr = self._rr
             return self._rr
         sbml = _without_events(self.model.sbml) if self._has_events else self.model.sbml
@@ -965,7 +1014,7 @@ class Simulator:
         """
         self._moved = True
         own = rr is self._rr
-        if own:
+        if own and not self._reduced:  # (a moiety-reduced instance is never regenerated: they stay)
             self._init_held.clear()  # the solver may reset the initial values (see __init__)
             self._held_check_all = True
         # libRoadRunner regenerates the model of an instance compiled without
@@ -1354,6 +1403,14 @@ class Simulator:
         df.attrs["readout"] = kind
         df.attrs["model"] = self.model.id
         return df
+
+
+def _plain_dynamics(sbml: str) -> bool:
+    """Whether the SBML model has neither events nor rate rules (reactions alone move its state)."""
+    import libsbml
+
+    model = libsbml.readSBMLFromString(sbml).getModel()
+    return model is not None and model.getNumEvents() == 0 and not any(r.isRate() for r in model.getListOfRules())
 
 
 def _without_events(sbml: str) -> str:
