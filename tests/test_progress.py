@@ -84,7 +84,9 @@ def test_petab_fit_piped_prints_clean_lines(tmp_path):
                            "-o", str(tmp_path / "out")], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "\r" not in proc.stderr
-    assert re.search(r"^petab fit: starts: 3/3 task done in", proc.stderr, re.M), proc.stderr  # the engine's multistart bar
+    # the engine's multistart bars: screen (3 searches x 4 points) then search
+    assert re.search(r"^petab fit: screen: 12/12 task done in", proc.stderr, re.M), proc.stderr
+    assert re.search(r"^petab fit: search: 3/3 task done in", proc.stderr, re.M), proc.stderr
 
 
 _TWO_STATE = """model two_state()
