@@ -383,6 +383,22 @@ def test_bad_tables_report_every_problem(two_state):
     assert "measurements.tsv:4: observableId 'obs_c' is not in the observable table" in msg
 
 
+@pytest.mark.parametrize("table, line, text, pattern", [
+    ("parameters.tsv", 2, "k_forward\tlog10\t0.001\t10\t0.1\t1\n",
+     r"parameters\.tsv:5: parameter 'k_forward' is listed twice \(also on line 2\)"),
+    ("conditions.tsv", 3, "fast\t0.7\n", r"conditions\.tsv:4: condition 'fast' is listed twice \(also on line 3\)"),
+    ("observables.tsv", 2, "obs_b\tB\tnoiseParameter1_obs_b\tlin\tnormal\n",
+     r"observables\.tsv:3: observable 'obs_b' is listed twice \(also on line 2\)"),
+    ("conditions.tsv", 0, "2fast\t0.7\n", r"conditions\.tsv:4: conditionId '2fast' is not a valid identifier"),
+])
+def test_every_table_names_a_repeated_or_invalid_id_and_its_lines(two_state, table, line, text, pattern):
+    # the id of an appended row repeats the id on ``line`` of the file as written above (or is not an identifier)
+    path = two_state.parent / table
+    path.write_text(path.read_text() + text)
+    with pytest.raises(DataError, match=pattern):
+        PetabProblem.from_yaml(two_state)
+
+
 def test_missing_yaml_and_wrong_x(brannmark, tmp_path):
     with pytest.raises(DataError, match="no such file"):
         PetabProblem.from_yaml(tmp_path / "nope.yaml")

@@ -93,6 +93,26 @@ class MeasurementRows:
     log_jacobian: np.ndarray
 
 
+def _id_rows(t: Table, column: str, kind: str, problems: Problems):
+    """The rows of ``t`` whose ``column`` holds a valid identifier not given on an earlier row.
+
+    Yields ``(where, id, row)``; every other row is reported to ``problems`` (an invalid identifier, or an id
+    listed twice, naming the line of its first row) and skipped.
+    """
+    first: dict[str, int] = {}
+    for i, row in enumerate(t.rows):
+        where = t.where(i)
+        ident = row[column]
+        if not is_identifier(ident):
+            problems.add(f"{where}: {column} {ident!r} is not a valid identifier")
+            continue
+        if ident in first:
+            problems.add(f"{where}: {kind} {ident!r} is listed twice (also on line {t.origins[first[ident]][1]})")
+            continue
+        first[ident] = i
+        yield where, ident, row
+
+
 def read_parameters(t: Table, info: ModelInfo) -> Parameters:
     """The parameter table checked against the model: ids, scales, bounds, nominal values, what is estimated.
 
@@ -108,17 +128,7 @@ def read_parameters(t: Table, info: ModelInfo) -> Parameters:
         problems.raise_if_any(DataError, t.name)
     bounds = Problems()
     ids, scales, lower, upper, nominal, estimate, priors = [], [], [], [], [], [], []
-    seen: dict[str, int] = {}
-    for i, row in enumerate(t.rows):
-        where = t.where(i)
-        pid = row[PARAMETER_ID]
-        if not is_identifier(pid):
-            problems.add(f"{where}: parameterId {pid!r} is not a valid identifier")
-            continue
-        if pid in seen:
-            problems.add(f"{where}: parameter {pid!r} is listed twice (also on line {t.origins[seen[pid]][1]})")
-            continue
-        seen[pid] = i
+    for where, pid, row in _id_rows(t, PARAMETER_ID, "parameter", problems):
         if pid in info.rule_targets:
             problems.add(f"{where}: parameter {pid!r} is computed by a rule in model {info.id!r}; PEtab forbids it in the parameter table")
         if pid in info.species or pid in info.compartments:
@@ -222,15 +232,7 @@ def read_conditions(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, Co
     unknown.raise_if_any(ModelError, t.name)
     conds: dict[str, Condition] = {}
     set_compartments = [c for c in targets if c in info.compartments]
-    for i, row in enumerate(t.rows):
-        where = t.where(i)
-        cid = row[CONDITION_ID]
-        if not is_identifier(cid):
-            problems.add(f"{where}: conditionId {cid!r} is not a valid identifier")
-            continue
-        if cid in conds:
-            problems.add(f"{where}: condition {cid!r} is listed twice")
-            continue
+    for where, cid, row in _id_rows(t, CONDITION_ID, "condition", problems):
         cond = Condition(cid, [], [], [])
         for col in targets:
             is_species = col in info.species or col in info.rate_parameters  # initial values
@@ -284,15 +286,7 @@ def read_observables(t: Table, info: ModelInfo, pars: Parameters) -> dict[str, O
         problems.raise_if_any(DataError, t.name)
     known = info.ids | {"time"} | set(pars.index)
     observables: dict[str, Observable] = {}
-    for i, row in enumerate(t.rows):
-        where = t.where(i)
-        oid = row[OBSERVABLE_ID]
-        if not is_identifier(oid):
-            problems.add(f"{where}: observableId {oid!r} is not a valid identifier")
-            continue
-        if oid in observables:
-            problems.add(f"{where}: observable {oid!r} is listed twice")
-            continue
+    for where, oid, row in _id_rows(t, OBSERVABLE_ID, "observable", problems):
         if oid in info.ids:
             problems.add(f"{where}: observableId {oid!r} is also an id of model {info.id!r}; choose another")
         transformation = row.get(OBSERVABLE_TRANSFORMATION, "") or "lin"
