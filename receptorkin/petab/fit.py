@@ -319,11 +319,27 @@ def _restarted_lbfgsb(objective: PetabObjective, res: Any, lower: np.ndarray, up
     return res, used
 
 
+def _first_run(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, method: str,
+               max_iter: int) -> Any:
+    """The first optimizer of ``method`` from ``x0`` (Fides, trust-region least squares or L-BFGS-B), at most
+    ``max_iter`` iterations (least squares: evaluations); the search and the screen both start with it."""
+    from ..estimation import fit_least_squares, minimize_likelihood
+    from ..estimation.optimize import minimize_trust_region
+
+    if method == "fides":
+        # measured on Brannmark (same start): scipy's trust region with x_scale='jac' takes huge steps
+        # along insensitive directions onto the plateau where insulin has no effect (llh -207.12 after
+        # 15 evaluations, as L-BFGS-B); Fides with the Gauss-Newton Hessian went on to -149.5
+        return minimize_trust_region(objective, x0, lower, upper, max_iter=max_iter, tol=1e-10, hessian="fim")
+    if method == "least_squares":
+        return fit_least_squares(objective, x0, lower, upper, max_nfev=max_iter, tol=1e-12)
+    return minimize_likelihood(objective, x0, lower, upper, max_iter=max_iter, tol=1e-12)
+
+
 def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                  method: str, max_iter: int) -> tuple[Any, dict[str, Any]]:
     """One local search with the exact derivatives; the end point scored at the problem's tolerances."""
-    from ..estimation import fit_least_squares, minimize_likelihood
-    from ..estimation.optimize import LocalResult, minimize_trust_region
+    from ..estimation.optimize import LocalResult
 
     t0 = _time.perf_counter()
     # L-BFGS-B stops early on the plateaus of sloppy models (Brannmark: after ~12 evaluations at
@@ -332,19 +348,12 @@ def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, u
     # trust-region search (which stops short in the flat valley near the optimum, where several
     # parameters sit at their bounds: an interior method approaches a bound only geometrically) the
     # same L-BFGS-B runs continue from its end point; its projected steps put parameters on their bounds.
+    first = _first_run(objective, x0, lower, upper, method, max_iter)
     if method in ("least_squares", "fides"):
-        if method == "fides":
-            # measured on Brannmark (same start): scipy's trust region with x_scale='jac' takes huge steps
-            # along insensitive directions onto the plateau where insulin has no effect (llh -207.12 after
-            # 15 evaluations, as L-BFGS-B); Fides with the Gauss-Newton Hessian went on to -149.5
-            first = minimize_trust_region(objective, x0, lower, upper, max_iter=max_iter, tol=1e-10, hessian="fim")
-        else:
-            first = fit_least_squares(objective, x0, lower, upper, max_nfev=max_iter, tol=1e-12)
         # the least-squares objective is χ² = 2·nll + const: compare on the nll scale from here on
-        value = objective.nll(first.x)
-        res = LocalResult(first.x, value, first.nfev, first.njev, first.success, first.message)
+        res = LocalResult(first.x, objective.nll(first.x), first.nfev, first.njev, first.success, first.message)
     else:
-        res = minimize_likelihood(objective, x0, lower, upper, max_iter=max_iter, tol=1e-12)
+        res = first
     first_nfev = res.nfev
     # after Fides, L-BFGS-B finishes (at most _FIDES_POLISH evaluations): the budget is Fides'
     res, used = _restarted_lbfgsb(objective, res, lower, upper, _FIDES_POLISH if method == "fides" else math.inf,
@@ -356,16 +365,10 @@ def _petab_local(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, u
 def _petab_screen(objective: PetabObjective, x0: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                   method: str, max_iter: int) -> tuple[Any, dict[str, Any]]:
     """A short run of the search's first optimizer (no L-BFGS-B after it), its end scored at the problem's tolerances."""
-    from ..estimation import fit_least_squares, minimize_likelihood
-    from ..estimation.optimize import LocalResult, minimize_trust_region
+    from ..estimation.optimize import LocalResult
 
     t0 = _time.perf_counter()
-    if method == "fides":
-        first = minimize_trust_region(objective, x0, lower, upper, max_iter=max_iter, tol=1e-10, hessian="fim")
-    elif method == "least_squares":
-        first = fit_least_squares(objective, x0, lower, upper, max_nfev=max_iter, tol=1e-12)
-    else:
-        first = minimize_likelihood(objective, x0, lower, upper, max_iter=max_iter, tol=1e-12)
+    first = _first_run(objective, x0, lower, upper, method, max_iter)
     # ranked on the problem's own tolerances, as every other end point
     return _scored(objective, LocalResult(first.x, math.nan, first.nfev, first.njev, first.success, first.message), t0)
 

@@ -156,10 +156,11 @@ class PetabProblem:
         self._model_par_rows = np.array([i for i, pid in enumerate(pars.ids) if pid in self._info.parameters], dtype=int)
         self._model_par_ids = [pars.ids[i] for i in self._model_par_rows]
         # the estimated parameters grouped by scale: (scale, positions in x, rows of the parameter table)
-        self._scale_groups = tuple(
-            (scale, np.array(ks, dtype=int), self._est_index[np.array(ks, dtype=int)])
-            for scale in dict.fromkeys(pars.scales[i] for i in self._est_index)
-            for ks in [[k for k, i in enumerate(self._est_index) if pars.scales[i] == scale]])
+        groups: dict[str, list[int]] = {}
+        for k, i in enumerate(self._est_index):
+            groups.setdefault(pars.scales[i], []).append(k)
+        self._scale_groups = tuple((scale, np.array(ks, dtype=int), self._est_index[np.array(ks, dtype=int)])
+                                   for scale, ks in groups.items())
         self._priors, self._prior_rows = pars.priors, pars.prior_rows
         self._m, self._t = rows.values, rows.times
         self._trans, self._dist, self._tm, self._jac = (rows.transformations, rows.distributions, rows.transformed,
