@@ -65,8 +65,10 @@ def _stop_pool(pool: Any) -> None:
         terminate()
         pool.shutdown(wait=False, cancel_futures=True)
         return
-    # earlier versions: the executor's own table of worker processes (shutdown() forgets it)
+    # earlier versions: the executor's own table of worker processes and its manager thread
+    # (shutdown() forgets both)
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         if process.is_alive():
@@ -75,6 +77,11 @@ def _stop_pool(pool: Any) -> None:
         process.join(timeout=2.0)
         if process.is_alive():
             process.kill()
+    # the manager thread sees its workers gone and closes its wake-up pipe; let it finish here, or
+    # Python < 3.12's exit handler may write to that pipe while it closes (stderr's last line is then
+    # "OSError: [Errno 9] Bad file descriptor" after "receptorkin: interrupted"; CPython gh-125451)
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=5.0)
 
 
 def _call(fn: Callable[[Any, Any], Any], item: Any) -> Any:
